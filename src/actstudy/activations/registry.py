@@ -1,0 +1,154 @@
+"""Name → factory registry for activations, and spec parsing.
+
+A *spec* names an activation in a study config. It is one of
+  - a registered name: ``"relu"``;
+  - a mapping with a name and parameters: ``{name: lrelu, alpha: 0.001, beta: 0.95}``;
+  - an expression in x: ``{expr: "-x*erf(exp(-x))"}``;
+  - a layer-wise combination over a model's activation roles:
+    ``{roles: {conv1: relu, conv2: tanh, fc: relu}, default: relu}``.
+Any mapping may also carry ``scope: network | layer`` (see :func:`factory`).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from torch import nn
+
+Spec = str | Mapping[str, Any]
+ActFactory = Callable[[str], nn.Module]
+"""What models receive: called with the role of the activation (``"conv1"``, ``"block"``, ...)."""
+
+_REGISTRY: dict[str, Callable[..., nn.Module]] = {}
+_DEFAULT_SCOPE: dict[str, str] = {}
+_SPEC_KEYS = {"name", "expr", "roles", "default", "scope"}
+
+
+def register(name: str, *aliases: str, default_scope: str = "layer"):
+    """Register a class or function that builds an activation module from keyword parameters."""
+
+    def decorator(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        for key in (name, *aliases):
+            if key in _REGISTRY:
+                raise ValueError(f"activation name {key!r} is registered twice")
+            _REGISTRY[key] = builder
+            _DEFAULT_SCOPE[key] = default_scope
+        return builder
+
+    return decorator
+
+
+def names() -> list[str]:
+    """Registered activation names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def _builder(name: str) -> Callable[..., nn.Module]:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown activation {name!r}; choose one of {', '.join(names())}, "
+            'or give a formula as {expr: "..."}'
+        ) from None
+
+
+def parameters_of(name: str) -> list[str]:
+    """Keyword parameters the named activation accepts."""
+    signature = inspect.signature(_builder(name))
+    return [
+        p.name
+        for p in signature.parameters.values()
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+
+
+def _check_mapping(spec: Mapping[str, Any]) -> None:
+    kinds = [k for k in ("name", "expr", "roles") if k in spec]
+    if len(kinds) != 1:
+        raise ValueError(
+            f"activation spec {dict(spec)!r} must have exactly one of 'name', 'expr' or 'roles'"
+        )
+    scope = spec.get("scope", "layer")
+    if scope not in ("network", "layer"):
+        raise ValueError(f"activation scope must be 'network' or 'layer', not {scope!r}")
+
+
+def _params(spec: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in spec.items() if k not in _SPEC_KEYS}
+
+
+def create(spec: Spec) -> nn.Module:
+    """Build a fresh activation module from a spec (a role combination is not one module)."""
+    if isinstance(spec, str):
+        return _builder(spec)()
+    if not isinstance(spec, Mapping):
+        raise ValueError(
+            f"an activation spec is a name, a mapping or {{expr: ...}}, not {type(spec).__name__}"
+        )
+    _check_mapping(spec)
+    if "roles" in spec:
+        raise ValueError(
+            "a role combination ({roles: ...}) is a whole-model choice; "
+            "pass it to actstudy.models.create(..., act=spec), not to activations.create"
+        )
+    if "expr" in spec:
+        from actstudy.activations.expression import Expression
+
+        extra = sorted(_params(spec))
+        if extra:
+            raise ValueError(f"an expression activation takes no parameters; remove {extra}")
+        return Expression(spec["expr"])
+    name = spec["name"]
+    params = _params(spec)
+    allowed = parameters_of(name)
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        takes = ", ".join(allowed) if allowed else "no parameters"
+        raise ValueError(f"activation {name!r} takes {takes}; remove {', '.join(unknown)}")
+    try:
+        return _builder(name)(**params)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"activation {name!r}: {error}") from None
+
+
+def scope_of(spec: Spec) -> str:
+    """The parameter scope a spec asks for, or its activation's default scope."""
+    if isinstance(spec, str):
+        _builder(spec)
+        return _DEFAULT_SCOPE[spec]
+    if "scope" in spec:
+        return spec["scope"]
+    return _DEFAULT_SCOPE[spec["name"]] if "name" in spec else "layer"
+
+
+def factory(spec: Spec) -> ActFactory:
+    """An ``act_layer`` for models: called once per use with the role, returns a module.
+
+    ``scope: layer`` gives a fresh module at every call; ``scope: network`` gives one shared
+    instance (one set of trainable parameters) for the whole network. Activations with
+    trainable parameters from S2 default to ``network``, as the original code; all others to
+    ``layer``. ``{roles: {...}, default: ...}`` picks the spec per role.
+    """
+    if isinstance(spec, Mapping) and "roles" in spec:
+        _check_mapping(spec)
+        roles = {role: factory(sub) for role, sub in dict(spec["roles"]).items()}
+        fallback = factory(spec["default"]) if "default" in spec else None
+
+        def by_role(role: str) -> nn.Module:
+            if role in roles:
+                return roles[role](role)
+            if fallback is None:
+                raise ValueError(
+                    f"the activation combination names no activation for role {role!r}; "
+                    "add it under 'roles' or give a 'default'"
+                )
+            return fallback(role)
+
+        return by_role
+    first = create(spec)  # fails here, before a model is half built, on a bad spec
+    if scope_of(spec) == "network":
+        return lambda role: first
+    return lambda role: create(spec)

@@ -1,0 +1,138 @@
+"""The prepared-array format shared by every dataset.
+
+A prepared dataset is one folder holding, for each split (``train`` always; ``test`` where the
+dataset has an official test set):
+  ``<split>_x.npy``  uint8 images N×H×W×C, or float32 signals N×1×L (ECG beats);
+  ``<split>_y.npy``  int64 labels N;
+and ``manifest.json``: class names, shapes, counts per class and split, the source, sha256 of the
+source files and of every array. Arrays are memory-mapped when read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from actstudy.io import atomic_dir, read_json, write_json
+
+FORMAT_VERSION = 1
+SPLITS = ("train", "test")
+
+
+def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Split:
+    x: np.ndarray
+    y: np.ndarray
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A prepared dataset read back: arrays are read-only memory maps."""
+
+    path: Path
+    manifest: dict[str, Any]
+    splits: dict[str, Split]
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.manifest["classes"])
+
+    @property
+    def train(self) -> Split:
+        return self.splits["train"]
+
+    @property
+    def test(self) -> Split | None:
+        return self.splits.get("test")
+
+
+def _check_split(name: str, x: np.ndarray, y: np.ndarray, num_classes: int) -> None:
+    if name not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {name!r}")
+    if x.dtype == np.uint8:
+        if x.ndim != 4:
+            raise ValueError(f"{name} images must be N×H×W×C uint8, got shape {x.shape}")
+    elif x.dtype == np.float32:
+        if x.ndim != 3:
+            raise ValueError(f"{name} signals must be N×C×L float32, got shape {x.shape}")
+    else:
+        raise ValueError(f"{name} arrays must be uint8 images or float32 signals, not {x.dtype}")
+    if y.dtype != np.int64 or y.shape != (len(x),):
+        raise ValueError(f"{name} labels must be int64 of length {len(x)}")
+    if len(y) and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(f"{name} labels must lie in [0, {num_classes})")
+
+
+def write_prepared(
+    out_dir: str | os.PathLike[str],
+    splits: dict[str, tuple[np.ndarray, np.ndarray]],
+    classes: list[str],
+    source: dict[str, Any],
+    source_files: list[str | os.PathLike[str]] = (),
+) -> dict[str, Any]:
+    """Write a prepared dataset atomically and return its manifest."""
+    if "train" not in splits:
+        raise ValueError("a prepared dataset needs a 'train' split")
+    manifest: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "classes": list(classes),
+        "source": source,
+        "source_sha256": {str(p): sha256_file(p) for p in source_files},
+        "splits": {},
+    }
+    with atomic_dir(out_dir) as tmp:
+        for name, (x, y) in splits.items():
+            x = np.ascontiguousarray(x)
+            y = np.ascontiguousarray(y, dtype=np.int64)
+            _check_split(name, x, y, len(classes))
+            files = {}
+            for part, array in (("x", x), ("y", y)):
+                file = tmp / f"{name}_{part}.npy"
+                np.save(file, array)
+                files[part] = {"file": file.name, "sha256": sha256_file(file)}
+            counts = np.bincount(y, minlength=len(classes))
+            manifest["splits"][name] = {
+                "count": len(y),
+                "shape": list(x.shape),
+                "dtype": str(x.dtype),
+                "per_class": {c: int(n) for c, n in zip(classes, counts, strict=True)},
+                "files": files,
+            }
+        write_json(tmp / "manifest.json", manifest)
+    return manifest
+
+
+def load_prepared(path: str | os.PathLike[str], verify: bool = False) -> Prepared:
+    """Open a prepared dataset; ``verify`` re-checks every array's sha256."""
+    root = Path(path)
+    manifest_file = root / "manifest.json"
+    if not manifest_file.exists():
+        raise FileNotFoundError(
+            f"{root} is not a prepared dataset (no manifest.json); run the 'prepare' rule for it"
+        )
+    manifest = read_json(manifest_file)
+    splits = {}
+    for name, info in manifest["splits"].items():
+        arrays = []
+        for part in ("x", "y"):
+            file = root / info["files"][part]["file"]
+            if verify and sha256_file(file) != info["files"][part]["sha256"]:
+                raise ValueError(
+                    f"{file} does not match its manifest checksum; delete {root} and prepare again"
+                )
+            arrays.append(np.load(file, mmap_mode="r"))
+        splits[name] = Split(*arrays)
+    return Prepared(root, manifest, splits)
