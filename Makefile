@@ -1,0 +1,37 @@
+# Two commands: `make run` (default study end to end) and `make test`.
+# Both create .venv inside the project when it is missing and install everything into it.
+VENV    := .venv
+PYTHON  := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+CORES   ?= all
+STUDY   ?=
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+STUDY_ARGS := $(if $(STUDY),--configfile $(STUDY) --replace-workflow-config)
+
+.PHONY: run test lint dry-run report venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	snakemake --cores $(CORES) --workflow-profile profiles/local $(STUDY_ARGS)
+
+dry-run: $(STAMP)
+	snakemake --dry-run --workflow-profile profiles/local $(STUDY_ARGS)
+
+report: $(STAMP)
+	snakemake --report results/report.zip $(STUDY_ARGS)
+
+test: $(STAMP)
+	python -m pytest
+
+lint: $(STAMP)
+	snakemake --lint
+	snakefmt --check Snakefile workflow
+	ruff check .
+	ruff format --check .

@@ -1,0 +1,23 @@
+# actstudy: activation-function studies, end to end.
+# Run the default study:  snakemake --cores 2   (or `make run`)
+# Another study:          snakemake --cores 2 --configfile studies/<name>.yaml --replace-workflow-config
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.figures_all.input,
+        rules.evaluate_all.input,

@@ -1,0 +1,5 @@
+import sys
+
+from actstudy.cli import main
+
+sys.exit(main())

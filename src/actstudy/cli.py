@@ -1,0 +1,125 @@
+"""The command each workflow rule calls: ``actstudy <step> ...``; usable by hand as well."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+
+def _json(text: str) -> dict:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"expected a JSON object, got {text[:60]!r} ({error})") from None
+
+
+def cmd_prepare(args: argparse.Namespace) -> None:
+    from actstudy import data
+
+    data.prepare(_json(args.options), args.out, args.resources)
+
+
+def cmd_folds(args: argparse.Namespace) -> None:
+    from actstudy.data import load_prepared
+    from actstudy.training.folds import assign_folds, write_folds
+
+    options = _json(args.options)
+    labels = load_prepared(args.prepared).train.y
+    assignment = assign_folds(
+        labels, options["mode"], options["folds"], options["val_fraction"], options["seed"]
+    )
+    write_folds(args.out, assignment, **options)
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from actstudy.training.loop import train_run
+
+    spec = _json(args.spec)
+    result = train_run(spec, args.prepared, args.folds, args.out, threads=args.threads)
+    logging.getLogger("actstudy").info(
+        "finished: %s, best epoch %s", result["status"], result["best_epoch"]
+    )
+
+
+def cmd_aggregate(args: argparse.Namespace) -> None:
+    from actstudy.evaluation.aggregate import aggregate
+
+    aggregate(args.run_dirs, args.runs, args.histories, args.summary)
+
+
+def cmd_statistics(args: argparse.Namespace) -> None:
+    from actstudy.evaluation.statistics import write_statistics
+
+    write_statistics(args.runs, args.out)
+
+
+def cmd_validate(args: argparse.Namespace) -> None:
+    from actstudy.config import load_config
+
+    load_config(args.config)
+    print(f"{args.config}: valid")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="actstudy", description=__doc__)
+    steps = top.add_subparsers(dest="step", required=True)
+
+    p = steps.add_parser("prepare", help="acquire and prepare one dataset")
+    p.add_argument("--options", required=True, help="dataset options as JSON (with 'source')")
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--resources", default="resources", type=Path)
+    p.set_defaults(run=cmd_prepare)
+
+    p = steps.add_parser("folds", help="write seeded stratified fold assignments")
+    p.add_argument("--prepared", required=True, type=Path)
+    p.add_argument("--options", required=True, help="evaluation options as JSON")
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(run=cmd_folds)
+
+    p = steps.add_parser("train", help="train one (dataset, model, activation, fold) run")
+    p.add_argument("--spec", required=True, help="run spec as JSON")
+    p.add_argument("--prepared", required=True, type=Path)
+    p.add_argument("--folds", required=True, type=Path)
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--threads", type=int, default=None)
+    p.set_defaults(run=cmd_train)
+
+    p = steps.add_parser("aggregate", help="collect runs into study tables")
+    p.add_argument("--runs", required=True, type=Path)
+    p.add_argument("--histories", required=True, type=Path)
+    p.add_argument("--summary", required=True, type=Path)
+    p.add_argument("run_dirs", nargs="+", type=Path)
+    p.set_defaults(run=cmd_aggregate)
+
+    p = steps.add_parser("statistics", help="Friedman and pairwise tests over activations")
+    p.add_argument("--runs", required=True, type=Path)
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(run=cmd_statistics)
+
+    p = steps.add_parser("validate", help="check a study file against the schema and registries")
+    p.add_argument("config", type=Path)
+    p.set_defaults(run=cmd_validate)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    try:
+        args.run(args)
+    except (ValueError, FileNotFoundError) as error:
+        message = error.args[0] if error.args else repr(error)
+        print(f"actstudy {args.step}: error: {message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Aggregation of runs into study tables, and statistics over them."""

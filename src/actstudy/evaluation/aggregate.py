@@ -1,0 +1,82 @@
+"""Collect every run of a study into tidy tables: runs, per-epoch histories, a summary."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from actstudy.io import read_json, write_text
+
+KEYS = ["dataset", "model", "activation"]
+SUMMARY_METRICS = ["val_accuracy", "val_loss", "val_f1_macro", "val_f1_weighted", "val_roc_auc"]
+
+
+def _flatten(metrics: dict) -> dict:
+    row = {k: metrics[k] for k in ("status", "best_epoch", "epochs_run", "diverged_epoch")}
+    for split in ("val", "test"):
+        for name, value in metrics.get(split, {}).items():
+            row[f"{split}_{name}"] = value
+    return row
+
+
+def collect(run_dirs: Iterable[str | os.PathLike[str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(runs, histories) from run folders ``.../<dataset>/<model>/<activation>/fold<k>``."""
+    runs, histories = [], []
+    for run_dir in map(Path, run_dirs):
+        manifest = read_json(run_dir / "manifest.json")
+        spec = manifest["spec"]
+        labels = {
+            "dataset": spec["dataset"]["label"],
+            "model": spec["model"]["label"],
+            "activation": spec["activation"]["label"],
+            "fold": spec["evaluation"]["fold"],
+        }
+        history = pd.read_csv(run_dir / "history.csv")
+        runs.append(
+            {
+                **labels,
+                **_flatten(read_json(run_dir / "metrics.json")),
+                "mean_epoch_seconds": history["epoch_seconds"].mean(),
+                "parameters": manifest["parameters"],
+                "device": manifest["device"]["device"],
+            }
+        )
+        histories.append(history.assign(**labels))
+    history_table = pd.concat(histories, ignore_index=True)
+    ordered = [*labels, *[c for c in history_table.columns if c not in labels]]
+    return pd.DataFrame(runs), history_table[ordered]
+
+
+def summarize(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std over folds per dataset × model × activation; diverged runs are counted
+    apart and left out of the means (their metrics are not comparable)."""
+    metrics = [m for m in [*SUMMARY_METRICS, "test_accuracy", "mean_epoch_seconds"] if m in runs]
+    rows = []
+    for key, group in runs.groupby(KEYS, sort=False):
+        ok = group[group["status"] != "diverged"]
+        row = dict(zip(KEYS, key, strict=True))
+        row["folds"] = len(group)
+        row["diverged"] = int((group["status"] == "diverged").sum())
+        for metric in metrics:
+            values = ok[metric].astype(float)
+            row[f"{metric}_mean"] = values.mean() if len(values) else np.nan
+            row[f"{metric}_std"] = values.std(ddof=1) if len(values) > 1 else np.nan
+        rows.append(row)
+    summary = pd.DataFrame(rows)
+    return summary.sort_values([*KEYS[:2], "val_accuracy_mean"], ascending=[True, True, False])
+
+
+def aggregate(
+    run_dirs: Iterable[str | os.PathLike[str]],
+    runs_csv: str | os.PathLike[str],
+    histories_csv: str | os.PathLike[str],
+    summary_csv: str | os.PathLike[str],
+) -> None:
+    runs, histories = collect(run_dirs)
+    write_text(runs_csv, runs.to_csv(index=False))
+    write_text(histories_csv, histories.to_csv(index=False))
+    write_text(summary_csv, summarize(runs).to_csv(index=False))

@@ -1,0 +1,1 @@
+"""Training engine: folds, device handling, GPU-resident batches, the loop, checkpoints."""

@@ -1,0 +1,136 @@
+"""The whole workflow, run for real by Snakemake on the tiny study, and what reruns after it."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import REPO, planned_jobs, snakemake, write_config
+from PIL import Image
+
+pytestmark = pytest.mark.workflow
+
+TINY = yaml.safe_load((REPO / "tests" / "configs" / "tiny.yaml").read_text())
+RESULTS = "results/tiny"
+
+
+@pytest.fixture(scope="module")
+def done(tmp_path_factory) -> Path:
+    """A scratch folder in which the tiny study has run end to end."""
+    workdir = tmp_path_factory.mktemp("tiny")
+    write_config(workdir, TINY)
+    snakemake(workdir, "--cores", "2")
+    return workdir
+
+
+def run_dirs(workdir: Path) -> list[Path]:
+    return sorted((workdir / RESULTS / "runs").glob("*/*/*/fold*"))
+
+
+def test_every_run_writes_history_metrics_checkpoint_and_manifest(done):
+    runs = run_dirs(done)
+    assert [p.relative_to(done / RESULTS / "runs").as_posix() for p in runs] == [
+        f"digits/lenet5/{a}/fold{f}" for a in ("dsrelu", "relu") for f in (0, 1)
+    ]
+    for run in runs:
+        history = pd.read_csv(run / "history.csv")
+        assert len(history) == 1
+        for split in ("train", "val"):
+            for metric in ("loss", "accuracy", "f1_macro", "f1_weighted", "roc_auc"):
+                value = history[f"{split}_{metric}"].iloc[0]
+                assert math.isfinite(value), (run, split, metric)
+            assert 0.0 <= history[f"{split}_accuracy"].iloc[0] <= 1.0
+            assert 0.5 < history[f"{split}_roc_auc"].iloc[0] <= 1.0  # it learned something
+        assert history["epoch_seconds"].iloc[0] > 0
+        metrics = json.loads((run / "metrics.json").read_text())
+        assert metrics["status"] == "completed"
+        assert metrics["best_epoch"] == 1
+        assert metrics["val"]["accuracy"] == pytest.approx(history["val_accuracy"].iloc[0])
+        assert len(metrics["val_confusion"]) == 10
+        assert (run / "best.pt").stat().st_size > 1000
+        assert not (run / "last.pt").exists()
+        manifest = json.loads((run / "manifest.json").read_text())
+        assert manifest["spec"]["training"]["epochs"] == 1
+        assert manifest["seeds"]["model_init"] == 0
+        assert manifest["device"]["device"] == "cpu"
+        assert manifest["packages"]["torch"] == "2.14.1"
+        assert "git_commit" in manifest
+
+
+def test_dsrelu_runs_record_the_variant_they_used(done):
+    manifest = json.loads(
+        (done / RESULTS / "runs/digits/lenet5/dsrelu/fold0/manifest.json").read_text()
+    )
+    assert manifest["faithfulness"]["dsrelu_constants"]["variant"] == "paper"
+    assert manifest["faithfulness"]["dsrelu_progress"] == "paper"
+
+
+def test_summary_has_one_row_per_activation_over_all_folds(done):
+    summary = pd.read_csv(done / RESULTS / "tables/all/summary.csv")
+    assert sorted(summary["activation"]) == ["dsrelu", "relu"]
+    assert (summary["folds"] == 2).all()
+    assert (summary["diverged"] == 0).all()
+    runs = pd.read_csv(done / RESULTS / "tables/all/runs.csv")
+    for _, row in summary.iterrows():
+        folds = runs[runs["activation"] == row["activation"]]["val_accuracy"]
+        assert row["val_accuracy_mean"] == pytest.approx(folds.mean())
+        assert row["val_accuracy_std"] == pytest.approx(folds.std(ddof=1))
+    statistics = pd.read_csv(done / RESULTS / "tables/all/statistics.csv")
+    assert set(statistics["test"]) == {"mean_rank", "wilcoxon"}
+
+
+def test_the_figure_notebook_ran_and_saved_its_figures(done):
+    notebook = json.loads((done / RESULTS / "notebooks/figures.ipynb").read_text())
+    assert notebook["metadata"]["papermill"]["parameters"]["study"] == "tiny"
+    code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+    assert all(c.get("execution_count") for c in code)
+    outputs = [o for c in code for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o["output_type"] == "error"]
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+    html = (done / RESULTS / "notebooks/figures.html").read_text()
+    assert html.lstrip().lower().startswith("<!doctype html") and "Training curves" in html
+    for png in ("training_curves.png", "validation_accuracy.png"):
+        with Image.open(done / RESULTS / "figures" / png) as image:
+            assert image.format == "PNG"
+            assert image.width > 300 and image.height > 200
+            assert len(image.getcolors(maxcolors=1 << 20) or range(1000)) > 10  # not blank
+
+
+def test_nothing_is_stale_after_a_full_run(done):
+    assert planned_jobs(done) == {}
+
+
+def test_changing_one_activation_reruns_only_its_jobs_and_what_follows(done):
+    config = copy.deepcopy(TINY)
+    config["activations"]["dsrelu"]["variant"] = "code"
+    changed = write_config(done, config, "changed.yaml")
+    jobs = planned_jobs(done, "--configfile", str(changed), "--replace-workflow-config")
+    assert jobs.get("train") == 2
+    assert jobs.get("aggregate") == 1 and jobs.get("figures") == 1
+    assert "prepare" not in jobs and "folds" not in jobs
+
+
+def test_changing_the_epoch_count_reruns_every_training_job(done):
+    config = copy.deepcopy(TINY)
+    config["training"]["epochs"] = 2
+    changed = write_config(done, config, "changed.yaml")
+    jobs = planned_jobs(done, "--configfile", str(changed), "--replace-workflow-config")
+    assert jobs.get("train") == 4
+    assert "prepare" not in jobs
+
+
+@pytest.mark.parametrize(
+    ("target", "trained"),
+    [
+        (f"{RESULTS}/tables/activation-relu/summary.csv", 2),
+        (f"{RESULTS}/tables/dataset-digits/summary.csv", 4),
+    ],
+)
+def test_one_activation_or_one_dataset_can_be_rerun_alone(done, target, trained):
+    jobs = planned_jobs(done, target, "--forcerun", "train")
+    assert jobs == {"train": trained, "aggregate": 1}

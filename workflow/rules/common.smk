@@ -1,0 +1,107 @@
+import json
+import os
+import sys
+from pathlib import Path
+
+# The rules call the package as `python -m actstudy`; make it importable from this checkout
+# (also inside conda environments and cluster jobs, which re-read this file).
+REPO = Path(workflow.basedir)
+SRC = str(REPO / "src")
+sys.path.insert(0, SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (SRC, os.environ.get("PYTHONPATH")) if p
+)
+
+from actstudy.config import ConfigError, evaluation, fold_ids, run_spec, validate_config
+
+try:
+    validate_config(config)
+except ConfigError as error:
+    raise WorkflowError(f"Invalid study configuration: {error}.") from None
+
+NOTEBOOKS = REPO / "notebooks"
+STUDY = config["study"]
+RESULTS = f"results/{STUDY}"
+DATASETS = list(config["datasets"])
+MODELS = list(config["models"])
+ACTIVATIONS = list(config["activations"])
+FOLDS = fold_ids(config)
+SLICES = (
+    ["all"]
+    + [f"activation-{a}" for a in ACTIVATIONS]
+    + [f"dataset-{d}" for d in DATASETS]
+)
+RUN_DIR = RESULTS + "/runs/{dataset}/{model}/{activation}/fold{fold}"
+
+
+def package_sources(*parts):
+    """Python files of the named package folders or files, as inputs that make outputs stale."""
+    paths = []
+    for part in parts:
+        path = Path(SRC, "actstudy", part)
+        paths += sorted(path.glob("*.py")) if path.is_dir() else [path]
+    return [str(p) for p in paths]
+
+
+# Training results depend on this code, so it is an input of every training job.
+TRAIN_CODE = package_sources("activations", "models", "training", "data/prepared.py")
+
+
+def _choice(names):
+    return "|".join(sorted(names, key=len, reverse=True))
+
+
+wildcard_constraints:
+    dataset=_choice(DATASETS),
+    model=_choice(MODELS),
+    activation=_choice(ACTIVATIONS),
+    fold=r"\d+",
+    slice=_choice(SLICES),
+
+
+def as_json(data):
+    return json.dumps(data, sort_keys=True)
+
+
+def dataset_options(wildcards):
+    """The dataset's source and its preparation options (not normalisation or training)."""
+    options = config["datasets"][wildcards.dataset]
+    return as_json(
+        {k: v for k, v in options.items() if k not in ("normalize", "training")}
+    )
+
+
+def fold_options(wildcards):
+    return as_json({k: v for k, v in evaluation(config).items() if k != "test"})
+
+
+def train_spec(wildcards):
+    return as_json(
+        run_spec(
+            config,
+            wildcards.dataset,
+            wildcards.model,
+            wildcards.activation,
+            int(wildcards.fold),
+        )
+    )
+
+
+def run_dir(wildcards):
+    return RUN_DIR.format(**wildcards)
+
+
+def slice_runs(wildcards):
+    """Metrics files of every run in a slice: all, one activation or one dataset."""
+    kind, _, name = wildcards.slice.partition("-")
+    return expand(
+        RUN_DIR + "/metrics.json",
+        dataset=[name] if kind == "dataset" else DATASETS,
+        model=MODELS,
+        activation=[name] if kind == "activation" else ACTIVATIONS,
+        fold=FOLDS,
+    )
+
+
+def run_dirs_of(paths):
+    return " ".join(sorted({str(Path(p).parent) for p in paths}))

@@ -1,0 +1,38 @@
+rule figures:
+    input:
+        notebook=NOTEBOOKS / "figures.ipynb",
+        histories=RESULTS + "/tables/all/histories.csv",
+        runs=RESULTS + "/tables/all/runs.csv",
+        summary=RESULTS + "/tables/all/summary.csv",
+    output:
+        notebook=RESULTS + "/notebooks/figures.ipynb",
+        html=RESULTS + "/notebooks/figures.html",
+        curves=report(
+            RESULTS + "/figures/training_curves.png",
+            caption="../report/training_curves.rst",
+            category="Figures",
+        ),
+        accuracy=report(
+            RESULTS + "/figures/validation_accuracy.png",
+            caption="../report/validation_accuracy.rst",
+            category="Figures",
+        ),
+    log:
+        RESULTS + "/logs/figures.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        study=STUDY,
+    shell:
+        "(python -m papermill {input.notebook} {output.notebook} --kernel python3 --cwd ."
+        " -p study {params.study} -p histories_csv {input.histories}"
+        " -p runs_csv {input.runs} -p summary_csv {input.summary}"
+        " -p curves_png {output.curves} -p accuracy_png {output.accuracy}"
+        " && python -m nbconvert --to html {output.notebook} --output-dir"
+        " $(dirname {output.html})) > {log} 2>&1"
+
+
+rule figures_all:
+    input:
+        rules.figures.output,
+    localrule: True
