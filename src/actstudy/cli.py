@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
-
 def _json(text: str) -> dict:
     try:
         return json.loads(text)

@@ -1,5 +1,4 @@
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -8,8 +7,9 @@ from pathlib import Path
 REPO = Path(workflow.basedir)
 SRC = str(REPO / "src")
 sys.path.insert(0, SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (SRC, os.environ.get("PYTHONPATH")) if p
+# (Snakemake formats the prefix after Python does, hence the quadrupled braces.)
+shell.prefix(
+    f"set -euo pipefail; export PYTHONPATH={SRC}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
 )
 
 from actstudy.config import ConfigError, evaluation, fold_ids, run_spec, validate_config
@@ -17,11 +17,10 @@ from actstudy.config import ConfigError, evaluation, fold_ids, run_spec, validat
 try:
     validate_config(config)
 except ConfigError as error:
-    raise WorkflowError(f"Invalid study configuration: {error}.") from None
+    sys.exit(f"Invalid study configuration: {error}.")
 
 NOTEBOOKS = REPO / "notebooks"
 STUDY = config["study"]
-RESULTS = f"results/{STUDY}"
 DATASETS = list(config["datasets"])
 MODELS = list(config["models"])
 ACTIVATIONS = list(config["activations"])
@@ -31,7 +30,6 @@ SLICES = (
     + [f"activation-{a}" for a in ACTIVATIONS]
     + [f"dataset-{d}" for d in DATASETS]
 )
-RUN_DIR = RESULTS + "/runs/{dataset}/{model}/{activation}/fold{fold}"
 
 
 def package_sources(*parts):
@@ -52,6 +50,7 @@ def _choice(names):
 
 
 wildcard_constraints:
+    study=STUDY,
     dataset=_choice(DATASETS),
     model=_choice(MODELS),
     activation=_choice(ACTIVATIONS),
@@ -88,14 +87,15 @@ def train_spec(wildcards):
 
 
 def run_dir(wildcards):
-    return RUN_DIR.format(**wildcards)
+    return str(Path(rules.train.output.metrics.format(**wildcards)).parent)
 
 
 def slice_runs(wildcards):
     """Metrics files of every run in a slice: all, one activation or one dataset."""
     kind, _, name = wildcards.slice.partition("-")
     return expand(
-        RUN_DIR + "/metrics.json",
+        rules.train.output.metrics,
+        study=STUDY,
         dataset=[name] if kind == "dataset" else DATASETS,
         model=MODELS,
         activation=[name] if kind == "activation" else ACTIVATIONS,

@@ -21,9 +21,9 @@ rule folds:
     input:
         prepared=rules.prepare.output.prepared,
     output:
-        folds=RESULTS + "/folds/{dataset}.json",
+        folds="results/{study}/folds/{dataset}.json",
     log:
-        RESULTS + "/logs/folds/{dataset}.log",
+        "results/{study}/logs/folds/{dataset}.log",
     conda:
         "../../envs/torch.yaml"
     params:
@@ -35,5 +35,5 @@ rule folds:
 
 rule data_all:
     input:
-        expand(rules.folds.output.folds, dataset=DATASETS),
+        expand(rules.folds.output.folds, study=STUDY, dataset=DATASETS),
     localrule: True

@@ -2,16 +2,16 @@ rule aggregate:
     input:
         metrics=slice_runs,
     output:
-        runs=RESULTS + "/tables/{slice}/runs.csv",
-        histories=RESULTS + "/tables/{slice}/histories.csv",
+        runs="results/{study}/tables/{slice}/runs.csv",
+        histories="results/{study}/tables/{slice}/histories.csv",
         summary=report(
-            RESULTS + "/tables/{slice}/summary.csv",
+            "results/{study}/tables/{slice}/summary.csv",
             caption="../report/summary.rst",
             category="Tables",
             subcategory="{slice}",
         ),
     log:
-        RESULTS + "/logs/aggregate/{slice}.log",
+        "results/{study}/logs/aggregate/{slice}.log",
     conda:
         "../../envs/analysis.yaml"
     params:
@@ -23,15 +23,15 @@ rule aggregate:
 
 rule statistics:
     input:
-        runs=RESULTS + "/tables/all/runs.csv",
+        runs="results/{study}/tables/all/runs.csv",
     output:
         tests=report(
-            RESULTS + "/tables/all/statistics.csv",
+            "results/{study}/tables/all/statistics.csv",
             caption="../report/statistics.rst",
             category="Tables",
         ),
     log:
-        RESULTS + "/logs/statistics.log",
+        "results/{study}/logs/statistics.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
@@ -40,6 +40,9 @@ rule statistics:
 
 rule evaluate_all:
     input:
-        rules.statistics.output.tests,
-        RESULTS + "/tables/all/summary.csv",
+        expand(
+            [rules.statistics.output.tests, rules.aggregate.output.summary],
+            study=STUDY,
+            slice="all",
+        ),
     localrule: True

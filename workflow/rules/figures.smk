@@ -1,24 +1,24 @@
 rule figures:
     input:
         notebook=NOTEBOOKS / "figures.ipynb",
-        histories=RESULTS + "/tables/all/histories.csv",
-        runs=RESULTS + "/tables/all/runs.csv",
-        summary=RESULTS + "/tables/all/summary.csv",
+        histories="results/{study}/tables/all/histories.csv",
+        runs="results/{study}/tables/all/runs.csv",
+        summary="results/{study}/tables/all/summary.csv",
     output:
-        notebook=RESULTS + "/notebooks/figures.ipynb",
-        html=RESULTS + "/notebooks/figures.html",
+        notebook="results/{study}/notebooks/figures.ipynb",
+        html="results/{study}/notebooks/figures.html",
         curves=report(
-            RESULTS + "/figures/training_curves.png",
+            "results/{study}/figures/training_curves.png",
             caption="../report/training_curves.rst",
             category="Figures",
         ),
         accuracy=report(
-            RESULTS + "/figures/validation_accuracy.png",
+            "results/{study}/figures/validation_accuracy.png",
             caption="../report/validation_accuracy.rst",
             category="Figures",
         ),
     log:
-        RESULTS + "/logs/figures.log",
+        "results/{study}/logs/figures.log",
     conda:
         "../../envs/analysis.yaml"
     params:
@@ -34,5 +34,5 @@ rule figures:
 
 rule figures_all:
     input:
-        rules.figures.output,
+        expand(rules.figures.output, study=STUDY),
     localrule: True

@@ -4,14 +4,14 @@ rule train:
         folds=rules.folds.output.folds,
         code=TRAIN_CODE,
     output:
-        history=RUN_DIR + "/history.csv",
-        metrics=RUN_DIR + "/metrics.json",
-        checkpoint=RUN_DIR + "/best.pt",
-        manifest=RUN_DIR + "/manifest.json",
+        history="results/{study}/runs/{dataset}/{model}/{activation}/fold{fold}/history.csv",
+        metrics="results/{study}/runs/{dataset}/{model}/{activation}/fold{fold}/metrics.json",
+        checkpoint="results/{study}/runs/{dataset}/{model}/{activation}/fold{fold}/best.pt",
+        manifest="results/{study}/runs/{dataset}/{model}/{activation}/fold{fold}/manifest.json",
     log:
-        RESULTS + "/logs/train/{dataset}/{model}/{activation}/fold{fold}.log",
+        "results/{study}/logs/train/{dataset}/{model}/{activation}/fold{fold}.log",
     benchmark:
-        RESULTS + "/benchmarks/train/{dataset}/{model}/{activation}/fold{fold}.tsv"
+        "results/{study}/benchmarks/train/{dataset}/{model}/{activation}/fold{fold}.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -30,6 +30,7 @@ rule train_all:
     input:
         expand(
             rules.train.output.metrics,
+            study=STUDY,
             dataset=DATASETS,
             model=MODELS,
             activation=ACTIVATIONS,

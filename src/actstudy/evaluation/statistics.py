@@ -43,13 +43,23 @@ def activation_tests(runs: pd.DataFrame, metric: str = "val_accuracy") -> pd.Dat
     if len(names) >= 3:
         statistic, p_value = stats.friedmanchisquare(*[table[n] for n in names])
         rows.append(
-            {"test": "friedman", "metric": metric, "blocks": len(table),
-             "statistic": statistic, "p_value": p_value}
+            {
+                "test": "friedman",
+                "metric": metric,
+                "blocks": len(table),
+                "statistic": statistic,
+                "p_value": p_value,
+            }
         )
     for name in names:
         rows.append(
-            {"test": "mean_rank", "metric": metric, "blocks": len(table),
-             "a": name, "statistic": ranks[name]}
+            {
+                "test": "mean_rank",
+                "metric": metric,
+                "blocks": len(table),
+                "a": name,
+                "statistic": ranks[name],
+            }
         )
     pairs = list(itertools.combinations(names, 2))
     p_values = []
@@ -60,9 +70,16 @@ def activation_tests(runs: pd.DataFrame, metric: str = "val_accuracy") -> pd.Dat
         )
     for (a, b), p_value, adjusted in zip(pairs, p_values, holm(p_values), strict=True):
         rows.append(
-            {"test": "wilcoxon", "metric": metric, "blocks": len(table), "a": a, "b": b,
-             "statistic": float((table[a] - table[b]).mean()),
-             "p_value": p_value, "p_holm": adjusted}
+            {
+                "test": "wilcoxon",
+                "metric": metric,
+                "blocks": len(table),
+                "a": a,
+                "b": b,
+                "statistic": float((table[a] - table[b]).mean()),
+                "p_value": p_value,
+                "p_holm": adjusted,
+            }
         )
     return pd.DataFrame(rows)
 

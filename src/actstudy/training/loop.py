@@ -61,6 +61,20 @@ def _normalization(spec: Any, train_x: np.ndarray) -> tuple[list[float], list[fl
     return list(spec["mean"]), list(spec["std"])
 
 
+def _model_options(spec: dict[str, Any], size: int) -> dict[str, Any]:
+    """The model's options from config; ``input_size`` follows the data unless it is given."""
+    name, label = spec["model"]["name"], spec["model"]["label"]
+    options = {k: v for k, v in spec["model"].items() if k not in ("label", "name")}
+    if "input_size" in models.options(name):
+        options.setdefault("input_size", size)
+        if options["input_size"] != size:
+            raise ValueError(
+                f"model {label!r} expects inputs of size {options['input_size']} but dataset "
+                f"{spec['dataset']['label']!r} is prepared at {size}; make them equal"
+            )
+    return options
+
+
 def _seed_of(base: int, *parts: int) -> int:
     return int(fingerprint([base, *parts])[:12], 16)
 
@@ -138,7 +152,7 @@ def train_run(
     out_dir: str | Path,
     threads: int | None = None,
 ) -> dict[str, Any]:
-    """Train one run as ``spec`` (see :func:`actstudy.config.run_spec`) describes; return metrics."""
+    """Train one run as ``spec`` (see :func:`actstudy.config.run_spec`) says; return metrics."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
@@ -160,7 +174,7 @@ def train_run(
 
     seed = recipe["seed"]
     torch.manual_seed(seed)
-    model_options = {k: v for k, v in spec["model"].items() if k not in ("label", "name")}
+    model_options = _model_options(spec, train.x.shape[-1])
     model = models.create(
         spec["model"]["name"],
         num_classes=num_classes,
@@ -307,7 +321,9 @@ def train_run(
             "seeds": {
                 "model_init": seed,
                 "epoch_global": [_seed_of(seed, e) for e in range(state.epoch)],
-                "epoch_shuffle": [_seed_of(seed, evaluation["fold"], e) for e in range(state.epoch)],
+                "epoch_shuffle": [
+                    _seed_of(seed, evaluation["fold"], e) for e in range(state.epoch)
+                ],
                 "folds": evaluation["seed"],
             },
             "faithfulness": _faithfulness(model, spec),

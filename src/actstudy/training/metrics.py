@@ -24,9 +24,7 @@ def roc_auc_ovr_macro(labels: np.ndarray, probs: np.ndarray) -> float:
     return float(np.mean(scores)) if scores else math.nan
 
 
-def classification_metrics(
-    labels: np.ndarray, probs: np.ndarray, loss: float
-) -> dict[str, float]:
+def classification_metrics(labels: np.ndarray, probs: np.ndarray, loss: float) -> dict[str, float]:
     """All per-epoch metrics for one split, given softmax probabilities N×C."""
     predicted = probs.argmax(axis=1)
     classes = np.arange(probs.shape[1])

@@ -1,0 +1,251 @@
+"""The training engine on the CPU: recipe pieces, determinism, resume, divergence, progress."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from actstudy.config import run_spec
+from actstudy.data import load_prepared, prepare
+from actstudy.training.batches import DeviceData, augment
+from actstudy.training.folds import assign_folds, fold_indices, write_folds
+from actstudy.training.loop import RESUME_FILE, train_run
+from actstudy.training.metrics import classification_metrics, roc_auc_ovr_macro
+from actstudy.training.recipe import lr_factor
+
+TIMING = ["epoch_seconds", "samples_per_second"]
+
+
+@pytest.fixture(scope="module")
+def digits16(tmp_path_factory) -> tuple[Path, Path]:
+    """Real digits at 16×16 and a 2-fold assignment: small enough for many short runs."""
+    root = tmp_path_factory.mktemp("digits16")
+    prepare({"source": "digits", "size": 16}, root / "prepared", root / "resources")
+    labels = load_prepared(root / "prepared").train.y
+    write_folds(root / "folds.json", assign_folds(labels, "kfold", 2, seed=0), mode="kfold")
+    return root / "prepared", root / "folds.json"
+
+
+def make_spec(activation="relu", fold=0, **training) -> dict:
+    config = {
+        "study": "unit",
+        "datasets": {"digits": {"source": "digits", "size": 16}},
+        "models": {"lenet5": {"name": "lenet5"}},
+        "activations": {"act": activation},
+        "evaluation": {"mode": "kfold", "folds": 2},
+        "training": {"epochs": 2, "batch_size": 64, "optimizer": {"name": "adam", "lr": 1e-3}},
+    }
+    config["training"].update(training)
+    return run_spec(config, "digits", "lenet5", "act", fold)
+
+
+def weights(run_dir: Path) -> dict[str, torch.Tensor]:
+    return torch.load(run_dir / "best.pt", weights_only=True)["model"]
+
+
+def history(run_dir: Path) -> pd.DataFrame:
+    return pd.read_csv(run_dir / "history.csv").drop(columns=TIMING)
+
+
+# --- folds, metrics, schedule, augmentation -------------------------------------------------
+
+
+def test_kfold_assignment_is_stratified_seeded_and_complete():
+    labels = np.repeat(np.arange(4), 25)
+    first = assign_folds(labels, "kfold", 5, seed=3)
+    assert (first == assign_folds(labels, "kfold", 5, seed=3)).all()
+    assert not (first == assign_folds(labels, "kfold", 5, seed=4)).all()
+    for fold in range(5):
+        assert (np.bincount(labels[first == fold]) == 5).all()
+
+
+def test_holdout_keeps_the_fraction_and_kfold_refuses_tiny_classes(tmp_path):
+    labels = np.repeat(np.arange(2), 50)
+    assignment = assign_folds(labels, "holdout", val_fraction=0.1, seed=1)
+    write_folds(tmp_path / "f.json", assignment, mode="holdout")
+    train, val = fold_indices(tmp_path / "f.json", 0)
+    assert len(val) == 10 and len(train) == 90 and set(train).isdisjoint(val)
+    with pytest.raises(ValueError, match=r"at least 5 samples per class.*lower evaluation\.folds"):
+        assign_folds(np.array([0, 0, 0, 1, 1, 1, 1, 1]), "kfold", 5)
+
+
+def test_roc_auc_averages_over_the_classes_present():
+    labels = np.array([0, 0, 1, 1])
+    probs = np.array([[0.9, 0.1, 0.0], [0.8, 0.2, 0.0], [0.3, 0.7, 0.0], [0.1, 0.9, 0.0]])
+    assert roc_auc_ovr_macro(labels, probs) == 1.0
+    metrics = classification_metrics(labels, probs, loss=0.5)
+    assert metrics["accuracy"] == 1.0 and metrics["f1_weighted"] == 1.0
+    assert metrics["f1_macro"] == pytest.approx(2 / 3)  # the absent class scores 0
+    assert math.isnan(roc_auc_ovr_macro(np.array([1, 1]), probs[:2]))
+
+
+def test_warmup_then_multistep_and_cosine_factors():
+    schedule = {"name": "multistep", "milestones": [4, 6], "gamma": 0.1, "warmup_epochs": 2}
+    factors = [lr_factor(e, 8, schedule) for e in range(8)]
+    assert factors == pytest.approx([0.1, 0.55, 1, 1, 0.1, 0.1, 0.01, 0.01])
+    cosine = [lr_factor(e, 5, {"name": "cosine"}) for e in range(5)]
+    assert cosine[0] == 1.0 and cosine[-1] == pytest.approx(0.0) and cosine[2] == pytest.approx(0.5)
+
+
+def test_augmentations_keep_shape_are_seeded_and_do_what_they_say():
+    x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).view(2, 3, 8, 8)
+    for kind in ("flip", "crop", "flip_and_crop", "flip_or_crop"):
+        a = augment(x, kind, 2, torch.Generator().manual_seed(0))
+        b = augment(x, kind, 2, torch.Generator().manual_seed(0))
+        assert a.shape == x.shape and torch.equal(a, b)
+    assert torch.equal(augment(x, "crop", 0, torch.Generator().manual_seed(0)), x)
+    flipped = augment(x, "flip", 0, torch.Generator().manual_seed(0))
+    for i in range(2):
+        assert torch.equal(flipped[i], x[i]) or torch.equal(flipped[i], x[i].flip(-1))
+    many = torch.ones(64, 1, 4, 4)
+    cropped = augment(many, "crop", 2, torch.Generator().manual_seed(0))
+    assert (cropped == 0).any() and (cropped == 1).any()  # zero padding shows at random offsets
+
+
+def test_device_batches_normalise_uint8_images_per_channel():
+    x = np.full((4, 2, 2, 3), 255, dtype=np.uint8)
+    data = DeviceData.from_arrays(x, np.arange(4), torch.device("cpu"), ([0.5] * 3, [0.25] * 3))
+    batch, labels = next(data.batches(4))
+    assert batch.shape == (4, 3, 2, 2) and torch.allclose(batch, torch.full_like(batch, 2.0))
+    assert labels.tolist() == [0, 1, 2, 3]
+
+
+# --- whole runs ---------------------------------------------------------------------------------
+
+
+def test_the_same_seed_gives_identical_histories_and_weights(digits16, tmp_path):
+    prepared, folds = digits16
+    spec = make_spec(augmentation="flip_or_crop")
+    train_run(spec, prepared, folds, tmp_path / "a")
+    train_run(spec, prepared, folds, tmp_path / "b")
+    pd.testing.assert_frame_equal(history(tmp_path / "a"), history(tmp_path / "b"))
+    for name, tensor in weights(tmp_path / "a").items():
+        assert torch.equal(tensor, weights(tmp_path / "b")[name]), name
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert manifest["seeds"]["model_init"] == 0 and len(manifest["seeds"]["epoch_shuffle"]) == 2
+    train_run(make_spec(seed=1), prepared, folds, tmp_path / "c")
+    assert not history(tmp_path / "a").equals(history(tmp_path / "c"))
+
+
+def test_a_job_killed_in_epoch_3_of_4_resumes_to_the_same_result(digits16, tmp_path):
+    prepared, folds = digits16
+    spec = make_spec(epochs=4, batch_size=8)
+    train_run(spec, prepared, folds, tmp_path / "whole")
+
+    killed = tmp_path / "killed"
+    command = [
+        sys.executable,
+        "-m",
+        "actstudy",
+        "train",
+        "--spec",
+        json.dumps(spec),
+        "--prepared",
+        str(prepared),
+        "--folds",
+        str(folds),
+        "--out",
+        str(killed),
+    ]
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and process.poll() is None:
+        resume = killed / RESUME_FILE
+        if resume.exists() and torch.load(resume, weights_only=False)["run"].epoch == 2:
+            os.kill(process.pid, signal.SIGKILL)
+            break
+        time.sleep(0.01)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the job was not killed in epoch 3"
+    assert torch.load(killed / RESUME_FILE, weights_only=False)["run"].epoch == 2
+    assert not (killed / "metrics.json").exists()
+
+    subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
+    assert json.loads((killed / "manifest.json").read_text())["resumed_from_epoch"] == 2
+    assert not (killed / RESUME_FILE).exists()
+    pd.testing.assert_frame_equal(history(killed), history(tmp_path / "whole"))
+    for name, tensor in weights(tmp_path / "whole").items():
+        assert torch.equal(tensor, weights(killed)[name]), name
+    assert json.loads((killed / "metrics.json").read_text()) == json.loads(
+        (tmp_path / "whole" / "metrics.json").read_text()
+    )
+
+
+def test_a_resume_checkpoint_of_another_configuration_is_not_used(digits16, tmp_path):
+    prepared, folds = digits16
+    train_run(make_spec(epochs=1), prepared, folds, tmp_path / "a")
+    (tmp_path / "a" / RESUME_FILE).write_bytes(b"not a checkpoint")
+    result = train_run(make_spec(epochs=1), prepared, folds, tmp_path / "a")
+    assert result["status"] == "completed"
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert manifest["resumed_from_epoch"] is None
+
+
+def test_a_blow_up_ends_the_run_as_diverged_without_failing(digits16, tmp_path):
+    prepared, folds = digits16
+    spec = make_spec({"expr": "exp(x)"}, epochs=3, optimizer={"name": "sgd", "lr": 1e6})
+    result = train_run(spec, prepared, folds, tmp_path / "run")
+    assert result["status"] == "diverged"
+    assert result["diverged_epoch"] == 1
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["status"] == "diverged" and (tmp_path / "run" / "best.pt").exists()
+    assert len(pd.read_csv(tmp_path / "run" / "history.csv")) == 1
+
+
+def test_early_stopping_stops_after_patience_and_restores_the_best_weights(digits16, tmp_path):
+    prepared, folds = digits16
+    # min_delta is so large that no epoch after the first counts as an improvement
+    spec = make_spec(epochs=6, early_stopping={"patience": 2, "min_delta": 100.0})
+    result = train_run(spec, prepared, folds, tmp_path / "run")
+    frame = pd.read_csv(tmp_path / "run" / "history.csv")
+    assert result["status"] == "early_stopped" and result["epochs_run"] == 3 and len(frame) == 3
+    assert result["best_epoch"] == int(frame.loc[frame["val_loss"].idxmin(), "epoch"])
+    assert result["val"]["loss"] == pytest.approx(frame["val_loss"].min(), rel=1e-5)
+
+
+def test_bf16_autocast_runs_on_the_cpu(digits16, tmp_path):
+    prepared, folds = digits16
+    result = train_run(make_spec(epochs=1, precision="bf16"), prepared, folds, tmp_path / "run")
+    assert result["status"] == "completed" and result["val"]["accuracy"] > 0.1
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["device"]["precision"] == "bf16"
+
+
+def test_dsrelu_progress_follows_the_paper_or_the_released_code(digits16, tmp_path):
+    prepared, folds = digits16
+    spec = make_spec({"name": "dsrelu"}, epochs=3)
+    train_run(spec, prepared, folds, tmp_path / "paper")
+    steps = math.ceil(len(fold_indices(folds, 0)[0]) / 64)
+    t = pd.read_csv(tmp_path / "paper" / "history.csv")["dsrelu_t"].tolist()
+    # t is set before each step: the last step of epoch e has done (e+1)·steps − 1 steps
+    assert t == pytest.approx([((e + 1) * steps - 1) / (3 * steps) for e in range(3)])
+
+    train_run(
+        make_spec({"name": "dsrelu"}, epochs=3, dsrelu_progress="code"),
+        prepared,
+        folds,
+        tmp_path / "code",
+    )
+    t = pd.read_csv(tmp_path / "code" / "history.csv")["dsrelu_t"].tolist()
+    assert t == pytest.approx([0.0, 1 / steps, 2 / steps])
+    manifest = json.loads((tmp_path / "code" / "manifest.json").read_text())
+    assert manifest["faithfulness"]["dsrelu_progress"] == "code"
+
+
+def test_a_model_size_that_differs_from_the_data_is_one_clear_error(digits16, tmp_path):
+    prepared, folds = digits16
+    spec = make_spec(epochs=1)
+    spec["model"]["input_size"] = 32
+    with pytest.raises(ValueError, match="expects inputs of size 32 but dataset 'digits' is "):
+        train_run(spec, prepared, folds, tmp_path / "run")
