@@ -1,0 +1,96 @@
+"""MobileNetV2 (Sandler et al. 2018), width 1.0, as torchvision's ``mobilenet_v2``."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from actstudy.activations import ActFactory
+from actstudy.models.registry import register_model
+from actstudy.models.weight_init import init_weights
+
+# (expansion t, output channels c, repeats n, first stride s), from the paper's Table 2.
+SETTINGS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
+            (6, 160, 3, 2), (6, 320, 1, 1))  # fmt: skip
+STEM_WIDTH = 32
+HEAD_WIDTH = 1280
+
+
+def conv_bn_act(
+    in_channels: int, out_channels: int, kernel: int, stride: int, groups: int, act: nn.Module
+) -> nn.Sequential:
+    """Bias-free convolution, batch norm, activation (torchvision's Conv2dNormActivation)."""
+    return nn.Sequential(
+        nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel,
+            stride=stride,
+            padding=(kernel - 1) // 2,
+            groups=groups,
+            bias=False,
+        ),
+        nn.BatchNorm2d(out_channels),
+        act,
+    )
+
+
+class InvertedResidual(nn.Module):
+    """1x1 expansion, 3x3 depthwise, linear 1x1 projection; identity shortcut when shapes match."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        stride: int,
+        expansion: int,
+        act_layer: ActFactory,
+    ) -> None:
+        super().__init__()
+        hidden = in_channels * expansion
+        layers: list[nn.Module] = []
+        if expansion != 1:
+            layers.append(conv_bn_act(in_channels, hidden, 1, 1, 1, act_layer("block")))
+        layers += [
+            conv_bn_act(hidden, hidden, 3, stride, hidden, act_layer("block")),
+            nn.Conv2d(hidden, out_channels, 1, bias=False),
+            nn.BatchNorm2d(out_channels),
+        ]
+        self.conv = nn.Sequential(*layers)
+        self.use_residual = stride == 1 and in_channels == out_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv(x) if self.use_residual else self.conv(x)
+
+
+class MobileNetV2(nn.Module):
+    """Module names are torchvision's. Activation roles: ``"stem"`` (first convolution),
+    ``"block"`` (expansion and depthwise convolutions), ``"head"`` (last 1x1 convolution);
+    the paper's ReLU6 is whatever the spec gives."""
+
+    def __init__(self, num_classes: int, in_channels: int, act_layer: ActFactory) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [conv_bn_act(in_channels, STEM_WIDTH, 3, 2, 1, act_layer("stem"))]
+        channels = STEM_WIDTH
+        for expansion, width, repeats, stride in SETTINGS:
+            for index in range(repeats):
+                layers.append(
+                    InvertedResidual(
+                        channels, width, stride if index == 0 else 1, expansion, act_layer
+                    )
+                )
+                channels = width
+        layers.append(conv_bn_act(channels, HEAD_WIDTH, 1, 1, 1, act_layer("head")))
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(HEAD_WIDTH, num_classes))
+        init_weights(self, linear_std=0.01)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = nn.functional.adaptive_avg_pool2d(self.features(x), 1)
+        return self.classifier(torch.flatten(x, 1))
+
+
+@register_model("mobilenet_v2", roles=("stem", "block", "head"), min_size=32)
+def mobilenet_v2(num_classes: int, in_channels: int, act_layer: ActFactory) -> MobileNetV2:
+    """MobileNetV2 (S3), 3.5 M parameters at 1000 classes; 32-pixel inputs end at 1x1."""
+    return MobileNetV2(num_classes, in_channels, act_layer)

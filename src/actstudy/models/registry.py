@@ -1,0 +1,127 @@
+"""Name → builder registry for models, with the metadata the data pipeline needs.
+
+A builder is called as ``builder(num_classes, in_channels, act_layer, **options)``; its
+keyword-only parameters are the model's options. ``act_layer`` is an
+:data:`~actstudy.activations.ActFactory`: the builder calls it once per activation use, with
+the role of that activation, and never reuses a module it returned.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from torch import nn
+
+from actstudy.activations import ActFactory, Spec, factory
+
+Builder = Callable[..., nn.Module]
+MinSize = int | Callable[[Mapping[str, Any]], int]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    builder: Builder
+    roles: tuple[str, ...]
+    min_size: MinSize
+    dims: int
+
+
+_MODELS: dict[str, _Entry] = {}
+
+
+def register_model(name: str, *, roles: Sequence[str], min_size: MinSize = 1, dims: int = 2):
+    """Register a model builder under ``name``.
+
+    ``roles`` are the activation roles the model asks its ``act_layer`` for; ``min_size`` is the
+    smallest spatial size (or 1-D length) it accepts, or a function of its resolved options;
+    ``dims`` is 2 for NxCxHxW images and 1 for NxCxL signals.
+    """
+
+    def decorator(builder: Builder) -> Builder:
+        if name in _MODELS:
+            raise ValueError(f"model name {name!r} is registered twice")
+        _MODELS[name] = _Entry(builder, tuple(roles), min_size, dims)
+        return builder
+
+    return decorator
+
+
+def names() -> list[str]:
+    """Registered model names, sorted."""
+    return sorted(_MODELS)
+
+
+def _entry(name: str) -> _Entry:
+    try:
+        return _MODELS[name]
+    except KeyError:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(names())}") from None
+
+
+def options(name: str) -> dict[str, Any]:
+    """The options the named model accepts, with their defaults."""
+    signature = inspect.signature(_entry(name).builder)
+    return {p.name: p.default for p in signature.parameters.values() if p.kind is p.KEYWORD_ONLY}
+
+
+def _resolve(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    defaults = options(name)
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        takes = f"options {', '.join(defaults)}" if defaults else "no options"
+        raise ValueError(f"model {name!r} takes {takes}; remove {', '.join(unknown)}")
+    return {**defaults, **given}
+
+
+def create(
+    name: str,
+    *,
+    num_classes: int,
+    in_channels: int = 3,
+    act: Spec | ActFactory = "relu",
+    **model_options: Any,
+) -> nn.Module:
+    """Build the named model.
+
+    ``act`` is an activation spec (see :mod:`actstudy.activations.registry`), turned into the
+    model's ``act_layer`` with :func:`actstudy.activations.factory`, or a ready ``act_layer``.
+    """
+    entry = _entry(name)
+    _resolve(name, model_options)  # rejects unknown options with the list of accepted ones
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be at least 1, not {num_classes}")
+    if in_channels < 1:
+        raise ValueError(f"in_channels must be at least 1, not {in_channels}")
+    act_layer = act if callable(act) else factory(act)
+    return entry.builder(num_classes, in_channels, act_layer, **model_options)
+
+
+def roles(name: str) -> tuple[str, ...]:
+    """The activation roles the named model asks for (the keys a ``{roles: ...}`` spec uses)."""
+    return _entry(name).roles
+
+
+def spatial_dims(name: str) -> int:
+    """2 for models of NxCxHxW images, 1 for models of NxCxL signals."""
+    return _entry(name).dims
+
+
+def input_size(name: str, **model_options: Any) -> int | None:
+    """The exact input size (H = W, or L) the model needs, or None where any size works.
+
+    Models whose layer sizes depend on the input take it as the option ``input_size``; all
+    others pool adaptively and accept any size from :func:`min_input_size` up.
+    """
+    return _resolve(name, model_options).get("input_size")
+
+
+def min_input_size(name: str, **model_options: Any) -> int:
+    """The smallest input size (H = W, or L) the model accepts with these options."""
+    resolved = _resolve(name, model_options)
+    if "input_size" in resolved:
+        return resolved["input_size"]
+    min_size = _entry(name).min_size
+    return min_size(resolved) if callable(min_size) else min_size

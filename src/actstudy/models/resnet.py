@@ -1,0 +1,145 @@
+"""Residual networks of He et al. (2016): ResNet-18/34/50 (images) and a 1-D ResNet-34 (signals).
+
+Activation roles: ``"stem"`` (after the first convolution) and ``"block"`` (every activation
+inside the residual blocks). Module and parameter names are torchvision's, so its ImageNet
+state dicts load directly (activations with parameters add keys of their own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from actstudy.activations import ActFactory
+from actstudy.models.registry import register_model
+from actstudy.models.resnet_blocks import (
+    CONV,
+    NORM,
+    BasicBlock,
+    Bottleneck,
+    PadShortcut,
+    projection_shortcut,
+)
+from actstudy.models.weight_init import init_weights
+
+STEMS = ("imagenet", "cifar")
+SHORTCUTS = ("projection", "pad")
+ROLES = ("stem", "block")
+_MAXPOOL: dict[int, type[nn.Module]] = {1: nn.MaxPool1d, 2: nn.MaxPool2d}
+_AVGPOOL: dict[int, type[nn.Module]] = {1: nn.AdaptiveAvgPool1d, 2: nn.AdaptiveAvgPool2d}
+
+
+class ResNet(nn.Module):
+    """Stem, stages ``layer1``… of residual blocks, global average pooling, linear head ``fc``.
+
+    ``stem="imagenet"``: 7-wide stride-2 convolution and 3-wide stride-2 max pooling;
+    ``stem="cifar"``: 3-wide stride-1 convolution, no pooling (for 32-pixel inputs).
+    ``shortcut="projection"`` uses torchvision's 1x1 convolution + batch norm where the shape
+    changes (option B); ``shortcut="pad"`` the parameter-free option A (2-D only).
+    The first stage keeps the resolution, every later one halves it.
+    """
+
+    def __init__(
+        self,
+        block: type[BasicBlock | Bottleneck],
+        depths: Sequence[int],
+        widths: Sequence[int],
+        num_classes: int,
+        in_channels: int,
+        act_layer: ActFactory,
+        *,
+        stem: str = "imagenet",
+        shortcut: str = "projection",
+        dims: int = 2,
+    ) -> None:
+        super().__init__()
+        if stem not in STEMS:
+            raise ValueError(f"stem must be one of {', '.join(STEMS)}, not {stem!r}")
+        if shortcut not in SHORTCUTS:
+            raise ValueError(f"shortcut must be one of {', '.join(SHORTCUTS)}, not {shortcut!r}")
+        imagenet = stem == "imagenet"
+        self.conv1 = CONV[dims](
+            in_channels,
+            widths[0],
+            7 if imagenet else 3,
+            stride=2 if imagenet else 1,
+            padding=3 if imagenet else 1,
+            bias=False,
+        )
+        self.bn1 = NORM[dims](widths[0])
+        self.act = act_layer("stem")
+        self.maxpool = _MAXPOOL[dims](3, stride=2, padding=1) if imagenet else nn.Identity()
+        channels = widths[0]
+        self._stages: list[str] = []
+        for index, (depth, width) in enumerate(zip(depths, widths, strict=True), start=1):
+            blocks = []
+            for position in range(depth):
+                stride = 2 if index > 1 and position == 0 else 1
+                out_channels = width * block.expansion
+                downsample = None
+                if stride != 1 or channels != out_channels:
+                    downsample = (
+                        PadShortcut(out_channels - channels)
+                        if shortcut == "pad"
+                        else projection_shortcut(dims, channels, out_channels, stride)
+                    )
+                blocks.append(block(channels, width, stride, downsample, act_layer, dims))
+                channels = out_channels
+            self._stages.append(f"layer{index}")
+            self.add_module(f"layer{index}", nn.Sequential(*blocks))
+        self.avgpool = _AVGPOOL[dims](1)
+        self.fc = nn.Linear(channels, num_classes)
+        init_weights(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.act(self.bn1(self.conv1(x))))
+        for stage in self._stages:
+            x = getattr(self, stage)(x)
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+IMAGENET_WIDTHS = (64, 128, 256, 512)
+
+
+def _min_size(options: Mapping[str, Any]) -> int:
+    """The ImageNet stem divides the size by 32 in all, the CIFAR stem by 8."""
+    return 32 if options["stem"] == "imagenet" else 8
+
+
+IMAGENET_DEPTHS: dict[str, tuple[type[BasicBlock | Bottleneck], tuple[int, ...]]] = {
+    "resnet18": (BasicBlock, (2, 2, 2, 2)),
+    "resnet34": (BasicBlock, (3, 4, 6, 3)),
+    "resnet50": (Bottleneck, (3, 4, 6, 3)),
+}
+
+
+def _imagenet_builder(name: str) -> Callable[..., ResNet]:
+    block, depths = IMAGENET_DEPTHS[name]
+
+    def build(
+        num_classes: int, in_channels: int, act_layer: ActFactory, *, stem: str = "imagenet"
+    ) -> ResNet:
+        return ResNet(
+            block, depths, IMAGENET_WIDTHS, num_classes, in_channels, act_layer, stem=stem
+        )
+
+    build.__doc__ = f"{name}: {list(depths)} {block.__name__}s per stage, widths 64/128/256/512."
+    return build
+
+
+for _name in IMAGENET_DEPTHS:
+    register_model(_name, roles=ROLES, min_size=_min_size)(_imagenet_builder(_name))
+
+
+@register_model("resnet34_1d", roles=ROLES, min_size=32, dims=1)
+def resnet34_1d(num_classes: int, in_channels: int, act_layer: ActFactory) -> ResNet:
+    """1-D ResNet-34 for NxCxL signals such as ECG beats (S5, L = 187 at 125 Hz).
+
+    The 2-D architecture with Conv1d: a 7-wide stride-2 stem and 3-wide stride-2 max pooling,
+    [3, 4, 6, 3] BasicBlocks per stage, widths 64/128/256/512 and 3-wide kernels.
+    """
+    block, depths = IMAGENET_DEPTHS["resnet34"]
+    return ResNet(block, depths, IMAGENET_WIDTHS, num_classes, in_channels, act_layer, dims=1)

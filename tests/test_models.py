@@ -1,0 +1,446 @@
+"""Model registry and architectures: sizes, roles, activation use, forward/backward passes."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import torch
+import torchvision.models as tv
+from torch import nn
+
+from actstudy import activations, models
+from actstudy.models.transfer import WEIGHTS, base_layers, hub_weights_file
+
+TRANSFER = "resnet50_transfer"
+SLOW = {"vgg16"}  # its 102 M-weight first dense layer: ~2 s alone, up to ~8 s on busy cores
+NUM_CLASSES = 5
+# Where a test checks wiring rather than arithmetic, these are built on the meta device: their
+# dense layers (55 M and 120 M weights) take seconds to initialise on the CPU.
+HEAVY = {"alexnet", "vgg16"}
+
+
+def device_for(name: str) -> torch.device:
+    return torch.device("meta" if name in HEAVY else "cpu")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny tensors run faster on one intra-op thread than on two cores shared with others."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def n_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def sample(name: str, in_channels: int = 3, **options) -> torch.Tensor:
+    """A batch of 2 at the smallest input size the model accepts with these options."""
+    side = models.min_input_size(name, **options)
+    return torch.randn(2, in_channels, *[side] * models.spatial_dims(name))
+
+
+class Recorder:
+    """An act_layer test double: delegates to a real factory and records every call."""
+
+    def __init__(self, spec: activations.Spec = "relu") -> None:
+        self.inner = activations.factory(spec)
+        self.calls: list[tuple[str, nn.Module]] = []
+
+    def __call__(self, role: str) -> nn.Module:
+        module = self.inner(role)
+        self.calls.append((role, module))
+        return module
+
+    def modules(self) -> list[nn.Module]:
+        return [module for _, module in self.calls]
+
+
+@pytest.fixture(scope="module")
+def weights_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A torchvision ResNet-50 state dict with random weights, saved as its ImageNet file."""
+    path = tmp_path_factory.mktemp("weights") / hub_weights_file().name
+    torch.manual_seed(0)
+    reference = tv.resnet50(weights=None)
+    for bn in reference.modules():
+        if isinstance(bn, nn.BatchNorm2d):  # give the running statistics recognisable values
+            bn.running_mean.uniform_(-1, 1)
+            bn.running_var.uniform_(0.5, 2)
+    torch.save(reference.state_dict(), path)
+    return path
+
+
+def build(name: str, act: activations.Spec | activations.ActFactory, weights: Path, **options):
+    if name == TRANSFER:
+        options.setdefault("weights", str(weights))
+    return models.create(name, num_classes=NUM_CLASSES, act=act, **options)
+
+
+def model_cases() -> list:
+    """Every registered model with its default options, plus the other stems and sizes."""
+    cases = [(name, {}) for name in models.names()]
+    cases += [
+        ("resnet18", {"stem": "cifar"}),
+        ("alexnet", {"stem": "cifar"}),
+        ("lenet5", {"input_size": 28}),
+        ("lenet5", {"input_size": 36}),
+    ]
+    return [
+        pytest.param(
+            name,
+            options,
+            marks=[pytest.mark.slow] if name in SLOW else [],
+            id="-".join([name, *(f"{key}={value}" for key, value in options.items())]),
+        )
+        for name, options in cases
+    ]
+
+
+# --- registry ---------------------------------------------------------------------------------
+
+
+def test_unknown_model_lists_the_names() -> None:
+    with pytest.raises(ValueError, match=r"unknown model 'resnet19'; choose one of .*resnet20"):
+        models.create("resnet19", num_classes=NUM_CLASSES)
+
+
+def test_unknown_option_names_the_accepted_ones() -> None:
+    with pytest.raises(ValueError, match=r"takes options stem; remove depth"):
+        models.create("resnet18", num_classes=NUM_CLASSES, depth=3)
+    with pytest.raises(ValueError, match=r"'resnet20' takes no options; remove stem"):
+        models.create("resnet20", num_classes=NUM_CLASSES, stem="cifar")
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "message"),
+    [
+        ("resnet18", {"stem": "tiny"}, "stem must be one of imagenet, cifar"),
+        ("alexnet", {"stem": "tiny"}, "stem must be one of imagenet, cifar"),
+        ("lenet5", {"input_size": 12}, "at least 16"),
+        ("afos_cnn", {"input_size": 4}, "at least 8"),
+        ("cct", {"dim": 100, "heads": 3}, "dim divisible by heads"),
+        ("cct", {"input_size": 0}, "input_size, depth, conv_layers and heads of at least 1"),
+    ],
+)
+def test_bad_option_values_raise(name: str, options: dict, message: str) -> None:
+    with torch.device("meta"), pytest.raises(ValueError, match=message):
+        models.create(name, num_classes=NUM_CLASSES, **options)
+
+
+def test_bad_class_and_channel_counts_raise() -> None:
+    with pytest.raises(ValueError, match="num_classes must be at least 1"):
+        models.create("lenet5", num_classes=0)
+    with pytest.raises(ValueError, match="in_channels must be at least 1"):
+        models.create("lenet5", num_classes=NUM_CLASSES, in_channels=0)
+
+
+def test_bad_activation_spec_fails_before_building() -> None:
+    with pytest.raises(ValueError, match="unknown activation 'relu7'"):
+        models.create("lenet5", num_classes=NUM_CLASSES, act="relu7")
+
+
+def test_input_size_metadata() -> None:
+    assert models.input_size("lenet5") == 32
+    assert models.input_size("lenet5", input_size=36) == 36
+    assert models.input_size("afos_cnn") == models.input_size("cct") == 32
+    assert models.input_size("resnet20") is None
+    assert models.min_input_size("resnet20") == 4
+    assert models.min_input_size("resnet18") == 32
+    assert models.min_input_size("resnet18", stem="cifar") == 8
+    assert models.min_input_size("alexnet") == 63
+    assert models.min_input_size("alexnet", stem="cifar") == 15
+    assert models.spatial_dims("resnet34_1d") == 1
+    assert models.spatial_dims("resnet34") == 2
+    assert models.options("resnet18") == {"stem": "imagenet"}
+    assert models.roles("lenet5") == ("conv1", "conv2", "fc")
+
+
+@pytest.mark.parametrize(
+    ("name", "options"), [("vgg16", {}), ("alexnet", {}), ("alexnet", {"stem": "cifar"})]
+)
+def test_min_input_size_is_tight_where_pooling_sets_it(name: str, options: dict) -> None:
+    side = models.min_input_size(name, **options)
+    with torch.device("meta"):
+        model = models.create(name, num_classes=NUM_CLASSES, **options)
+        assert model(torch.empty(2, 3, side, side)).shape == (2, NUM_CLASSES)
+        with pytest.raises(RuntimeError):
+            model(torch.empty(2, 3, side - 1, side - 1))
+
+
+# --- sizes ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "reference"),
+    [
+        ("resnet18", tv.resnet18),
+        ("resnet34", tv.resnet34),
+        ("resnet50", tv.resnet50),
+        ("vgg16", tv.vgg16),
+        ("alexnet", tv.alexnet),
+        ("mobilenet_v2", tv.mobilenet_v2),
+    ],
+)
+def test_imagenet_models_equal_torchvision(name: str, reference) -> None:
+    with torch.device("meta"):
+        ours = models.create(name, num_classes=1000, in_channels=3)
+        theirs = reference(weights=None)
+    assert n_params(ours) == n_params(theirs)
+    shapes = {key: value.shape for key, value in ours.state_dict().items()}
+    assert shapes == {key: value.shape for key, value in theirs.state_dict().items()}
+
+
+@pytest.mark.parametrize(("depth", "millions"), [(20, 0.27), (56, 0.85)])
+def test_cifar_resnets_have_the_published_sizes(depth: int, millions: float) -> None:
+    with torch.device("meta"):
+        model = models.create(f"resnet{depth}", num_classes=10)
+    assert round(n_params(model) / 1e6, 2) == millions
+
+
+def test_cct_has_the_published_sizes() -> None:
+    with torch.device("meta"):
+        small = models.create("cct", num_classes=10)
+        cct_7_3x1 = models.create(
+            "cct", num_classes=10, depth=7, heads=4, dim=256, mlp_ratio=2, conv_layers=1
+        )
+    assert round(n_params(small) / 1e6, 2) == 0.28
+    assert round(n_params(cct_7_3x1) / 1e6, 2) == 3.76
+
+
+def test_resnet34_1d_takes_ecg_beats() -> None:
+    with torch.device("meta"):
+        model = models.create("resnet34_1d", num_classes=5, in_channels=1)
+        for length in (187, 260):
+            assert model(torch.empty(2, 1, length)).shape == (2, 5)
+
+
+# --- activations ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "options"), model_cases())
+def test_every_activation_use_is_its_own_module(name: str, options: dict, weights_file) -> None:
+    """Each act_layer call is one use: its module sits at one place and runs once per forward,
+    and the roles asked for are the declared ones. Channels-last input must work too."""
+    recorder = Recorder()
+    with device_for(name):
+        model = build(name, recorder, weights_file, **options)
+        x = sample(name, **options)
+    assert {role for role, _ in recorder.calls} == set(models.roles(name))
+    made = recorder.modules()
+    assert len({id(m) for m in made}) == len(made), "act_layer returned a module twice"
+    places = Counter(id(m) for _, m in model.named_modules(remove_duplicate=False))
+    assert all(places[id(m)] == 1 for m in made)
+    runs: Counter[int] = Counter()
+    for module in made:
+        module.register_forward_hook(lambda m, args, out: runs.update([id(m)]))
+    if x.dim() == 4:
+        model, x = (
+            model.to(memory_format=torch.channels_last),
+            x.to(memory_format=torch.channels_last),
+        )
+    assert model(x).shape == (2, NUM_CLASSES)
+    assert all(runs[id(m)] == 1 for m in made)
+
+
+@pytest.mark.parametrize("name", [n for n in models.names() if n != TRANSFER])
+def test_network_scope_shares_one_module(name: str) -> None:
+    recorder = Recorder({"name": "relu", "scope": "network"})
+    with device_for(name):
+        model = models.create(name, num_classes=NUM_CLASSES, act=recorder)
+    (shared,) = {id(m) for m in recorder.modules()}
+    uses = [m for _, m in model.named_modules(remove_duplicate=False) if id(m) == shared]
+    assert len(uses) == len(recorder.calls)
+
+
+@pytest.mark.parametrize("name", ["lenet5", "resnet8"])
+def test_shared_trainable_activation_counts_its_parameters_once(name: str) -> None:
+    base = n_params(models.create(name, num_classes=NUM_CLASSES))
+    shared = nn.PReLU()
+    calls = Recorder()
+    models.create(name, num_classes=NUM_CLASSES, act=calls)
+    assert (
+        n_params(models.create(name, num_classes=NUM_CLASSES, act=lambda role: shared)) == base + 1
+    )
+    per_layer = models.create(name, num_classes=NUM_CLASSES, act=lambda role: nn.PReLU())
+    assert n_params(per_layer) == base + len(calls.calls)
+
+
+def trainable_network_activations() -> list[str]:
+    return [
+        name
+        for name in activations.names()
+        if activations.scope_of(name) == "network" and n_params(activations.create(name)) > 0
+    ]
+
+
+@pytest.mark.parametrize("name", ["lenet5", "resnet8"])
+def test_registered_network_scope_activation_is_shared(name: str) -> None:
+    found = trainable_network_activations()
+    if not found:
+        pytest.skip("no activation with trainable parameters and network scope is registered")
+    act = found[0]
+    own = n_params(activations.create(act))
+    base = n_params(models.create(name, num_classes=NUM_CLASSES))
+    calls = Recorder()
+    models.create(name, num_classes=NUM_CLASSES, act=calls)
+    shared = models.create(name, num_classes=NUM_CLASSES, act=act)
+    assert n_params(shared) == base + own
+    per_layer = models.create(name, num_classes=NUM_CLASSES, act={"name": act, "scope": "layer"})
+    assert n_params(per_layer) == base + own * len(calls.calls)
+    forward_backward(shared, sample(name))
+
+
+def forward_backward(model: nn.Module, x: torch.Tensor, classes: int = NUM_CLASSES) -> None:
+    out = model(x)
+    assert out.shape == (x.shape[0], classes)
+    out.square().mean().backward()
+    for name, parameter in model.named_parameters():
+        if parameter.requires_grad:
+            assert parameter.grad is not None, f"{name} got no gradient"
+            assert torch.isfinite(parameter.grad).all(), f"{name} has a non-finite gradient"
+
+
+@pytest.mark.parametrize(("name", "options"), model_cases())
+def test_forward_backward_with_relu(name: str, options: dict, weights_file) -> None:
+    torch.manual_seed(0)
+    forward_backward(build(name, "relu", weights_file, **options), sample(name, **options))
+
+
+@pytest.mark.parametrize("name", [n for n in models.names() if n != TRANSFER])
+def test_other_activations_wire_through_every_model(name: str) -> None:
+    """Forward and backward with a plain activation, a per-role combination and a shared
+    trainable one."""
+    mix = ["tanh", "sigmoid", "silu"]
+    combination = {"roles": {role: mix[i % 3] for i, role in enumerate(models.roles(name))}}
+    for spec in ["tanh", combination, *trainable_network_activations()[:1]]:
+        with device_for(name):
+            model = models.create(name, num_classes=NUM_CLASSES, act=spec)
+            out = model(sample(name))
+        assert out.shape == (2, NUM_CLASSES)
+        out.sum().backward()
+        assert all(p.grad is not None for p in model.parameters())
+
+
+def activation_specs() -> list:
+    specs: list = [*activations.names(), {"name": "lrelu", "alpha": 0.02, "beta": 0.9}]
+    if importlib.util.find_spec("actstudy.activations.expression") is not None:
+        specs.append({"expr": "x*erf(exp(x))"})
+    return specs
+
+
+@pytest.mark.parametrize("spec", activation_specs(), ids=str)
+@pytest.mark.parametrize("name", ["lenet5", "resnet8"])
+def test_every_activation_trains_a_small_model(name: str, spec: activations.Spec) -> None:
+    torch.manual_seed(0)
+    forward_backward(models.create(name, num_classes=NUM_CLASSES, act=spec), sample(name))
+
+
+def test_lenet5_takes_the_tanh_relu_combination() -> None:
+    spec = {"roles": {"conv1": "relu", "conv2": "tanh", "fc": "relu"}}
+    model = models.create("lenet5", num_classes=NUM_CLASSES, in_channels=1, act=spec, input_size=36)
+    assert [type(m) for m in (model.act1, model.act2, model.act3)] == [nn.ReLU, nn.Tanh, nn.ReLU]
+    forward_backward(model, sample("lenet5", in_channels=1, input_size=36))
+
+
+def test_small_models_take_channels_last_on_cpu() -> None:
+    for name in ("lenet5", "resnet8", "afos_cnn", "cct", "mobilenet_v2"):
+        model = models.create(name, num_classes=NUM_CLASSES).to(memory_format=torch.channels_last)
+        x = sample(name).to(memory_format=torch.channels_last)
+        forward_backward(model, x)
+
+
+# --- transfer learning ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def transfer_model(weights_file: Path) -> nn.Module:
+    return models.create(TRANSFER, num_classes=NUM_CLASSES, weights=str(weights_file))
+
+
+def test_transfer_loads_the_weights(transfer_model: nn.Module, weights_file: Path) -> None:
+    state = torch.load(weights_file, weights_only=True)
+    loaded = transfer_model.state_dict()
+    for key in ("conv1.weight", "layer3.1.bn2.running_mean", "layer4.2.conv3.weight"):
+        assert torch.equal(loaded[key], state[key])
+
+
+def test_transfer_freezes_all_but_the_last_layers(transfer_model: nn.Module) -> None:
+    trainable = {name for name, p in transfer_model.named_parameters() if p.requires_grad}
+    assert trainable == {
+        "layer4.2.bn2.weight",
+        "layer4.2.bn2.bias",
+        "layer4.2.conv3.weight",
+        "layer4.2.bn3.weight",
+        "layer4.2.bn3.bias",
+        "fc.weight",
+        "fc.bias",
+    }
+    assert len(base_layers(transfer_model)) == 106
+    transfer_model.train()
+    assert not transfer_model.bn1.training and not transfer_model.layer4[2].bn1.training
+    assert transfer_model.layer4[2].bn2.training and transfer_model.layer4[2].bn3.training
+
+
+def test_transfer_head_is_new_and_only_it_and_the_last_layers_learn(
+    transfer_model: nn.Module,
+) -> None:
+    assert transfer_model.fc.weight.shape == (NUM_CLASSES, 2048)
+    transfer_model.zero_grad(set_to_none=True)
+    forward_backward(transfer_model, sample(TRANSFER))
+    assert transfer_model.conv1.weight.grad is None
+    assert transfer_model.layer4[2].conv2.weight.grad is None
+
+
+def test_transfer_keeps_new_activation_parameters_trainable(weights_file: Path) -> None:
+    found = trainable_network_activations()
+    if not found:
+        pytest.skip("no activation with trainable parameters and network scope is registered")
+    model = models.create(TRANSFER, num_classes=3, act=found[0], weights=str(weights_file))
+    assert model.act is model.layer1[0].act1  # one shared instance, not in the weights file
+    assert all(p.requires_grad for p in model.act.parameters())
+
+
+def test_transfer_reads_the_hub_cache(weights_file: Path, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    cached = hub_weights_file()
+    assert cached.name == Path(WEIGHTS.url).name
+    cached.parent.mkdir(parents=True)
+    cached.symlink_to(weights_file)
+    model = models.create(TRANSFER, num_classes=3, trainable_layers=0)
+    assert {name for name, p in model.named_parameters() if p.requires_grad} == {
+        "fc.weight",
+        "fc.bias",
+    }
+
+
+def test_transfer_without_weights_says_where_to_put_them(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    expected = tmp_path / "hub" / "checkpoints" / Path(WEIGHTS.url).name
+    with pytest.raises(FileNotFoundError, match=f"no ImageNet ResNet-50 weights at {expected}"):
+        models.create(TRANSFER, num_classes=3)
+    with pytest.raises(FileNotFoundError, match="does not exist; set the weights option"):
+        models.create(TRANSFER, num_classes=3, weights=str(tmp_path / "missing.pth"))
+
+
+def test_transfer_rejects_bad_requests(tmp_path, weights_file: Path) -> None:
+    with pytest.raises(ValueError, match="needs in_channels=3"):
+        models.create(TRANSFER, num_classes=3, in_channels=1, weights=str(weights_file))
+    garbage = tmp_path / "garbage.pth"
+    garbage.write_bytes(b"not a state dict")
+    with pytest.raises(ValueError, match="cannot read ResNet-50 weights"):
+        models.create(TRANSFER, num_classes=3, weights=str(garbage))
+    wrong = tmp_path / "partial.pth"
+    torch.save({"conv1.weight": torch.zeros(64, 3, 7, 7)}, wrong)
+    with pytest.raises(ValueError, match="not a torchvision ResNet-50 state dict"):
+        models.create(TRANSFER, num_classes=3, weights=str(wrong))
+    misshapen = tmp_path / "misshapen.pth"
+    torch.save({"conv1.weight": torch.zeros(64, 3, 3, 3)}, misshapen)
+    with pytest.raises(ValueError, match=r"do not fit ResNet-50 \(size mismatch"):
+        models.create(TRANSFER, num_classes=3, weights=str(misshapen))
+    with pytest.raises(ValueError, match="trainable_layers must lie between 0 and 106"):
+        models.create(TRANSFER, num_classes=3, weights=str(wrong), trainable_layers=107)
