@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
-from conftest import REPO, snakemake, write_config
+from workflow_helpers import REPO, snakemake, write_config
 
 from actstudy.config import ConfigError, load_config, run_spec, training_for, validate_config
 

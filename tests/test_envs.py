@@ -6,7 +6,7 @@ import re
 import tomllib
 
 import yaml
-from conftest import REPO
+from workflow_helpers import REPO
 
 
 def pyproject_pins() -> dict[str, str]:

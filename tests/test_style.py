@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import BIN, REPO, snakemake
+from workflow_helpers import BIN, REPO, snakemake
 
 
 def run(*command: str) -> subprocess.CompletedProcess:

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
-from conftest import REPO, planned_jobs, snakemake, write_config
 from PIL import Image
+from workflow_helpers import planned_jobs, snakemake, tiny_config, write_config
 
 pytestmark = pytest.mark.workflow
 
-TINY = yaml.safe_load((REPO / "tests" / "configs" / "tiny.yaml").read_text())
+TINY = tiny_config()
 RESULTS = "results/tiny"
 
 

@@ -1,0 +1,59 @@
+"""Helpers for tests: the repository, and running Snakemake for real in a scratch folder."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the project's Snakefile in ``workdir`` (which holds its config.yaml)."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run(
+        [str(BIN / "snakemake"), "-s", str(REPO / "Snakefile"), "-d", str(workdir), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
+    """Jobs per rule that a dry run plans (empty when there is nothing to do)."""
+    result = snakemake(workdir, "--dry-run", *args)
+    text = result.stdout + result.stderr
+    counts: dict[str, int] = {}
+    if "Job stats:" not in text:
+        assert "Nothing to be done" in text, text
+        return counts
+    table = text.split("Job stats:", 1)[1]
+    for line in table.splitlines()[3:]:
+        match = re.fullmatch(r"\s*(\w+)\s+(\d+)\s*", line)
+        if not match:
+            break
+        if match[1] != "total":
+            counts[match[1]] = int(match[2])
+    return counts
+
+
+def write_config(workdir: Path, config: dict, name: str = "config.yaml") -> Path:
+    path = workdir / name
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def tiny_config() -> dict:
+    """The tiny study the workflow tests run: 2 activations × 2 folds × 1 epoch."""
+    return yaml.safe_load((REPO / "tests" / "configs" / "tiny.yaml").read_text())
