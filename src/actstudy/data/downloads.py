@@ -1,0 +1,88 @@
+"""Downloads through a temporary name: a file appears under its real name only once it is
+complete and verified, so an interrupted or corrupt download never counts."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from pathlib import Path
+
+from actstudy.data.progress import Progress
+from actstudy.io import atomic_path
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 1 << 20
+TIMEOUT_S = 60
+USER_AGENT = "actstudy-data"
+
+
+def file_digest(path: Path, algorithm: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, algorithm).hexdigest()
+
+
+def save_stream(
+    chunks: Iterable[bytes],
+    target: Path,
+    total: int | None,
+    verify: Callable[[Path], None] | None = None,
+) -> None:
+    """Write ``chunks`` to ``target`` through a temporary file, logging progress.
+
+    A body shorter or longer than ``total`` bytes raises ConnectionError and ``verify(tmp)`` may
+    raise to refuse the file; either way ``target`` is left as it was and the exception gives the
+    reason, which callers wrap into their sentence.
+    """
+    progress = Progress(f"downloading {target.name}", total, "bytes")
+    with atomic_path(target) as tmp:
+        with open(tmp, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+                progress.advance(len(chunk))
+        if total is not None and progress.done != total:
+            raise ConnectionError(f"the body stopped after {progress.done:,} of {total:,} bytes")
+        if verify is not None:
+            verify(tmp)
+    logger.info("downloaded %s (%.1f MiB)", target, progress.done / (1 << 20))
+
+
+def checksum_verifier(algorithm: str, expected: str) -> Callable[[Path], None]:
+    """A ``verify`` for :func:`save_stream` comparing the file's digest with a published one."""
+
+    def verify(path: Path) -> None:
+        if file_digest(path, algorithm) != expected:
+            raise ValueError(f"its {algorithm.upper()} differs from the published {expected}")
+
+    return verify
+
+
+def fetch_url(urls: Sequence[str], target: Path, checksum: tuple[str, str] | None = None) -> None:
+    """Download ``target`` from the first of ``urls`` (mirrors) that delivers a good copy.
+
+    ``checksum`` is ``(algorithm, hex digest)``; without it only the length is checked.
+    """
+    verify = checksum_verifier(*checksum) if checksum else None
+    reasons = []
+    for url in urls:
+        logger.info("downloading %s to %s", url, target)
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+                length = response.headers.get("Content-Length")
+                chunks = iter(partial(response.read, CHUNK), b"")
+                save_stream(chunks, target, int(length) if length else None, verify)
+            return
+        except urllib.error.HTTPError as error:
+            reasons.append(f"HTTP {error.code} from {url}")
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            reasons.append(f"{url}: {getattr(error, 'reason', None) or error}")
+    raise ConnectionError(
+        f"could not download {target.name} ({'; '.join(reasons)}); check the network and rerun, "
+        f"or place a good copy at {target}"
+    )

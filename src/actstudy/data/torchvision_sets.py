@@ -1,0 +1,154 @@
+"""CIFAR-10, CIFAR-100, MNIST and Fashion-MNIST through torchvision's dataset classes.
+
+Raw files live in ``resources/<source>/`` in torchvision's layout: CIFAR's archive
+(``cifar-10-python.tar.gz``, ``cifar-100-python.tar.gz``) or the folder it unpacks to, and the four
+MNIST-style ``*-ubyte.gz`` files in ``MNIST/raw/`` or ``FashionMNIST/raw/``. Missing files are
+downloaded from the URL or mirrors the class names and checked against its MD5s; every placed file
+is checked against them too. Both the training set and the official test set are prepared.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+import shutil
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+from torchvision import datasets
+
+from actstudy.data.archives import unpacked
+from actstudy.data.downloads import fetch_url, file_digest
+from actstudy.data.prepared import write_prepared
+from actstudy.data.sources import register_source
+from actstudy.data.transforms import resize_uint8
+from actstudy.io import write_with
+
+logger = logging.getLogger(__name__)
+
+FAMILIES: dict[str, type[datasets.VisionDataset]] = {
+    "cifar10": datasets.CIFAR10,
+    "cifar100": datasets.CIFAR100,
+    "mnist": datasets.MNIST,
+    "fashion_mnist": datasets.FashionMNIST,
+}
+
+
+def _is_cifar(cls: type) -> bool:
+    return issubclass(cls, datasets.CIFAR10)
+
+
+def _check_md5(path: Path, md5: str, fix: str) -> None:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing; {fix}")
+    if file_digest(path, "md5") != md5:
+        raise ValueError(f"{path} is corrupt or truncated (its MD5 is not {md5}); {fix}")
+
+
+def _required(cls: type, root: Path) -> list[Path]:
+    """The raw files to place by hand when downloading is off and they are absent."""
+    if _is_cifar(cls):
+        has_data = (root / cls.base_folder).is_dir() or (root / cls.filename).is_file()
+        return [] if has_data else [root / cls.filename]
+    raw = root / cls.__name__ / "raw"
+    return [raw / name for name, _ in cls.resources if not (raw / name).is_file()]
+
+
+def _cifar_ready(cls: type, root: Path) -> list[Path]:
+    """Verify (unpacking or downloading first) CIFAR's batches; return the files they came from."""
+    folder = root / cls.base_folder
+    archive = root / cls.filename
+    batches = [*cls.train_list, *cls.test_list, [cls.meta["filename"], cls.meta["md5"]]]
+    if not folder.is_dir():
+        if archive.is_file():
+            _check_md5(archive, cls.tgz_md5, "delete it and rerun, or place a good copy")
+        else:
+            fetch_url([cls.url], archive, ("md5", cls.tgz_md5))
+        with unpacked(archive, root) as tmp:
+            if not (tmp / cls.base_folder).is_dir():
+                raise ValueError(
+                    f"{archive} holds no folder {cls.base_folder}; delete it and rerun, "
+                    "or place the genuine archive"
+                )
+            os.replace(tmp / cls.base_folder, folder)
+    for name, md5 in batches:
+        _check_md5(folder / name, md5, f"delete {folder} and rerun, or place a good copy")
+    return [archive] if archive.is_file() else [folder / name for name, _ in batches]
+
+
+def _gunzip(packed: Path, target: Path) -> None:
+    with gzip.open(packed) as source, open(target, "wb") as sink:
+        shutil.copyfileobj(source, sink)
+
+
+def _mnist_ready(cls: type, root: Path) -> list[Path]:
+    """Verify (downloading first) the ``.gz`` files and unzip them for the class to read."""
+    raw = root / cls.__name__ / "raw"
+    files = []
+    for name, md5 in cls.resources:
+        packed = raw / name
+        if packed.is_file():
+            _check_md5(packed, md5, "delete it and rerun, or place a good copy")
+        else:
+            fetch_url([f"{mirror}{name}" for mirror in cls.mirrors], packed, ("md5", md5))
+        write_with(packed.with_suffix(""), partial(_gunzip, packed))
+        files.append(packed)
+    return files
+
+
+def _register(name: str, cls: type) -> None:
+    ready: Callable[[type, Path], list[Path]] = _cifar_ready if _is_cifar(cls) else _mnist_ready
+
+    def missing(resources: Path, download: bool = True, **_: object) -> str | None:
+        absent = [] if download else _required(cls, resources / name)
+        if not absent:
+            return None
+        return (
+            f"{', '.join(map(str, absent))} not found and download is off for {name}; place the "
+            "original files there, or allow the download"
+        )
+
+    @register_source(name, missing=missing)
+    def prepare(
+        out_dir: Path,
+        resources: Path,
+        size: int | None = None,
+        pad: int = 0,
+        download: bool = True,
+    ) -> None:
+        """Zero-pad ``pad`` pixels on every side (S4's 36 by 36 MNIST: 4), then resize to
+        ``size`` (default: keep the size)."""
+        root = resources / name
+        if not download and (sentence := missing(resources, download)):
+            raise FileNotFoundError(sentence)
+        sources = ready(cls, root)
+        splits = {}
+        for split in ("train", "test"):
+            dataset = cls(root, train=split == "train", download=False)
+            images = np.asarray(dataset.data, dtype=np.uint8)
+            if images.ndim == 3:
+                images = images[..., None]
+            images = np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+            if size is not None:
+                images = resize_uint8(images, size)
+            splits[split] = (images, np.asarray(dataset.targets, dtype=np.int64))
+            logger.info("%s %s: %d images of %s", name, split, len(images), images.shape[1:])
+        write_prepared(
+            out_dir,
+            splits,
+            classes=list(dataset.classes),
+            source={
+                "name": name,
+                "provider": f"torchvision.datasets.{cls.__name__}",
+                "size": size,
+                "pad": pad,
+            },
+            source_files=sources,
+        )
+
+
+for _name, _cls in FAMILIES.items():
+    _register(_name, _cls)
