@@ -12,7 +12,7 @@ import torchvision.models as tv
 from torch import nn
 
 from actstudy import activations, models
-from actstudy.models.transfer import WEIGHTS, base_layers, hub_weights_file
+from actstudy.models.transfer import base_layers, hub_weights_file, imagenet_weights
 
 TRANSFER = "resnet50_transfer"
 SLOW = {"vgg16"}  # its 102 M-weight first dense layer: ~2 s alone, up to ~8 s on busy cores
@@ -408,7 +408,7 @@ def test_transfer_keeps_new_activation_parameters_trainable(weights_file: Path) 
 def test_transfer_reads_the_hub_cache(weights_file: Path, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     cached = hub_weights_file()
-    assert cached.name == Path(WEIGHTS.url).name
+    assert cached.name == Path(imagenet_weights().url).name
     cached.parent.mkdir(parents=True)
     cached.symlink_to(weights_file)
     model = models.create(TRANSFER, num_classes=3, trainable_layers=0)
@@ -420,7 +420,7 @@ def test_transfer_reads_the_hub_cache(weights_file: Path, tmp_path, monkeypatch)
 
 def test_transfer_without_weights_says_where_to_put_them(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    expected = tmp_path / "hub" / "checkpoints" / Path(WEIGHTS.url).name
+    expected = tmp_path / "hub" / "checkpoints" / Path(imagenet_weights().url).name
     with pytest.raises(FileNotFoundError, match=f"no ImageNet ResNet-50 weights at {expected}"):
         models.create(TRANSFER, num_classes=3)
     with pytest.raises(FileNotFoundError, match="does not exist; set the weights option"):

@@ -13,19 +13,25 @@ from urllib.parse import urlparse
 
 import torch
 from torch import nn
-from torchvision.models import ResNet50_Weights
 
 from actstudy.activations import ActFactory
 from actstudy.models.registry import register_model
 from actstudy.models.resnet import IMAGENET_DEPTHS, IMAGENET_WIDTHS, ROLES, ResNet
 
-WEIGHTS = ResNet50_Weights.IMAGENET1K_V1
 IMAGENET_CLASSES = 1000
+
+
+def imagenet_weights():
+    """torchvision's weights entry (imported here: torchvision.models is slow to import)."""
+    from torchvision.models import ResNet50_Weights
+
+    return ResNet50_Weights.IMAGENET1K_V1
 
 
 def hub_weights_file() -> Path:
     """Where torchvision's download of the ImageNet ResNet-50 weights is cached."""
-    return Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(WEIGHTS.url).path).name
+    name = Path(urlparse(imagenet_weights().url).path).name
+    return Path(torch.hub.get_dir()) / "checkpoints" / name
 
 
 class TransferResNet(ResNet):
@@ -68,7 +74,7 @@ def _state_dict(weights: str | Path | None, download: bool) -> dict[str, torch.T
     if path.is_file():
         return _read(path)
     if download:
-        return WEIGHTS.get_state_dict(progress=True)
+        return imagenet_weights().get_state_dict(progress=True)
     raise FileNotFoundError(
         f"no ImageNet ResNet-50 weights at {path}; put torchvision's {path.name} there, "
         "set the weights option to its path, or allow download=True"
