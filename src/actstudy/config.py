@@ -120,6 +120,13 @@ def _check_names(config: Mapping[str, Any]) -> None:
                 f"config key 'models.{label}.name' names the unknown model {options['name']!r}; "
                 f"allowed: {', '.join(models.names())}"
             )
+        for key in ("datasets", "activations"):
+            unknown = sorted(set(options.get(key, [])) - set(config[key]))
+            if unknown:
+                raise ConfigError(
+                    f"config key 'models.{label}.{key}' names {', '.join(unknown)}, which the "
+                    f"study does not define; allowed: {', '.join(config[key])}"
+                )
     for label, spec in config["activations"].items():
         try:
             activations.factory(spec)
@@ -141,6 +148,26 @@ def validate_config(config: Mapping[str, Any]) -> None:
     _check_names(config)
 
 
+def run_grid(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every (dataset, model, activation, fold) the study runs, as wildcard dicts.
+
+    A model crosses every dataset and activation unless its entry lists the ``datasets`` or
+    ``activations`` it is limited to (e.g. a 1-D ECG model, or a pretrained ReLU baseline).
+    """
+    grid = []
+    for model, options in config["models"].items():
+        for dataset in options.get("datasets", config["datasets"]):
+            for activation in options.get("activations", config["activations"]):
+                for fold in fold_ids(config):
+                    grid.append(
+                        {"dataset": dataset, "model": model, "activation": activation, "fold": fold}
+                    )
+    return grid
+
+
+MODEL_FILTERS = ("datasets", "activations")
+
+
 def run_spec(
     config: Mapping[str, Any], dataset: str, model: str, activation: str, fold: int
 ) -> dict[str, Any]:
@@ -152,7 +179,10 @@ def run_spec(
             "label": dataset,
             "normalize": ds.get("normalize", "fold"),
         },
-        "model": {"label": model, **dict(config["models"][model])},
+        "model": {
+            "label": model,
+            **{k: v for k, v in config["models"][model].items() if k not in MODEL_FILTERS},
+        },
         "activation": {"label": activation, "spec": config["activations"][activation]},
         "evaluation": {**evaluation(config), "fold": fold},
         "training": training_for(config, dataset),

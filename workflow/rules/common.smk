@@ -12,7 +12,7 @@ shell.prefix(
     f"set -euo pipefail; export PYTHONPATH={SRC}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
 )
 
-from actstudy.config import ConfigError, evaluation, fold_ids, run_spec, validate_config
+from actstudy.config import ConfigError, evaluation, run_grid, run_spec, validate_config
 
 try:
     validate_config(config)
@@ -24,7 +24,7 @@ STUDY = config["study"]
 DATASETS = list(config["datasets"])
 MODELS = list(config["models"])
 ACTIVATIONS = list(config["activations"])
-FOLDS = fold_ids(config)
+RUNS = run_grid(config)
 SLICES = (
     ["all"]
     + [f"activation-{a}" for a in ACTIVATIONS]
@@ -90,17 +90,18 @@ def run_dir(wildcards):
     return str(Path(rules.train.output.metrics.format(**wildcards)).parent)
 
 
-def slice_runs(wildcards):
+def run_metrics(slice_name="all"):
     """Metrics files of every run in a slice: all, one activation or one dataset."""
-    kind, _, name = wildcards.slice.partition("-")
-    return expand(
-        rules.train.output.metrics,
-        study=STUDY,
-        dataset=[name] if kind == "dataset" else DATASETS,
-        model=MODELS,
-        activation=[name] if kind == "activation" else ACTIVATIONS,
-        fold=FOLDS,
-    )
+    kind, _, name = slice_name.partition("-")
+    return [
+        rules.train.output.metrics.format(study=STUDY, **run)
+        for run in RUNS
+        if kind == "all" or run[kind] == name
+    ]
+
+
+def slice_runs(wildcards):
+    return run_metrics(wildcards.slice)
 
 
 def run_dirs_of(paths):

@@ -28,12 +28,5 @@ rule train:
 
 rule train_all:
     input:
-        expand(
-            rules.train.output.metrics,
-            study=STUDY,
-            dataset=DATASETS,
-            model=MODELS,
-            activation=ACTIVATIONS,
-            fold=FOLDS,
-        ),
+        run_metrics("all"),
     localrule: True
