@@ -103,7 +103,7 @@ def test_a_download_that_fails_its_checksum_is_not_kept(tmp_path, physionet):
 
 def test_native_rate_window_with_normalisation(tmp_path):
     _write_record(tmp_path / "mitdb", "100")
-    options = {"rate": 360, "length": 256, "before": 100, "normalize": "minmax"}
+    options = {"rate": 360, "length": 256, "before": 100, "beat_normalize": "minmax"}
 
     prepare({"source": "mitdb", "records": ["100"], **options}, tmp_path / "out", tmp_path)
 

@@ -236,7 +236,7 @@ def prepare_mitdb(
     rate: float = 125.0,
     length: int = 187,
     before: int | None = None,
-    normalize: str = "none",
+    beat_normalize: str = "none",
     download: bool = True,
 ) -> None:
     """Beats of lead MLII as float32 N x 1 x ``length`` at ``rate`` Hz (360 is the native rate).
@@ -246,9 +246,10 @@ def prepare_mitdb(
     samples before the R peak (default half the window). Beats are in record order and the
     manifest's ``record_beats`` lists (record, beat count) runs, so folds can go by patient.
     """
-    if normalize not in NORMALISATIONS:
+    if beat_normalize not in NORMALISATIONS:
         raise ValueError(
-            f"mitdb option normalize must be one of {', '.join(NORMALISATIONS)}, not {normalize!r}"
+            f"mitdb option beat_normalize must be one of {', '.join(NORMALISATIONS)}, "
+            f"not {beat_normalize!r}"
         )
     before = length // 2 if before is None else before
     parts = _record_sets(split, records)
@@ -267,7 +268,7 @@ def prepare_mitdb(
             record_beats, record_labels, record_skipped = cut_beats(
                 read_record(folder, name), rate, length, before
             )
-            beats.append(normalise(record_beats, normalize))
+            beats.append(normalise(record_beats, beat_normalize))
             labels.append(record_labels)
             runs[part].append([name, len(record_labels)])
             edge += record_skipped
@@ -288,7 +289,7 @@ def prepare_mitdb(
             "rate": rate,
             "length": length,
             "before": before,
-            "normalize": normalize,
+            "beat_normalize": beat_normalize,
             "record_beats": runs,
             "skipped_at_edges": skipped,
         },

@@ -10,6 +10,7 @@ files are absent and cannot be fetched, so the workflow stops before any trainin
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,21 @@ class Source:
 
 SOURCES: dict[str, Source] = {}
 
+# The built-in sources and the module that registers each. Their modules (and the heavy libraries
+# they need: torchvision, wfdb, scipy) are imported only when a source is used, so that training
+# jobs and config validation start fast.
+BUILTIN: dict[str, str] = {
+    "digits": "digits",
+    "cifar10": "torchvision_sets",
+    "cifar100": "torchvision_sets",
+    "mnist": "torchvision_sets",
+    "fashion_mnist": "torchvision_sets",
+    "fruits360": "fruits360",
+    "mini_imagenet": "mini_imagenet",
+    "mitdb": "mitbih",
+    "mitbih_kaggle": "mitbih_kaggle",
+}
+
 
 def register_source(name: str, missing: Callable[..., str | None] | None = None):
     """Register ``prepare(out_dir, resources, **options)`` under ``name``."""
@@ -39,10 +55,12 @@ def register_source(name: str, missing: Callable[..., str | None] | None = None)
 
 
 def source_names() -> list[str]:
-    return sorted(SOURCES)
+    return sorted(set(SOURCES) | set(BUILTIN))
 
 
 def get_source(name: str) -> Source:
+    if name not in SOURCES and name in BUILTIN:
+        importlib.import_module(f"actstudy.data.{BUILTIN[name]}")
     try:
         return SOURCES[name]
     except KeyError:
