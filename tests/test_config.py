@@ -117,3 +117,23 @@ def test_snakemake_stops_with_the_sentence_before_any_job(tmp_path, tiny_config)
     assert "config key 'training.epochs' must be ≥ 1 (got 0)" in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.workflow
+def test_a_study_whose_data_cannot_be_had_stops_with_one_message_per_dataset(
+    tmp_path, tiny_config, monkeypatch
+):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no ~/.kaggle/kaggle.json
+    monkeypatch.delenv("KAGGLE_USERNAME", raising=False)
+    monkeypatch.delenv("KAGGLE_KEY", raising=False)
+    config = copy.deepcopy(tiny_config)
+    config["datasets"]["fruits"] = {"source": "fruits360", "size": 32}
+    config["datasets"]["ecg"] = {"source": "mitdb", "download": False}
+    write_config(tmp_path, config)
+    result = snakemake(tmp_path, "--cores", "1", check=False)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith("  dataset '")]
+    assert len(lines) == 2
+    assert "dataset 'fruits': " in lines[0] and "KAGGLE_USERNAME" in lines[0]
+    assert "dataset 'ecg': " in lines[1] and "download is off" in lines[1]
+    assert not (tmp_path / "results").exists()

@@ -96,6 +96,12 @@ def training_for(config: Mapping[str, Any], dataset: str) -> dict[str, Any]:
     return recipe
 
 
+def source_options(config: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+    """The dataset's source and its preparation options (not normalisation or training)."""
+    options = config["datasets"][dataset]
+    return {k: v for k, v in options.items() if k not in ("normalize", "training")}
+
+
 def evaluation(config: Mapping[str, Any]) -> dict[str, Any]:
     return {**EVALUATION_DEFAULTS, **dict(config["evaluation"])}
 

@@ -12,12 +12,37 @@ shell.prefix(
     f"set -euo pipefail; export PYTHONPATH={SRC}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
 )
 
-from actstudy.config import ConfigError, evaluation, run_grid, run_spec, validate_config
+from actstudy.config import (
+    ConfigError,
+    evaluation,
+    run_grid,
+    run_spec,
+    source_options,
+    validate_config,
+)
 
 try:
     validate_config(config)
 except ConfigError as error:
     sys.exit(f"Invalid study configuration: {error}.")
+
+
+def unavailable_datasets():
+    """One sentence per dataset that is neither prepared nor placed nor downloadable."""
+    from actstudy.data import missing
+
+    sentences = []
+    for label in config["datasets"]:
+        if Path("resources/prepared", label, "manifest.json").exists():
+            continue
+        sentence = missing(source_options(config, label), "resources")
+        if sentence:
+            sentences.append(f"dataset '{label}': {sentence}")
+    return sentences
+
+
+if unavailable := unavailable_datasets():
+    sys.exit("Cannot run this study:\n  " + "\n  ".join(unavailable))
 
 NOTEBOOKS = REPO / "notebooks"
 STUDY = config["study"]
@@ -63,11 +88,7 @@ def as_json(data):
 
 
 def dataset_options(wildcards):
-    """The dataset's source and its preparation options (not normalisation or training)."""
-    options = config["datasets"][wildcards.dataset]
-    return as_json(
-        {k: v for k, v in options.items() if k not in ("normalize", "training")}
-    )
+    return as_json(source_options(config, wildcards.dataset))
 
 
 def fold_options(wildcards):

@@ -12,6 +12,8 @@ rule train:
         "results/{study}/logs/train/{dataset}/{model}/{activation}/fold{fold}.log",
     benchmark:
         "results/{study}/benchmarks/train/{dataset}/{model}/{activation}/fold{fold}.tsv"
+    group:
+        "train"
     conda:
         "../../envs/torch.yaml"
     threads: 1
