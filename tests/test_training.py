@@ -249,3 +249,18 @@ def test_a_model_size_that_differs_from_the_data_is_one_clear_error(digits16, tm
     spec["model"]["input_size"] = 32
     with pytest.raises(ValueError, match="expects inputs of size 32 but dataset 'digits' is "):
         train_run(spec, prepared, folds, tmp_path / "run")
+
+
+def test_grouped_folds_keep_every_group_on_one_side():
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(12), 20)
+    labels = rng.integers(0, 3, len(groups))
+    assignment = assign_folds(labels, "kfold", 4, seed=0, groups=groups)
+    for group in range(12):
+        assert len(set(assignment[groups == group])) == 1
+    assert sorted(set(assignment)) == [0, 1, 2, 3]
+    holdout = assign_folds(labels, "holdout", val_fraction=0.25, seed=0, groups=groups)
+    assert sorted(set(holdout)) == [-1, 0]
+    assert len(set(groups[holdout == 0]) & set(groups[holdout == -1])) == 0
+    with pytest.raises(ValueError, match=r"needs at least 20 groups but the data has 12"):
+        assign_folds(labels, "kfold", 20, groups=groups)

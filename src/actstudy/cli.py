@@ -28,11 +28,21 @@ def cmd_folds(args: argparse.Namespace) -> None:
     from actstudy.training.folds import assign_folds, write_folds
 
     options = _json(args.options)
-    labels = load_prepared(args.prepared).train.y
+    train = load_prepared(args.prepared).train
+    grouped = options["grouped"] and train.groups is not None
+    if options["grouped"] and not grouped:
+        logging.getLogger("actstudy").info(
+            "%s records no groups: its folds are drawn per sample", args.prepared
+        )
     assignment = assign_folds(
-        labels, options["mode"], options["folds"], options["val_fraction"], options["seed"]
+        train.y,
+        options["mode"],
+        options["folds"],
+        options["val_fraction"],
+        options["seed"],
+        groups=train.groups if grouped else None,
     )
-    write_folds(args.out, assignment, **options)
+    write_folds(args.out, assignment, **{**options, "grouped": grouped})
 
 
 def cmd_train(args: argparse.Namespace) -> None:

@@ -27,7 +27,13 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "compile": False,
     "channels_last": True,
 }
-EVALUATION_DEFAULTS: dict[str, Any] = {"folds": 5, "val_fraction": 0.1, "seed": 0, "test": True}
+EVALUATION_DEFAULTS: dict[str, Any] = {
+    "folds": 5,
+    "val_fraction": 0.1,
+    "seed": 0,
+    "test": True,
+    "grouped": False,
+}
 
 
 class ConfigError(ValueError):

@@ -83,6 +83,7 @@ def test_records_are_downloaded_checked_and_cut_into_beats(tmp_path, physionet):
     assert prepared.train.x.shape == (30, 1, 187) and prepared.train.x.dtype == np.float32
     _check_counts(prepared.manifest, "train", records=2)
     assert prepared.manifest["source"]["record_beats"] == {"train": [["100", 15], ["101", 15]]}
+    assert prepared.train.groups.tolist() == [100] * 15 + [101] * 15
     assert np.median(prepared.train.x[:, 0].argmax(axis=1)) == 93
     files = sorted(p.name for p in (resources / "mitdb").iterdir())
     assert files == ["100.atr", "100.dat", "100.hea", "101.atr", "101.dat", "101.hea"]

@@ -260,7 +260,7 @@ def prepare_mitdb(
     if absent := _absent(folder, names):
         download_records(folder, absent)
     progress = Progress("cutting MIT-BIH beats", len(names), "records")
-    arrays, runs, skipped = {}, {}, {}
+    arrays, runs, skipped, groups = {}, {}, {}, {}
     for part, part_names in parts.items():
         beats, labels, runs[part] = [], [], []
         edge = np.zeros(len(AAMI_CLASSES), dtype=np.int64)
@@ -276,6 +276,7 @@ def prepare_mitdb(
         y = np.concatenate(labels)
         arrays[part] = (np.concatenate(beats)[:, None, :], y)
         skipped[part] = dict(zip(AAMI_CLASSES, edge.tolist(), strict=True))
+        groups[part] = np.repeat([int(n) for n, _ in runs[part]], [c for _, c in runs[part]])
         logger.info("MIT-BIH %s: %d beats, %d skipped at record edges", part, len(y), edge.sum())
     write_prepared(
         out_dir,
@@ -294,4 +295,5 @@ def prepare_mitdb(
             "skipped_at_edges": skipped,
         },
         source_files=[folder / (n + s) for n in names for s in RECORD_SUFFIXES],
+        groups=groups,
     )

@@ -4,6 +4,8 @@ A prepared dataset is one folder holding, for each split (``train`` always; ``te
 dataset has an official test set):
   ``<split>_x.npy``  uint8 images N×H×W×C, or float32 signals N×1×L (ECG beats);
   ``<split>_y.npy``  int64 labels N;
+  ``<split>_groups.npy``  optional int64 group per sample (e.g. the patient of an ECG beat), so
+                          folds can keep a group on one side (no patient in train and validation);
 and ``manifest.json``: class names, shapes, counts per class and split, the source, sha256 of the
 source files and of every array. Arrays are memory-mapped when read.
 """
@@ -36,6 +38,7 @@ def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
 class Split:
     x: np.ndarray
     y: np.ndarray
+    groups: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,13 @@ def write_prepared(
     classes: list[str],
     source: dict[str, Any],
     source_files: list[str | os.PathLike[str]] = (),
+    groups: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
-    """Write a prepared dataset atomically and return its manifest."""
+    """Write a prepared dataset atomically and return its manifest.
+
+    ``groups`` optionally gives, per split, an int64 group id per sample.
+    """
+    groups = groups or {}
     if "train" not in splits:
         raise ValueError("a prepared dataset needs a 'train' split")
     manifest: dict[str, Any] = {
@@ -99,7 +107,13 @@ def write_prepared(
             y = np.ascontiguousarray(y, dtype=np.int64)
             _check_split(name, x, y, len(classes))
             files = {}
-            for part, array in (("x", x), ("y", y)):
+            parts = [("x", x), ("y", y)]
+            if name in groups:
+                group = np.ascontiguousarray(groups[name], dtype=np.int64)
+                if group.shape != y.shape:
+                    raise ValueError(f"{name} groups must be int64 of length {len(y)}")
+                parts.append(("groups", group))
+            for part, array in parts:
                 file = tmp / f"{name}_{part}.npy"
                 np.save(file, array)
                 files[part] = {"file": file.name, "sha256": sha256_file(file)}
@@ -126,13 +140,13 @@ def load_prepared(path: str | os.PathLike[str], verify: bool = False) -> Prepare
     manifest = read_json(manifest_file)
     splits = {}
     for name, info in manifest["splits"].items():
-        arrays = []
-        for part in ("x", "y"):
-            file = root / info["files"][part]["file"]
-            if verify and sha256_file(file) != info["files"][part]["sha256"]:
+        arrays = {}
+        for part, entry in info["files"].items():
+            file = root / entry["file"]
+            if verify and sha256_file(file) != entry["sha256"]:
                 raise ValueError(
                     f"{file} does not match its manifest checksum; delete {root} and prepare again"
                 )
-            arrays.append(np.load(file, mmap_mode="r"))
-        splits[name] = Split(*arrays)
+            arrays[part] = np.load(file, mmap_mode="r")
+        splits[name] = Split(arrays["x"], arrays["y"], arrays.get("groups"))
     return Prepared(root, manifest, splits)
