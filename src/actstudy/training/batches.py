@@ -1,5 +1,6 @@
 """Device-resident batches: the whole dataset lives on the device as uint8 (airbench-style);
 normalisation and augmentation run per batch on the device, with no DataLoader workers.
+A dataset too large for the GPU stays in pinned host memory and moves over batch by batch.
 """
 
 from __future__ import annotations
@@ -12,6 +13,15 @@ import torch
 from torch.nn import functional as F
 
 AUGMENTATIONS = ("none", "flip", "crop", "flip_and_crop", "flip_or_crop")
+GPU_SHARE = 0.5  # keep a dataset on the GPU when it takes at most this share of free memory
+
+
+def storage_device(device: torch.device, nbytes: int) -> torch.device:
+    """Where to keep a dataset of ``nbytes``: on the compute device when it fits."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return device if nbytes <= GPU_SHARE * free else torch.device("cpu")
+    return device
 
 
 def channel_stats(images: np.ndarray) -> tuple[list[float], list[float]]:
@@ -28,6 +38,7 @@ class DeviceData:
     y: torch.Tensor
     mean: torch.Tensor | None
     std: torch.Tensor | None
+    device: torch.device
 
     @classmethod
     def from_arrays(
@@ -37,22 +48,25 @@ class DeviceData:
         device: torch.device,
         normalize: tuple[list[float], list[float]] | None,
     ) -> DeviceData:
-        tensor = torch.from_numpy(np.ascontiguousarray(x))
+        tensor = torch.from_numpy(np.array(x, copy=True))  # memory maps are read-only
         if tensor.dtype == torch.uint8:  # N×H×W×C → N×C×H×W, still uint8
             tensor = tensor.permute(0, 3, 1, 2).contiguous()
+        labels = torch.from_numpy(np.asarray(y, dtype=np.int64).copy())
+        storage = storage_device(device, tensor.nbytes + labels.nbytes)
+        if storage != device:
+            tensor, labels = tensor.pin_memory(), labels.pin_memory()
         mean = std = None
         if normalize is not None:
             shape = (1, -1) + (1,) * (tensor.dim() - 2)
             mean = torch.tensor(normalize[0], dtype=torch.float32, device=device).view(shape)
             std = torch.tensor(normalize[1], dtype=torch.float32, device=device).view(shape)
-        labels = torch.from_numpy(np.ascontiguousarray(y, dtype=np.int64))
-        return cls(tensor.to(device), labels.to(device), mean, std)
+        return cls(tensor.to(storage), labels.to(storage), mean, std, device)
 
     def __len__(self) -> int:
         return len(self.y)
 
     def to_float(self, x: torch.Tensor) -> torch.Tensor:
-        out = x.float()
+        out = x.to(self.device, non_blocking=True).float()
         if x.dtype == torch.uint8:
             out = out.div_(255.0)
         if self.mean is not None:
@@ -80,7 +94,7 @@ class DeviceData:
                 x = augment(x, augmentation, pad, generator)
             if x.dim() == 4:
                 x = x.contiguous(memory_format=memory_format)
-            yield x, self.y[index]
+            yield x, self.y[index].to(self.device, non_blocking=True)
 
 
 def _uniform(n: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
