@@ -1,6 +1,10 @@
-"""Activation registry: ``create(spec)``, ``factory(spec)``, ``names()``, ``set_progress``."""
+"""Activations: ``create(spec)``, ``factory(spec)``, ``names()``, ``set_progress``,
+``recommended_compile(spec)``."""
 
-from actstudy.activations import piecewise, standard  # noqa: F401  (registers)
+from actstudy.activations import standard  # noqa: F401  (registers the native-op activations)
+from actstudy.activations.compile_choice import recommended_compile
+from actstudy.activations.eelu import EELU, EELUPositive, EELUSquared, ErfSoftplus
+from actstudy.activations.expression import Expression
 from actstudy.activations.piecewise import DSReLU, LReLU, set_progress
 from actstudy.activations.registry import (
     ActFactory,
@@ -12,16 +16,26 @@ from actstudy.activations.registry import (
     register,
     scope_of,
 )
+from actstudy.activations.trainable import DELU, CosLU, ReLUN
 
 __all__ = [
+    "DELU",
+    "EELU",
     "ActFactory",
+    "CosLU",
     "DSReLU",
+    "EELUPositive",
+    "EELUSquared",
+    "ErfSoftplus",
+    "Expression",
     "LReLU",
+    "ReLUN",
     "Spec",
     "create",
     "factory",
     "names",
     "parameters_of",
+    "recommended_compile",
     "register",
     "scope_of",
     "set_progress",

@@ -1,0 +1,281 @@
+"""Activations written as a formula in x, e.g. ``{expr: "-x*erf(exp(-x))"}``.
+
+The formula is parsed with :mod:`ast` and checked node by node against a whitelist; it is never
+evaluated as Python code. Allowed: the variable ``x``, numbers, ``+ - * / **``, unary ``-`` and
+``+``, parentheses and the functions in :data:`FUNCTIONS`. Powers are written ``**`` (``^`` is
+rejected), and a constant exponent must lie in [-MAX_EXPONENT, MAX_EXPONENT]. Constant
+sub-formulas are folded once, in float64, and must stay finite in float32. The result is a small
+tree of torch operations, so autograd differentiates it.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+MAX_LENGTH = 500
+MAX_DEPTH = 32
+MAX_EXPONENT = 16.0
+_FLOAT32_MAX = torch.finfo(torch.float32).max
+
+Value = torch.Tensor | float
+
+
+def _minimum(a: Value, b: Value) -> Value:
+    if isinstance(b, float):
+        return torch.clamp(a, max=b)
+    if isinstance(a, float):
+        return torch.clamp(b, max=a)
+    return torch.minimum(a, b)
+
+
+def _maximum(a: Value, b: Value) -> Value:
+    if isinstance(b, float):
+        return torch.clamp(a, min=b)
+    if isinstance(a, float):
+        return torch.clamp(b, min=a)
+    return torch.maximum(a, b)
+
+
+FUNCTIONS: dict[str, tuple[Callable[..., Value], int]] = {
+    "exp": (torch.exp, 1),
+    "erf": (torch.erf, 1),
+    "sigmoid": (torch.sigmoid, 1),
+    "softplus": (F.softplus, 1),
+    "tanh": (torch.tanh, 1),
+    "sin": (torch.sin, 1),
+    "cos": (torch.cos, 1),
+    "abs": (torch.abs, 1),
+    "relu": (F.relu, 1),
+    "sinh": (torch.sinh, 1),
+    "arctan": (torch.atan, 1),
+    "atan": (torch.atan, 1),
+    "arsinh": (torch.asinh, 1),
+    "arcsinh": (torch.asinh, 1),
+    "asinh": (torch.asinh, 1),
+    "artanh": (torch.atanh, 1),
+    "arctanh": (torch.atanh, 1),
+    "atanh": (torch.atanh, 1),
+    "min": (_minimum, 2),
+    "max": (_maximum, 2),
+}
+"""Function name → (operation, number of arguments)."""
+
+_OPERATORS: dict[type[ast.operator], Callable[[Value, Value], Value]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
+
+_ALLOWED = (
+    f"use x, numbers, + - * / **, unary minus and the functions {', '.join(FUNCTIONS)}"
+    " (min and max take 2 arguments)"
+)
+
+_CONSTRUCTS: dict[type[ast.AST], str] = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "a subscript",
+    ast.Compare: "a comparison",
+    ast.BoolOp: "'and'/'or'",
+    ast.IfExp: "a conditional expression",
+    ast.Lambda: "a lambda",
+    ast.NamedExpr: "an assignment",
+    ast.Starred: "a starred argument",
+    ast.JoinedStr: "an f-string",
+    ast.List: "a list",
+    ast.Tuple: "a tuple",
+    ast.Set: "a set",
+    ast.Dict: "a dict",
+    ast.ListComp: "a comprehension",
+    ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a comprehension",
+    ast.Slice: "a slice",
+}
+"""How an error names each forbidden construct."""
+
+_OPERATOR_SYMBOLS: dict[type[ast.AST], str] = {
+    ast.BitXor: "^",
+    ast.Mod: "%",
+    ast.FloorDiv: "//",
+    ast.MatMult: "@",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.Invert: "~",
+    ast.Not: "not",
+}
+
+
+def _reject(what: str) -> ValueError:
+    return ValueError(f"{what} is not allowed in an activation formula; {_ALLOWED}")
+
+
+@dataclass(frozen=True)
+class _Constant:
+    value: float
+
+    def __call__(self, x: torch.Tensor) -> float:
+        return self.value
+
+
+class _Variable:
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+@dataclass(frozen=True)
+class _Apply:
+    operation: Callable[..., Value]
+    args: tuple[_Term, ...]
+
+    def __call__(self, x: torch.Tensor) -> Value:
+        return self.operation(*(arg(x) for arg in self.args))
+
+
+_Term = _Constant | _Variable | _Apply
+
+
+def _constant(value: float, source: str) -> _Constant:
+    if not (math.isfinite(value) and abs(value) <= _FLOAT32_MAX):
+        raise ValueError(
+            f"the constant {source!r} in the activation formula evaluates to {value}, which is not "
+            "a finite float32 number; use a smaller constant"
+        )
+    return _Constant(value)
+
+
+def _apply(operation: Callable[..., Value], args: tuple[_Term, ...], node: ast.AST) -> _Term:
+    """Apply ``operation``, folding it to a constant when every argument is constant."""
+    if all(isinstance(arg, _Constant) for arg in args):
+        values = (torch.tensor(arg.value, dtype=torch.float64) for arg in args)
+        return _constant(float(operation(*values)), ast.unparse(node))
+    return _Apply(operation, args)
+
+
+def _number(node: ast.Constant) -> _Constant:
+    if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+        kind = "a string" if isinstance(node.value, str) else f"the constant {node.value!r}"
+        raise _reject(kind)
+    try:
+        return _constant(float(node.value), ast.unparse(node))
+    except OverflowError:
+        raise ValueError(
+            f"the number {ast.unparse(node)[:20]}... in the activation formula is too large for "
+            "float32; use a smaller constant"
+        ) from None
+
+
+def _call(node: ast.Call, depth: int) -> _Term:
+    if not isinstance(node.func, ast.Name):
+        raise _reject(_CONSTRUCTS.get(type(node.func), "calling anything but a named function"))
+    name = node.func.id
+    if name not in FUNCTIONS:
+        raise _reject(f"the function {name!r}")
+    if node.keywords:
+        raise _reject(f"a keyword argument (in {name})")
+    operation, arity = FUNCTIONS[name]
+    if len(node.args) != arity:
+        plural = "s" if arity > 1 else ""
+        raise ValueError(
+            f"{name} in the activation formula takes {arity} argument{plural}, not {len(node.args)}"
+        )
+    args = tuple(_compile(arg, depth + 1) for arg in node.args)
+    return _apply(operation, args, node)
+
+
+def _binary(node: ast.BinOp, depth: int) -> _Term:
+    op = type(node.op)
+    if op is ast.BitXor:
+        raise ValueError(
+            "'^' is not allowed in an activation formula; write powers with '**', as in x**2"
+        )
+    if op not in _OPERATORS:
+        raise _reject(f"the operator {_OPERATOR_SYMBOLS.get(op, op.__name__)!r}")
+    left, right = _compile(node.left, depth + 1), _compile(node.right, depth + 1)
+    if (
+        op is ast.Pow
+        and isinstance(right, _Constant)
+        and not isinstance(left, _Constant)
+        and abs(right.value) > MAX_EXPONENT
+    ):
+        raise ValueError(
+            f"the exponent {right.value:g} in the activation formula is too large; constant "
+            f"exponents must lie in [-{MAX_EXPONENT:g}, {MAX_EXPONENT:g}]"
+        )
+    return _apply(_OPERATORS[op], (left, right), node)
+
+
+def _compile(node: ast.AST, depth: int) -> _Term:
+    if depth > MAX_DEPTH:
+        raise ValueError(
+            f"the activation formula nests deeper than {MAX_DEPTH} levels; simplify it"
+        )
+    match node:
+        case ast.Constant():
+            return _number(node)
+        case ast.Name(id="x"):
+            return _Variable()
+        case ast.Name(id=name):
+            raise _reject(f"the name {name!r}")
+        case ast.BinOp():
+            return _binary(node, depth)
+        case ast.UnaryOp(op=ast.USub(), operand=operand):
+            return _apply(operator.neg, (_compile(operand, depth + 1),), node)
+        case ast.UnaryOp(op=ast.UAdd(), operand=operand):
+            return _compile(operand, depth + 1)
+        case ast.UnaryOp(op=op):
+            raise _reject(f"the operator {_OPERATOR_SYMBOLS.get(type(op), type(op).__name__)!r}")
+        case ast.Call():
+            return _call(node, depth)
+        case _:
+            raise _reject(_CONSTRUCTS.get(type(node), type(node).__name__))
+
+
+def parse(formula: str) -> _Term:
+    """Check ``formula`` against the whitelist and build its tree of torch operations."""
+    if not isinstance(formula, str) or not formula.strip():
+        raise ValueError(
+            f'an activation formula is a non-empty string such as "x*sigmoid(x)", not {formula!r}'
+        )
+    if len(formula) > MAX_LENGTH:
+        raise ValueError(
+            f"the activation formula has {len(formula)} characters; shorten it to at most "
+            f"{MAX_LENGTH}"
+        )
+    try:
+        tree = ast.parse(formula.strip(), mode="eval")
+    except (SyntaxError, ValueError) as error:  # ValueError: a null byte
+        reason = getattr(error, "msg", str(error))
+        raise ValueError(
+            f"the activation formula {formula!r} is not valid syntax ({reason}); {_ALLOWED}"
+        ) from None
+    term = _compile(tree.body, 1)
+    if isinstance(term, _Constant):
+        raise ValueError(f"the activation formula {formula!r} does not depend on x; use x in it")
+    return term
+
+
+class Expression(nn.Module):
+    """An activation given by a formula in x; see the module docstring for the grammar."""
+
+    def __init__(self, formula: str) -> None:
+        super().__init__()
+        self._term = parse(formula)
+        self.formula = formula.strip()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._term(x)
+
+    def extra_repr(self) -> str:
+        return self.formula
