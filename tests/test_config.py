@@ -62,6 +62,16 @@ def broken(config: dict, path: str, value: object = None, delete: bool = False) 
             "config key 'training' has the unknown key 'epoch'; allowed keys are ",
         ),
         (
+            "training.compile",
+            "yes",
+            "config key 'training.compile' must be true/false or 'auto' (got 'yes')",
+        ),
+        (
+            "datasets.digits.normalize",
+            "zscore",
+            "config key 'datasets.digits.normalize' must be 'fold' or 'none' or a mapping with",
+        ),
+        (
             "activations.relu",
             {"name": "lrelu", "gamma": 1},
             "config key 'activations.relu': activation 'lrelu' takes alpha, beta; remove gamma",

@@ -264,3 +264,15 @@ def test_grouped_folds_keep_every_group_on_one_side():
     assert len(set(groups[holdout == 0]) & set(groups[holdout == -1])) == 0
     with pytest.raises(ValueError, match=r"needs at least 20 groups but the data has 12"):
         assign_folds(labels, "kfold", 20, groups=groups)
+
+
+def test_dsrelu_best_weights_are_evaluated_at_the_progress_they_were_trained_to(digits16, tmp_path):
+    prepared, folds = digits16
+    spec = make_spec({"name": "dsrelu"}, epochs=4, optimizer={"name": "adam", "lr": 0.02})
+    result = train_run(spec, prepared, folds, tmp_path / "run")
+    frame = pd.read_csv(tmp_path / "run" / "history.csv").set_index("epoch")
+    best = frame.loc[result["best_epoch"]]
+    assert result["val"]["loss"] == pytest.approx(best["val_loss"], rel=1e-5)
+    assert result["val"]["accuracy"] == pytest.approx(best["val_accuracy"])
+    saved = torch.load(tmp_path / "run" / "best.pt", weights_only=False)["model"]
+    assert saved["act1._extra_state"]["t"] == pytest.approx(best["dsrelu_t"])

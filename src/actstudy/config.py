@@ -83,8 +83,25 @@ def _sentence(error: jsonschema.ValidationError, prefix: str) -> str:
             return f"config key '{key}' must name at least one entry"
         case "pattern":
             return f"config key '{key}' must match {error.validator_value} (got {value!r})"
+        case "oneOf" | "anyOf":
+            choices = " or ".join(_describe(option) for option in error.validator_value)
+            return f"config key '{key}' must be {choices} (got {value!r})"
+        case "const":
+            return f"config key '{key}' must be {error.validator_value!r} (got {value!r})"
         case _:
             return f"config key '{key}' is invalid: {error.message}"
+
+
+def _describe(option: Mapping[str, Any]) -> str:
+    """A short phrase for one alternative of a oneOf/anyOf schema."""
+    if "const" in option:
+        return repr(option["const"])
+    if "enum" in option:
+        return " or ".join(repr(v) for v in option["enum"])
+    if option.get("type") == "object" and "required" in option:
+        return f"a mapping with {', '.join(option['required'])}"
+    kind = option.get("type", "a value")
+    return {"boolean": "true/false", "string": "a name", "object": "a mapping"}.get(kind, kind)
 
 
 def _validate(instance: Any, sub_schema: Mapping[str, Any], prefix: str = "") -> None:

@@ -118,6 +118,13 @@ class DSReLU(nn.Module):
         self._t = float(value)
         self.progress.fill_(self._t)
 
+    def get_extra_state(self) -> dict[str, float]:
+        """t travels with the weights: weights saved at t are evaluated at t when loaded."""
+        return {"t": self.t}
+
+    def set_extra_state(self, state: dict[str, float]) -> None:
+        self.t = state["t"]
+
     def slope(self) -> float:
         return self.a + (self.b - self.a) / (1.0 + math.exp(-self.k * (self.t - 0.5)))
 

@@ -190,7 +190,10 @@ def train_run(
         optimizer, lambda e: lr_factor(e, epochs, recipe["schedule"])
     )
     loss_fn = build_loss(recipe["loss"])
-    forward = torch.compile(model) if recipe["compile"] else model
+    compiled = recipe["compile"]
+    if compiled == "auto":
+        compiled = activations.recommended_compile(spec["activation"]["spec"])
+    forward = torch.compile(model) if compiled else model
     batch_size = recipe["batch_size"]
     steps_per_epoch = math.ceil(len(train) / batch_size)
     progress = DSReLUProgress(model, recipe["dsrelu_progress"], steps_per_epoch, epochs)
@@ -328,7 +331,7 @@ def train_run(
             },
             "faithfulness": _faithfulness(model, spec),
             "normalization": normalize,
-            "device": setup.describe(),
+            "device": {**setup.describe(), "compiled": bool(compiled)},
             "resumed_from_epoch": resumed_from,
             "parameters": sum(p.numel() for p in model.parameters()),
             "prepared_manifest": str(Path(prepared_dir) / "manifest.json"),
