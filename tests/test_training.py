@@ -276,3 +276,19 @@ def test_dsrelu_best_weights_are_evaluated_at_the_progress_they_were_trained_to(
     assert result["val"]["accuracy"] == pytest.approx(best["val_accuracy"])
     saved = torch.load(tmp_path / "run" / "best.pt", weights_only=False)["model"]
     assert saved["act1._extra_state"]["t"] == pytest.approx(best["dsrelu_t"])
+
+
+@pytest.mark.parametrize(
+    "activation",
+    [
+        {"expr": "-x*erf(exp(-x))"},
+        {"name": "coslu"},
+        {"roles": {"conv1": "relu", "conv2": "tanh", "fc": "relu"}},
+    ],
+)
+def test_expressions_trainable_and_combined_activations_train(digits16, tmp_path, activation):
+    prepared, folds = digits16
+    spec = make_spec(activation, epochs=2, optimizer={"name": "adam", "lr": 0.005})
+    result = train_run(spec, prepared, folds, tmp_path / "run")
+    assert result["status"] == "completed"
+    assert result["val"]["accuracy"] > 0.3  # ten classes: chance is 0.1
