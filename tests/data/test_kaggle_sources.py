@@ -184,6 +184,8 @@ def test_mini_imagenet_pool_and_ravi_splits(
     assert ravi.train.x.shape == (12, 84, 84, 3) and ravi.test.x.shape == (4, 84, 84, 3)
     assert set(ravi.test.y.tolist()) == {4}
     assert ravi.manifest["source"]["ravi_classes"]["val"] == ["n01000004"]
+    assert set(ravi.splits) == {"train", "val", "test"}
+    assert set(ravi.splits["val"].y.tolist()) == {3}
     assert len(kaggle.download_requests()) == 1
 
 

@@ -145,9 +145,9 @@ def prepare_mini_imagenet(
     """Images resized to ``size`` (paper 84, its code 128).
 
     ``split: pool`` puts all 100 classes in ``train`` (for k-fold); ``split: ravi`` puts the
-    64 train.csv classes in ``train`` and the 20 test.csv classes in ``test``. Either way the
-    labels index the same 100 sorted WordNet ids and the manifest lists which ids each split file
-    holds, so the Ravi val classes (not stored under ``ravi``) can be taken from a ``pool`` set.
+    64 train.csv classes in ``train``, the 16 val.csv classes in ``val`` and the 20 test.csv
+    classes in ``test``. Either way the labels index the same 100 sorted WordNet ids and the
+    manifest lists which ids each split file holds.
     """
     if split not in MODES:
         raise ValueError(
@@ -166,7 +166,7 @@ def prepare_mini_imagenet(
     members = (
         {"train": classes}
         if split == "pool"
-        else {"train": sorted(ranks["train"]), "test": sorted(ranks["test"])}
+        else {name: sorted(ranks[name]) for name in SPLIT_NAMES}
     )
     rank_of = {wnid: r for by_class in ranks.values() for wnid, r in by_class.items()}
     label_of = {wnid: label for label, wnid in enumerate(classes)}

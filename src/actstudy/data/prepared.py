@@ -1,7 +1,7 @@
 """The prepared-array format shared by every dataset.
 
 A prepared dataset is one folder holding, for each split (``train`` always; ``test`` where the
-dataset has an official test set):
+dataset has an official test set; ``val`` where it has an official validation set):
   ``<split>_x.npy``  uint8 images N×H×W×C, or float32 signals N×1×L (ECG beats);
   ``<split>_y.npy``  int64 labels N;
   ``<split>_groups.npy``  optional int64 group per sample (e.g. the patient of an ECG beat), so
@@ -23,7 +23,7 @@ import numpy as np
 from actstudy.io import atomic_dir, read_json, write_json
 
 FORMAT_VERSION = 1
-SPLITS = ("train", "test")
+SPLITS = ("train", "val", "test")
 
 
 def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
