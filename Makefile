@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 STUDY_ARGS := $(if $(STUDY),--configfile $(STUDY) --replace-workflow-config)
 
-.PHONY: run test lint dry-run report venv
+.PHONY: run test test-slurm lint dry-run report venv
 
 venv: $(STAMP)
 
@@ -29,6 +29,10 @@ report: $(STAMP)
 
 test: $(STAMP)
 	python -m pytest
+
+# The workflow on a real single-node Slurm started on localhost (needs root and apt-get).
+test-slurm: $(STAMP)
+	bash tests/slurm/run.sh
 
 lint: $(STAMP)
 	snakemake --lint
