@@ -79,6 +79,10 @@ def test_summary_has_one_row_per_activation_over_all_folds(done):
         folds = runs[runs["activation"] == row["activation"]]["val_accuracy"]
         assert row["val_accuracy_mean"] == pytest.approx(folds.mean())
         assert row["val_accuracy_std"] == pytest.approx(folds.std(ddof=1))
+    last = pd.read_csv(done / RESULTS / "runs/digits/lenet5/relu/fold1/history.csv").tail(3)
+    run = runs[(runs["activation"] == "relu") & (runs["fold"] == 1)].iloc[0]
+    assert run["train_accuracy_last3"] == pytest.approx(last["train_accuracy"].mean())
+    assert "train_accuracy_last3_mean" in summary
     statistics = pd.read_csv(done / RESULTS / "tables/all/statistics.csv")
     assert set(statistics["test"]) == {"mean_rank", "wilcoxon"}
 

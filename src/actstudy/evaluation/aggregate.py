@@ -13,6 +13,7 @@ from actstudy.io import read_json, write_text
 
 KEYS = ["dataset", "model", "activation"]
 SUMMARY_METRICS = ["val_accuracy", "val_loss", "val_f1_macro", "val_f1_weighted", "val_roc_auc"]
+LAST_EPOCHS = 3  # S4 reports training accuracy and loss as the mean of the last three epochs
 
 
 def _flatten(metrics: dict) -> dict:
@@ -40,6 +41,8 @@ def collect(run_dirs: Iterable[str | os.PathLike[str]]) -> tuple[pd.DataFrame, p
             {
                 **labels,
                 **_flatten(read_json(run_dir / "metrics.json")),
+                "train_accuracy_last3": history["train_accuracy"].tail(LAST_EPOCHS).mean(),
+                "train_loss_last3": history["train_loss"].tail(LAST_EPOCHS).mean(),
                 "mean_epoch_seconds": history["epoch_seconds"].mean(),
                 "parameters": manifest["parameters"],
                 "device": manifest["device"]["device"],
@@ -54,7 +57,8 @@ def collect(run_dirs: Iterable[str | os.PathLike[str]]) -> tuple[pd.DataFrame, p
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     """Mean and std over folds per dataset × model × activation; diverged runs are counted
     apart and left out of the means (their metrics are not comparable)."""
-    metrics = [m for m in [*SUMMARY_METRICS, "test_accuracy", "mean_epoch_seconds"] if m in runs]
+    extra = ["test_accuracy", "train_accuracy_last3", "train_loss_last3", "mean_epoch_seconds"]
+    metrics = [m for m in [*SUMMARY_METRICS, *extra] if m in runs]
     rows = []
     for key, group in runs.groupby(KEYS, sort=False):
         ok = group[group["status"] != "diverged"]
