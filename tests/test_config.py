@@ -107,6 +107,18 @@ def test_per_dataset_training_overrides_are_validated_and_applied(tiny_config):
         validate_config(broken(tiny_config, "datasets.digits.training", {"batch_size": 0}))
 
 
+def test_model_overrides_apply_after_dataset_overrides(tiny_config):
+    config = broken(tiny_config, "datasets.digits.training", {"batch_size": 32, "epochs": 3})
+    config["models"]["lenet5"]["training"] = {"batch_size": 16}
+    validate_config(config)
+    spec = run_spec(config, "digits", "lenet5", "relu", 0)
+    assert spec["training"]["batch_size"] == 16 and spec["training"]["epochs"] == 3
+    assert "training" not in spec["model"]
+    config["models"]["lenet5"]["training"] = {"batch_size": -1}
+    with pytest.raises(ConfigError, match=r"'models\.lenet5\.training\.batch_size' must be ≥ 1"):
+        validate_config(config)
+
+
 def test_a_run_spec_holds_only_its_own_activation(tiny_config):
     spec = run_spec(tiny_config, "digits", "lenet5", "dsrelu", 1)
     assert spec["activation"] == {"label": "dsrelu", "spec": {"name": "dsrelu", "variant": "paper"}}

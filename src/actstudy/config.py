@@ -111,11 +111,15 @@ def _validate(instance: Any, sub_schema: Mapping[str, Any], prefix: str = "") ->
         raise ConfigError(_sentence(error, prefix))
 
 
-def training_for(config: Mapping[str, Any], dataset: str) -> dict[str, Any]:
-    """The study's training recipe with defaults and this dataset's overrides applied."""
+def training_for(
+    config: Mapping[str, Any], dataset: str, model: str | None = None
+) -> dict[str, Any]:
+    """The study's training recipe with defaults, then the dataset's and the model's overrides."""
     recipe = copy.deepcopy(TRAINING_DEFAULTS)
     recipe.update(copy.deepcopy(dict(config["training"])))
     recipe.update(copy.deepcopy(dict(config["datasets"][dataset].get("training", {}))))
+    if model is not None:
+        recipe.update(copy.deepcopy(dict(config["models"][model].get("training", {}))))
     return recipe
 
 
@@ -169,6 +173,11 @@ def validate_config(config: Mapping[str, Any]) -> None:
     training_schema = {**schema()["$defs"]["training"], "$defs": schema()["$defs"]}
     for dataset in config["datasets"]:
         _validate(training_for(config, dataset), training_schema, f"datasets.{dataset}.training")
+    for model in config["models"]:
+        for dataset in config["datasets"]:
+            _validate(
+                training_for(config, dataset, model), training_schema, f"models.{model}.training"
+            )
     ev = evaluation(config)
     if ev["mode"] == "holdout" and "folds" in config["evaluation"]:
         raise ConfigError(
@@ -194,7 +203,7 @@ def run_grid(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     return grid
 
 
-MODEL_FILTERS = ("datasets", "activations")
+MODEL_KEYS = ("datasets", "activations", "training")  # not options of the model builder
 
 
 def run_spec(
@@ -210,11 +219,11 @@ def run_spec(
         },
         "model": {
             "label": model,
-            **{k: v for k, v in config["models"][model].items() if k not in MODEL_FILTERS},
+            **{k: v for k, v in config["models"][model].items() if k not in MODEL_KEYS},
         },
         "activation": {"label": activation, "spec": config["activations"][activation]},
         "evaluation": {**evaluation(config), "fold": fold},
-        "training": training_for(config, dataset),
+        "training": training_for(config, dataset, model),
     }
 
 
