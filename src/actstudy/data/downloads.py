@@ -3,7 +3,6 @@ complete and verified, so an interrupted or corrupt download never counts."""
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import logging
 import urllib.error
@@ -13,18 +12,13 @@ from functools import partial
 from pathlib import Path
 
 from actstudy.data.progress import Progress
-from actstudy.io import atomic_path
+from actstudy.io import atomic_path, file_digest
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 TIMEOUT_S = 60
 USER_AGENT = "actstudy-data"
-
-
-def file_digest(path: Path, algorithm: str) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, algorithm).hexdigest()
 
 
 def save_stream(

@@ -27,10 +27,11 @@ import wfdb
 from scipy.signal import resample_poly
 from wfdb.io import download
 
-from actstudy.data.downloads import TIMEOUT_S, file_digest
+from actstudy.data.downloads import TIMEOUT_S
 from actstudy.data.prepared import write_prepared
 from actstudy.data.progress import Progress
 from actstudy.data.sources import register_source
+from actstudy.io import file_digest
 
 logger = logging.getLogger(__name__)
 

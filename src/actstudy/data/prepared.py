@@ -12,7 +12,6 @@ source files and of every array. Arrays are memory-mapped when read.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,18 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from actstudy.io import atomic_dir, read_json, write_json
+from actstudy.io import atomic_dir, file_digest, read_json, write_json
 
 FORMAT_VERSION = 1
 SPLITS = ("train", "val", "test")
-
-
-def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -98,7 +89,7 @@ def write_prepared(
         "format_version": FORMAT_VERSION,
         "classes": list(classes),
         "source": source,
-        "source_sha256": {str(p): sha256_file(p) for p in source_files},
+        "source_sha256": {str(p): file_digest(p) for p in source_files},
         "splits": {},
     }
     with atomic_dir(out_dir) as tmp:
@@ -116,7 +107,7 @@ def write_prepared(
             for part, array in parts:
                 file = tmp / f"{name}_{part}.npy"
                 np.save(file, array)
-                files[part] = {"file": file.name, "sha256": sha256_file(file)}
+                files[part] = {"file": file.name, "sha256": file_digest(file)}
             counts = np.bincount(y, minlength=len(classes))
             manifest["splits"][name] = {
                 "count": len(y),
@@ -143,7 +134,7 @@ def load_prepared(path: str | os.PathLike[str], verify: bool = False) -> Prepare
         arrays = {}
         for part, entry in info["files"].items():
             file = root / entry["file"]
-            if verify and sha256_file(file) != entry["sha256"]:
+            if verify and file_digest(file) != entry["sha256"]:
                 raise ValueError(
                     f"{file} does not match its manifest checksum; delete {root} and prepare again"
                 )

@@ -21,11 +21,11 @@ import numpy as np
 from torchvision import datasets
 
 from actstudy.data.archives import unpacked
-from actstudy.data.downloads import fetch_url, file_digest
+from actstudy.data.downloads import fetch_url
 from actstudy.data.prepared import write_prepared
 from actstudy.data.sources import register_source
 from actstudy.data.transforms import resize_uint8
-from actstudy.io import write_with
+from actstudy.io import file_digest, write_with
 
 logger = logging.getLogger(__name__)
 
