@@ -19,7 +19,9 @@ def _json(text: str) -> dict:
 
 def cmd_prepare(args: argparse.Namespace) -> None:
     from actstudy import data
+    from actstudy.plugins import load_plugins
 
+    load_plugins(args.plugins)
     data.prepare(_json(args.options), args.out, args.resources)
 
 
@@ -46,9 +48,10 @@ def cmd_folds(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    from actstudy.io import read_json
     from actstudy.training.loop import train_run
 
-    spec = _json(args.spec)
+    spec = read_json(args.spec)
     result = train_run(spec, args.prepared, args.folds, args.out, threads=args.threads)
     logging.getLogger("actstudy").info(
         "finished: %s, best epoch %s", result["status"], result["best_epoch"]
@@ -68,10 +71,15 @@ def cmd_statistics(args: argparse.Namespace) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
+    import yaml
+
     from actstudy.config import load_config
 
-    load_config(args.config)
-    print(f"{args.config}: valid")
+    config = load_config(args.config)
+    if args.show:
+        print(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), end="")
+    else:
+        print(f"{args.config}: valid")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -82,6 +90,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--options", required=True, help="dataset options as JSON (with 'source')")
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--resources", default="resources", type=Path)
+    p.add_argument("--plugins", nargs="*", default=[], help="plugin files that register sources")
     p.set_defaults(run=cmd_prepare)
 
     p = steps.add_parser("folds", help="write seeded stratified fold assignments")
@@ -91,7 +100,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_folds)
 
     p = steps.add_parser("train", help="train one (dataset, model, activation, fold) run")
-    p.add_argument("--spec", required=True, help="run spec as JSON")
+    p.add_argument("--spec", required=True, type=Path, help="the run spec, a JSON file")
     p.add_argument("--prepared", required=True, type=Path)
     p.add_argument("--folds", required=True, type=Path)
     p.add_argument("--out", required=True, type=Path)
@@ -112,6 +121,9 @@ def parser() -> argparse.ArgumentParser:
 
     p = steps.add_parser("validate", help="check a study file against the schema and registries")
     p.add_argument("config", type=Path)
+    p.add_argument(
+        "--show", action="store_true", help="print the config with every default filled in"
+    )
     p.set_defaults(run=cmd_validate)
     return top
 
@@ -121,8 +133,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
+    from actstudy.errors import ConfigError
+
     try:
         args.run(args)
+    except ConfigError as error:
+        for sentence in str(error).splitlines():
+            print(f"actstudy {args.step}: error: {sentence}", file=sys.stderr)
+        return 2
     except (ValueError, FileNotFoundError) as error:
         message = error.args[0] if error.args else repr(error)
         print(f"actstudy {args.step}: error: {message}", file=sys.stderr)

@@ -4,45 +4,38 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+from actstudy.errors import ConfigError
+from actstudy.schema import schema, training_schema
 
-TRAINING_DEFAULTS: dict[str, Any] = {
-    "seed": 0,
-    "schedule": {"name": "none"},
-    "loss": {"label_smoothing": 0.0},
-    "early_stopping": None,
-    "select": "val_loss",
-    "augmentation": "none",
-    "pad": 4,
-    "dsrelu_progress": "paper",
-    "device": "auto",
-    "precision": "auto",
-    "compile": False,
-    "channels_last": True,
+MOVED_KEYS = {
+    "training.dsrelu_progress": "it is an option of the activation now, "
+    "e.g. {name: dsrelu, progress: code}",
 }
-EVALUATION_DEFAULTS: dict[str, Any] = {
-    "folds": 5,
-    "val_fraction": 0.1,
-    "seed": 0,
-    "test": True,
-    "grouped": False,
-}
+"""Keys of earlier versions, and where they went."""
 
 
-class ConfigError(ValueError):
-    """A study configuration that cannot run; the message is one sentence naming the fix."""
+def _filling_defaults(validator_class: type) -> type:
+    """A validator class that writes each missing property's ``default`` into the instance
+    before validating it (jsonschema's extend-with-default recipe)."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def properties(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for key, sub_schema in properties.items():
+                if "default" in sub_schema and key not in instance:
+                    instance[key] = copy.deepcopy(sub_schema["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": properties})
 
 
-@cache
-def schema() -> dict[str, Any]:
-    return yaml.safe_load(SCHEMA_PATH.read_text(encoding="utf-8"))
+FillingValidator = _filling_defaults(jsonschema.Draft202012Validator)
 
 
 def _key(path: list[Any], prefix: str = "") -> str:
@@ -105,7 +98,8 @@ def _describe(option: Mapping[str, Any]) -> str:
 
 
 def _validate(instance: Any, sub_schema: Mapping[str, Any], prefix: str = "") -> None:
-    validator = jsonschema.Draft202012Validator(sub_schema)
+    """Validate ``instance`` in place: missing keys get the schema's defaults."""
+    validator = FillingValidator(sub_schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
     if error is not None:
         raise ConfigError(_sentence(error, prefix))
@@ -114,12 +108,14 @@ def _validate(instance: Any, sub_schema: Mapping[str, Any], prefix: str = "") ->
 def training_for(
     config: Mapping[str, Any], dataset: str, model: str | None = None
 ) -> dict[str, Any]:
-    """The study's training recipe with defaults, then the dataset's and the model's overrides."""
-    recipe = copy.deepcopy(TRAINING_DEFAULTS)
-    recipe.update(copy.deepcopy(dict(config["training"])))
+    """The study's training recipe, then the dataset's and the model's overrides, with the
+    schema's defaults filled in."""
+    recipe = copy.deepcopy(dict(config["training"]))
     recipe.update(copy.deepcopy(dict(config["datasets"][dataset].get("training", {}))))
     if model is not None:
         recipe.update(copy.deepcopy(dict(config["models"][model].get("training", {}))))
+    prefix = f"models.{model}.training" if model is not None else f"datasets.{dataset}.training"
+    _validate(recipe, training_schema(), prefix)
     return recipe
 
 
@@ -129,8 +125,30 @@ def source_options(config: Mapping[str, Any], dataset: str) -> dict[str, Any]:
     return {k: v for k, v in options.items() if k not in ("normalize", "training")}
 
 
+def prepared_name(config: Mapping[str, Any], dataset: str) -> str:
+    """The folder under resources/prepared/ of a dataset: its source and a digest of its
+    options with the source's defaults (not ``download``), so that labels with other options
+    never share, or overwrite, prepared arrays, and labels with the same options share them."""
+    from actstudy.data.sources import resolved_options
+    from actstudy.provenance import fingerprint
+
+    options = source_options(config, dataset)
+    _, resolved = resolved_options(options)
+    content = {k: v for k, v in resolved.items() if k != "download"}  # download: a permission
+    return f"{options['source']}-{fingerprint(content)[:10]}"
+
+
+def source_plugins(config: Mapping[str, Any], dataset: str) -> list[str]:
+    """The plugin files a dataset's preparation must load (the one defining its source)."""
+    from actstudy.data.sources import source_file
+    from actstudy.plugins import used_plugins
+
+    return used_plugins(config["plugins"], [source_file(config["datasets"][dataset]["source"])])
+
+
 def evaluation(config: Mapping[str, Any]) -> dict[str, Any]:
-    return {**EVALUATION_DEFAULTS, **dict(config["evaluation"])}
+    """The evaluation section of a validated config (defaults filled in)."""
+    return dict(config["evaluation"])
 
 
 def fold_ids(config: Mapping[str, Any]) -> list[int]:
@@ -138,52 +156,134 @@ def fold_ids(config: Mapping[str, Any]) -> list[int]:
     return list(range(ev["folds"])) if ev["mode"] == "kfold" else [0]
 
 
-def _check_names(config: Mapping[str, Any]) -> None:
-    from actstudy import activations, data, models
+MODEL_KEYS = ("name", "datasets", "activations", "training")  # not options of the model builder
 
-    for label, options in config["datasets"].items():
+
+def model_options(config: Mapping[str, Any], model: str) -> dict[str, Any]:
+    """The options a study gives the model's builder (not its name, limits or training)."""
+    return {k: v for k, v in config["models"][model].items() if k not in MODEL_KEYS}
+
+
+def _source_problems(config: Mapping[str, Any]) -> list[str]:
+    from actstudy import data
+
+    problems = []
+    for label in config["datasets"]:
+        options = source_options(config, label)
         if options["source"] not in data.source_names():
-            raise ConfigError(
+            problems.append(
                 f"config key 'datasets.{label}.source' names the unknown dataset "
                 f"{options['source']!r}; allowed: {', '.join(data.source_names())}"
             )
-    for label, options in config["models"].items():
-        if options["name"] not in models.names():
-            raise ConfigError(
-                f"config key 'models.{label}.name' names the unknown model {options['name']!r}; "
+            continue
+        try:
+            data.check_options(options)
+        except ValueError as error:
+            problems.append(f"config key 'datasets.{label}': {error}")
+    return problems
+
+
+def _model_problems(config: Mapping[str, Any]) -> list[str]:
+    from actstudy import models
+
+    problems = []
+    for label, entry in config["models"].items():
+        if entry["name"] not in models.names():
+            problems.append(
+                f"config key 'models.{label}.name' names the unknown model {entry['name']!r}; "
                 f"allowed: {', '.join(models.names())}"
             )
+            continue
         for key in ("datasets", "activations"):
-            unknown = sorted(set(options.get(key, [])) - set(config[key]))
+            unknown = sorted(set(entry.get(key, [])) - set(config[key]))
             if unknown:
-                raise ConfigError(
+                problems.append(
                     f"config key 'models.{label}.{key}' names {', '.join(unknown)}, which the "
                     f"study does not define; allowed: {', '.join(config[key])}"
                 )
+        try:
+            models.check(entry["name"], **model_options(config, label))
+        except (ValueError, FileNotFoundError) as error:
+            problems.append(f"config key 'models.{label}': {error.args[0]}")
+    return problems
+
+
+def _activation_problems(config: Mapping[str, Any]) -> list[str]:
+    from actstudy import activations
+
+    problems = []
     for label, spec in config["activations"].items():
         try:
             activations.factory(spec)
         except ValueError as error:
-            raise ConfigError(f"config key 'activations.{label}': {error}") from None
+            problems.append(f"config key 'activations.{label}': {error}")
+    return problems
 
 
-def validate_config(config: Mapping[str, Any]) -> None:
-    """Raise ConfigError with one sentence naming the key and the fix, or return."""
+def _input_problems(config: Mapping[str, Any]) -> list[str]:
+    """Models whose input size or dimensionality does not fit a dataset they are crossed with."""
+    from actstudy import data, models
+
+    problems = []
+    for label, entry in config["models"].items():
+        for dataset in entry.get("datasets", config["datasets"]):
+            shape = data.input_shape(source_options(config, dataset))
+            try:
+                models.check_input(entry["name"], shape, **model_options(config, label))
+            except ValueError as error:
+                problems.append(f"config key 'models.{label}' with dataset '{dataset}': {error}")
+    return problems
+
+
+def _moved_key_problems(config: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for key, where in MOVED_KEYS.items():
+        section, name = key.split(".")
+        trainings = [(section, config.get(section))]
+        trainings += [
+            (f"{kind}.{label}.training", entry.get("training"))
+            for kind in ("datasets", "models")
+            for label, entry in (config.get(kind) or {}).items()
+            if isinstance(entry, Mapping)
+        ]
+        for where_key, node in trainings:
+            if isinstance(node, Mapping) and name in node:
+                problems.append(f"config key '{where_key}.{name}' is no longer read: {where}")
+    return problems
+
+
+def validate_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Check a study and fill in the schema's defaults, in place; return it.
+
+    Raises ConfigError with one sentence per problem (on its own line), each naming the key and
+    the fix: first the schema's, then everything the registries can tell before any job runs
+    (unknown names and options, plugins, missing pretrained weights, input sizes).
+    """
+    if problems := _moved_key_problems(config):
+        raise ConfigError("\n".join(problems))
+    evaluation_given = config.get("evaluation")
+    folds_given = isinstance(evaluation_given, Mapping) and "folds" in evaluation_given
     _validate(config, schema())
-    training_schema = {**schema()["$defs"]["training"], "$defs": schema()["$defs"]}
     for dataset in config["datasets"]:
-        _validate(training_for(config, dataset), training_schema, f"datasets.{dataset}.training")
-    for model in config["models"]:
-        for dataset in config["datasets"]:
-            _validate(
-                training_for(config, dataset, model), training_schema, f"models.{model}.training"
-            )
-    ev = evaluation(config)
-    if ev["mode"] == "holdout" and "folds" in config["evaluation"]:
+        training_for(config, dataset)
+        for model in config["models"]:
+            training_for(config, dataset, model)
+    if config["evaluation"]["mode"] == "holdout" and folds_given:
         raise ConfigError(
             "config key 'evaluation.folds' applies to mode kfold; remove it or set mode: kfold"
         )
-    _check_names(config)
+    from actstudy.plugins import load_plugins
+
+    try:
+        load_plugins(config["plugins"])
+    except (ValueError, FileNotFoundError) as error:
+        raise ConfigError(f"config key 'plugins': {error}") from None
+    problems = _source_problems(config) + _model_problems(config) + _activation_problems(config)
+    if not problems:
+        problems = _input_problems(config)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return config
 
 
 def run_grid(config: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -203,32 +303,52 @@ def run_grid(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     return grid
 
 
-MODEL_KEYS = ("datasets", "activations", "training")  # not options of the model builder
-
-
 def run_spec(
     config: Mapping[str, Any], dataset: str, model: str, activation: str, fold: int
 ) -> dict[str, Any]:
-    """Everything one training run depends on; its JSON goes through the rule's ``params``."""
-    ds = dict(config["datasets"][dataset])
+    """Everything one training run depends on (of a validated config), with the plugin files
+    that define its model or activation (and no others)."""
+    from actstudy import activations, models
+    from actstudy.plugins import used_plugins
+
+    name, act_spec = config["models"][model]["name"], config["activations"][activation]
+    defining = [models.source_file(name), *activations.source_files(act_spec)]
     return {
         "study": config["study"],
+        "plugins": used_plugins(config["plugins"], defining),
         "dataset": {
             "label": dataset,
-            "normalize": ds.get("normalize", "fold"),
+            "normalize": config["datasets"][dataset]["normalize"],
         },
         "model": {
             "label": model,
-            **{k: v for k, v in config["models"][model].items() if k not in MODEL_KEYS},
+            "name": name,
+            **model_options(config, model),
         },
-        "activation": {"label": activation, "spec": config["activations"][activation]},
+        "activation": {"label": activation, "spec": act_spec},
         "evaluation": {**evaluation(config), "fold": fold},
         "training": training_for(config, dataset, model),
     }
 
 
-def load_config(path: str | Path) -> dict[str, Any]:
-    """Read and validate a study file (for use outside Snakemake)."""
-    config = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    validate_config(config)
+def run_label(run: Mapping[str, Any]) -> str:
+    """``dataset/model/activation/fold<k>``: how logs and messages name one run."""
+    return f"{run['dataset']}/{run['model']}/{run['activation']}/fold{run['fold']}"
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """A study file as YAML, unvalidated."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"study file {path} does not exist; check the path") from None
+    config = yaml.safe_load(text)
+    if not isinstance(config, dict):
+        raise ConfigError(f"study file {path} holds no mapping of keys; see config.yaml")
     return config
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read and validate a study file (for use outside Snakemake); defaults filled in."""
+    return validate_config(read_config(path))

@@ -1,4 +1,3 @@
-import json
 import sys
 from pathlib import Path
 
@@ -12,62 +11,25 @@ shell.prefix(
     f"set -euo pipefail; export PYTHONPATH={SRC}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
 )
 
-from actstudy.config import (
-    ConfigError,
-    evaluation,
-    run_grid,
-    run_spec,
-    source_options,
-    validate_config,
-)
+from actstudy.workflow import Study, StudyError
 
 try:
-    validate_config(config)
-except ConfigError as error:
-    sys.exit(f"Invalid study configuration: {error}.")
-
-
-def unavailable_datasets():
-    """One sentence per dataset that is neither prepared nor placed nor downloadable."""
-    from actstudy.data import missing
-
-    sentences = []
-    for label in config["datasets"]:
-        if Path("resources/prepared", label, "manifest.json").exists():
-            continue
-        sentence = missing(source_options(config, label), "resources")
-        if sentence:
-            sentences.append(f"dataset '{label}': {sentence}")
-    return sentences
-
-
-if unavailable := unavailable_datasets():
-    sys.exit("Cannot run this study:\n  " + "\n  ".join(unavailable))
+    study = Study(config)  # validates the config (filling in defaults) and its data
+except StudyError as error:
+    sys.exit(str(error))
 
 NOTEBOOKS = REPO / "notebooks"
 STUDY = config["study"]
 DATASETS = list(config["datasets"])
 MODELS = list(config["models"])
 ACTIVATIONS = list(config["activations"])
-RUNS = run_grid(config)
+PREPARED = study.prepared_names()
+RUNS = study.runs
 SLICES = (
     ["all"]
     + [f"activation-{a}" for a in ACTIVATIONS]
     + [f"dataset-{d}" for d in DATASETS]
 )
-
-
-def package_sources(*parts):
-    """Python files of the named package folders or files, as inputs that make outputs stale."""
-    paths = []
-    for part in parts:
-        path = Path(SRC, "actstudy", part)
-        paths += sorted(path.glob("*.py")) if path.is_dir() else [path]
-    return [str(p) for p in paths]
-
-
-# Training results depend on this code, so it is an input of every training job.
-TRAIN_CODE = package_sources("activations", "models", "training", "data/prepared.py")
 
 
 def _choice(names):
@@ -81,30 +43,34 @@ wildcard_constraints:
     activation=_choice(ACTIVATIONS),
     fold=r"\d+",
     slice=_choice(SLICES),
+    prepared=_choice(PREPARED),
 
 
-def as_json(data):
-    return json.dumps(data, sort_keys=True)
+def prepared_dir(wildcards):
+    """The prepared arrays of a dataset label (keyed by its options)."""
+    return rules.prepare.output.prepared.format(prepared=study.prepared_name(wildcards.dataset))
 
 
-def dataset_options(wildcards):
-    return as_json(source_options(config, wildcards.dataset))
+def prepare_options(wildcards):
+    return study.prepare_options(wildcards.prepared)
+
+
+def prepare_plugins(wildcards):
+    return study.prepare_plugins(wildcards.prepared)
 
 
 def fold_options(wildcards):
-    return as_json({k: v for k, v in evaluation(config).items() if k != "test"})
+    return study.fold_options()
 
 
-def train_spec(wildcards):
-    return as_json(
-        run_spec(
-            config,
-            wildcards.dataset,
-            wildcards.model,
-            wildcards.activation,
-            int(wildcards.fold),
-        )
-    )
+def train_spec_file(wildcards):
+    """The run's spec as a JSON file named by its digest: a changed spec is a changed param."""
+    return study.spec_file(dict(wildcards))
+
+
+def train_code(wildcards):
+    """Digest of the code the run executes (actstudy.run_code): edits elsewhere change nothing."""
+    return study.code_digest(dict(wildcards))
 
 
 def run_dir(wildcards):

@@ -1,25 +1,26 @@
 rule prepare:
     output:
-        prepared=directory("resources/prepared/{dataset}"),
+        prepared=directory("resources/prepared/{prepared}"),
     log:
-        "resources/logs/prepare/{dataset}.log",
+        "resources/logs/prepare/{prepared}.log",
     benchmark:
-        "resources/benchmarks/prepare/{dataset}.tsv"
+        "resources/benchmarks/prepare/{prepared}.tsv"
     conda:
         "../../envs/torch.yaml"
     resources:
         mem_mb=8000,
         runtime=120,
     params:
-        options=dataset_options,
+        options=prepare_options,
+        plugins=prepare_plugins,
     shell:
         "python -m actstudy prepare --options {params.options:q} --out {output.prepared}"
-        " --resources resources > {log} 2>&1"
+        " --resources resources --plugins {params.plugins:q} > {log} 2>&1"
 
 
 rule folds:
     input:
-        prepared=rules.prepare.output.prepared,
+        prepared=prepared_dir,
     output:
         folds="results/{study}/folds/{dataset}.json",
     log:

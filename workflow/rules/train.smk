@@ -1,8 +1,7 @@
 rule train:
     input:
-        prepared=rules.prepare.output.prepared,
+        prepared=prepared_dir,
         folds=rules.folds.output.folds,
-        code=TRAIN_CODE,
     output:
         history="results/{study}/runs/{dataset}/{model}/{activation}/fold{fold}/history.csv",
         metrics="results/{study}/runs/{dataset}/{model}/{activation}/fold{fold}/metrics.json",
@@ -21,11 +20,12 @@ rule train:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
     params:
-        spec=train_spec,
+        spec=train_spec_file,
+        code=train_code,
         run_dir=run_dir,
     shell:
-        "python -m actstudy train --spec {params.spec:q} --prepared {input.prepared}"
-        " --folds {input.folds} --out {params.run_dir} --threads {threads} > {log} 2>&1"
+        "python -m actstudy train --spec {params.spec:q} --prepared {input.prepared:q}"
+        " --folds {input.folds:q} --out {params.run_dir:q} --threads {threads} > {log:q} 2>&1"
 
 
 rule train_all:

@@ -1,11 +1,13 @@
 """Activations: ``create(spec)``, ``factory(spec)``, ``names()``, ``set_progress``,
-``recommended_compile(spec)``."""
+``recommended_compile(spec)``.
 
-from actstudy.activations import standard  # noqa: F401  (registers the native-op activations)
-from actstudy.activations.compile_choice import recommended_compile
-from actstudy.activations.eelu import EELU, EELUPositive, EELUSquared, ErfSoftplus
-from actstudy.activations.expression import Expression
-from actstudy.activations.piecewise import DSReLU, LReLU, set_progress
+Every module of this package is imported here, so the ``@register`` calls in a new module take
+effect without editing this file (and without making runs of other activations stale).
+"""
+
+import importlib
+import pkgutil
+
 from actstudy.activations.registry import (
     ActFactory,
     Spec,
@@ -15,8 +17,18 @@ from actstudy.activations.registry import (
     parameters_of,
     register,
     scope_of,
+    source_files,
 )
-from actstudy.activations.trainable import DELU, CosLU, ReLUN
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
+
+from actstudy.activations.compile_choice import recommended_compile  # noqa: E402
+from actstudy.activations.eelu import EELU, EELUPositive, EELUSquared, ErfSoftplus  # noqa: E402
+from actstudy.activations.expression import Expression  # noqa: E402
+from actstudy.activations.piecewise import DSReLU, LReLU  # noqa: E402
+from actstudy.activations.progress import ProgressDriven, set_progress  # noqa: E402
+from actstudy.activations.trainable import DELU, CosLU, ReLUN  # noqa: E402
 
 __all__ = [
     "DELU",
@@ -29,6 +41,7 @@ __all__ = [
     "ErfSoftplus",
     "Expression",
     "LReLU",
+    "ProgressDriven",
     "ReLUN",
     "Spec",
     "create",
@@ -39,4 +52,5 @@ __all__ = [
     "register",
     "scope_of",
     "set_progress",
+    "source_files",
 ]

@@ -6,45 +6,10 @@ import math
 
 import torch
 from torch import nn
-from torch.autograd.function import FunctionCtx
-from torch.nn import functional as F
 
+from actstudy.activations.functional import ScaledLeakyReLU, two_slopes
+from actstudy.activations.progress import TrainingProgress
 from actstudy.activations.registry import register
-
-
-def two_slopes(
-    x: torch.Tensor, below: torch.Tensor | float, above: torch.Tensor | float
-) -> torch.Tensor:
-    """below·x for x ≤ 0, above·x for x > 0, written ((above + below)·x + (above - below)·|x|)/2.
-
-    The form used under ``torch.compile``: its backward needs sign(x), not the boolean mask
-    that the compiler saves for leaky_relu or where, which was slow to store on the CPU measured
-    (a compiled ResNet-20 step with leaky_relu took 1.8x the time of this form; see
-    benchmarks/README.md).
-    """
-    return (above + below) / 2 * x + (above - below) / 2 * x.abs()
-
-
-class _ScaledLeakyReLU(torch.autograd.Function):
-    """y = scale·leaky_relu(x, negative_slope), scale > 0, scaled in place.
-
-    The passes of autograd through ``leaky_relu(x) * scale``, without its second output-sized
-    buffer in each direction.
-    """
-
-    @staticmethod
-    def forward(
-        ctx: FunctionCtx, x: torch.Tensor, negative_slope: float, scale: float
-    ) -> torch.Tensor:
-        ctx.save_for_backward(x)
-        ctx.negative_slope, ctx.scale = negative_slope, scale
-        return F.leaky_relu(x, negative_slope).mul_(scale)
-
-    @staticmethod
-    def backward(ctx: FunctionCtx, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
-        (x,) = ctx.saved_tensors
-        grad_x = torch.ops.aten.leaky_relu_backward(grad, x, ctx.negative_slope, False)
-        return grad_x.mul_(ctx.scale), None, None
 
 
 @register("lrelu")
@@ -61,7 +26,7 @@ class LReLU(nn.Module):
         if torch.compiler.is_compiling():
             return two_slopes(x, self.alpha, self.beta)
         # beta·leaky_relu(x, alpha/beta) equals the definition on both sides.
-        return _ScaledLeakyReLU.apply(x, self.alpha / self.beta, self.beta)
+        return ScaledLeakyReLU.apply(x, self.alpha / self.beta, self.beta)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}, beta={self.beta}"
@@ -75,13 +40,20 @@ DSRELU_VARIANTS = {
 }
 
 
+DSRELU_PROGRESS = ("paper", "code")
+
+
 @register("dsrelu")
 class DSReLU(nn.Module):
     """S5: f(x; t) = s(t)·x for x > 0, x for x ≤ 0, s(t) = a + (b - a)/(1 + e^(-k(t - 0.5))).
 
-    ``t`` is the training progress in [0, 1]; the training loop sets it on every instance
-    (see :func:`actstudy.activations.set_progress`). ``variant`` picks the paper's or the
-    released code's constants; ``a``, ``b``, ``k`` override them one by one.
+    ``t`` is the training progress in [0, 1], set by the training loop through
+    :meth:`drive` (see :mod:`actstudy.activations.progress`). ``variant`` picks the paper's or
+    the released code's constants; ``a``, ``b``, ``k`` override them one by one. ``progress``
+    picks how t follows training: ``paper`` (before each optimiser step, t = steps done over
+    steps planned, on every instance) or ``code`` (the released code: t grows by
+    1/(batches per epoch) after each epoch, on the model's first instance only; every other
+    instance stays at t = 0).
 
     Eager mode passes s(t) to the native leaky-ReLU kernels as a Python number. Under
     ``torch.compile`` it reads t from the buffer ``progress`` instead, so that a new t does
@@ -94,12 +66,18 @@ class DSReLU(nn.Module):
         a: float | None = None,
         b: float | None = None,
         k: float | None = None,
+        progress: str = "paper",
     ) -> None:
         super().__init__()
         if variant not in DSRELU_VARIANTS:
             raise ValueError(
                 f"variant must be one of {', '.join(DSRELU_VARIANTS)}, not {variant!r}"
             )
+        if progress not in DSRELU_PROGRESS:
+            raise ValueError(
+                f"progress must be one of {', '.join(DSRELU_PROGRESS)}, not {progress!r}"
+            )
+        self.progress_mode = progress
         default_a, default_b, default_k = DSRELU_VARIANTS[variant]
         self.variant = variant
         self.a = float(default_a if a is None else a)
@@ -118,6 +96,29 @@ class DSReLU(nn.Module):
         self._t = float(value)
         self.progress.fill_(self._t)
 
+    def set_progress(self, t: float) -> None:
+        self.t = t
+
+    @classmethod
+    def drive(cls, modules: list[DSReLU], progress: TrainingProgress) -> None:
+        """Before each optimiser step: the paper's t on ``paper`` instances; the released
+        code's per-epoch t on the first ``code`` instance (and 0 on the others)."""
+        coded = [m for m in modules if m.progress_mode == "code"]
+        for module in modules:
+            module.t = progress.t if module.progress_mode == "paper" else 0.0
+        if coded:
+            coded[0].t = min(progress.epoch / progress.steps_per_epoch, 1.0)
+
+    def describe(self) -> dict[str, object]:
+        """The paper-or-code choices this instance uses (for the run's manifest)."""
+        return {
+            "variant": self.variant,
+            "a": self.a,
+            "b": self.b,
+            "k": self.k,
+            "progress": self.progress_mode,
+        }
+
     def get_extra_state(self) -> dict[str, float]:
         """t travels with the weights: weights saved at t are evaluated at t when loaded."""
         return {"t": self.t}
@@ -135,19 +136,10 @@ class DSReLU(nn.Module):
         slope = self.slope()
         if slope <= 0:  # only reachable with user constants; leaky_relu needs a positive scale
             return two_slopes(x, 1.0, slope)
-        return _ScaledLeakyReLU.apply(x, 1.0 / slope, slope)
+        return ScaledLeakyReLU.apply(x, 1.0 / slope, slope)
 
     def extra_repr(self) -> str:
-        return f"variant={self.variant}, a={self.a:.4f}, b={self.b:.4f}, k={self.k}, t={self.t:.4f}"
-
-
-def set_progress(model: nn.Module, t: float) -> int:
-    """Set the training progress t ∈ [0, 1] on every DSReLU in ``model``; returns how many."""
-    if not 0.0 <= t <= 1.0:
-        raise ValueError(f"training progress must lie in [0, 1], not {t}")
-    count = 0
-    for module in model.modules():
-        if isinstance(module, DSReLU):
-            module.t = t
-            count += 1
-    return count
+        return (
+            f"variant={self.variant}, a={self.a:.4f}, b={self.b:.4f}, k={self.k}, "
+            f"progress={self.progress_mode}, t={self.t:.4f}"
+        )

@@ -17,17 +17,21 @@ from typing import Any
 
 from torch import nn
 
+from actstudy import plugins
+
 Spec = str | Mapping[str, Any]
 ActFactory = Callable[[str], nn.Module]
 """What models receive: called with the role of the activation (``"conv1"``, ``"block"``, ...)."""
 
 _REGISTRY: dict[str, Callable[..., nn.Module]] = {}
 _DEFAULT_SCOPE: dict[str, str] = {}
+_SOURCE_FILE: dict[str, str] = {}
 _SPEC_KEYS = {"name", "expr", "roles", "default", "scope"}
 
 
 def register(name: str, *aliases: str, default_scope: str = "layer"):
     """Register a class or function that builds an activation module from keyword parameters."""
+    registering_file = plugins.registering_file()
 
     def decorator(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         for key in (name, *aliases):
@@ -35,9 +39,26 @@ def register(name: str, *aliases: str, default_scope: str = "layer"):
                 raise ValueError(f"activation name {key!r} is registered twice")
             _REGISTRY[key] = builder
             _DEFAULT_SCOPE[key] = default_scope
+            _SOURCE_FILE[key] = registering_file
         return builder
 
     return decorator
+
+
+def source_files(spec: Spec) -> list[str]:
+    """The files that register the activations a spec uses (the code a run of it executes,
+    beside what every run executes); an expression's module for ``{expr: ...}``."""
+    if isinstance(spec, str):
+        _builder(spec)
+        return [_SOURCE_FILE[spec]]
+    if "roles" in spec:
+        parts = [*dict(spec["roles"]).values(), *([spec["default"]] if "default" in spec else [])]
+        return sorted({file for part in parts for file in source_files(part)})
+    if "expr" in spec:
+        from actstudy.activations import expression
+
+        return [expression.__file__]
+    return source_files(spec["name"])
 
 
 def names() -> list[str]:

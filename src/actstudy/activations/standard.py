@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from actstudy.activations.piecewise import two_slopes
+from actstudy.activations.functional import two_slopes
 from actstudy.activations.registry import register
 
 register("relu")(nn.ReLU)

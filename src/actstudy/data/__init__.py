@@ -4,10 +4,19 @@ Source modules register themselves when first used (see :data:`sources.BUILTIN`)
 """
 
 from actstudy.data.prepared import Prepared, load_prepared, write_prepared
-from actstudy.data.sources import missing, prepare, register_source, source_names
+from actstudy.data.sources import (
+    check_options,
+    input_shape,
+    missing,
+    prepare,
+    register_source,
+    source_names,
+)
 
 __all__ = [
     "Prepared",
+    "check_options",
+    "input_shape",
     "load_prepared",
     "missing",
     "prepare",

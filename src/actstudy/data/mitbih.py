@@ -228,7 +228,7 @@ def _missing(
     )
 
 
-@register_source("mitdb", missing=_missing)
+@register_source("mitdb", missing=_missing, input_size=lambda length, **_: length, dims=1)
 def prepare_mitdb(
     out_dir: Path,
     resources: Path,

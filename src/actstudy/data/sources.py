@@ -17,11 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from actstudy import plugins
+from actstudy.suggest import unknown_options_sentence
+
 
 @dataclass(frozen=True)
 class Source:
     prepare: Callable[..., None]
     missing: Callable[..., str | None] | None = None
+    input_size: Callable[..., int | None] | None = None
+    dims: int = 2
+    source_file: str = ""
 
 
 SOURCES: dict[str, Source] = {}
@@ -42,13 +48,27 @@ BUILTIN: dict[str, str] = {
 }
 
 
-def register_source(name: str, missing: Callable[..., str | None] | None = None):
-    """Register ``prepare(out_dir, resources, **options)`` under ``name``."""
+def register_source(
+    name: str,
+    missing: Callable[..., str | None] | None = None,
+    *,
+    input_size: Callable[..., int | None] | None = None,
+    dims: int = 2,
+):
+    """Register ``prepare(out_dir, resources, **options)`` under ``name``.
+
+    ``missing(resources, **options)`` says in one sentence why the raw files cannot be had;
+    ``input_size(**options)`` gives the side length (or 1-D length) of the prepared samples
+    (default: the ``size`` option, where the source has one); ``dims`` is 2 for images N×H×W×C
+    and 1 for signals N×1×L.
+    """
+
+    registering_file = plugins.registering_file()
 
     def decorator(prepare: Callable[..., None]) -> Callable[..., None]:
         if name in SOURCES:
             raise ValueError(f"dataset source {name!r} is registered twice")
-        SOURCES[name] = Source(prepare, missing)
+        SOURCES[name] = Source(prepare, missing, input_size, dims, registering_file)
         return prepare
 
     return decorator
@@ -69,23 +89,46 @@ def get_source(name: str) -> Source:
         ) from None
 
 
-def _check_options(name: str, function: Callable[..., Any], options: dict[str, Any]) -> None:
-    accepted = list(inspect.signature(function).parameters)[2:]
+def _accepted(function: Callable[..., Any]) -> dict[str, Any]:
+    """The options of a source's ``prepare`` (after out_dir and resources), with defaults."""
+    parameters = list(inspect.signature(function).parameters.values())[2:]
+    return {p.name: p.default for p in parameters}
+
+
+def resolved_options(options: dict[str, Any]) -> tuple[Source, dict[str, Any]]:
+    """The source of ``options`` and its options with the source's defaults filled in."""
+    options = dict(options)
+    name = options.pop("source")
+    source = get_source(name)
+    accepted = _accepted(source.prepare)
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise ValueError(
-            f"dataset source {name!r} takes options {', '.join(accepted) or 'none'}; "
-            f"remove {', '.join(unknown)}"
+            unknown_options_sentence(f"dataset source {name!r}", list(accepted), unknown)
         )
+    return source, {**accepted, **options}
+
+
+def check_options(options: dict[str, Any]) -> None:
+    """Raise ValueError with one sentence when the source is unknown or an option misspelt."""
+    resolved_options(options)
+
+
+def input_shape(options: dict[str, Any]) -> tuple[int, int | None]:
+    """(dims, size) of the prepared samples: 2 and the side of images, or 1 and the length of
+    signals; size None where the source cannot tell before preparing."""
+    source, resolved = resolved_options(options)
+    if source.input_size is not None:
+        return source.dims, source.input_size(**resolved)
+    size = resolved.get("size")
+    return source.dims, size if isinstance(size, int) else None
 
 
 def prepare(options: dict[str, Any], out_dir: str | Path, resources: str | Path) -> None:
     """Prepare the dataset described by ``options`` (which holds its ``source``)."""
-    options = dict(options)
-    name = options.pop("source")
-    source = get_source(name)
-    _check_options(name, source.prepare, options)
-    source.prepare(Path(out_dir), Path(resources), **options)
+    source, _ = resolved_options(options)
+    given = {k: v for k, v in options.items() if k != "source"}
+    source.prepare(Path(out_dir), Path(resources), **given)
 
 
 def missing(options: dict[str, Any], resources: str | Path) -> str | None:
@@ -95,3 +138,8 @@ def missing(options: dict[str, Any], resources: str | Path) -> str | None:
     if source.missing is None:
         return None
     return source.missing(Path(resources), **options)
+
+
+def source_file(name: str) -> str:
+    """The file that registers the named source."""
+    return get_source(name).source_file

@@ -111,7 +111,12 @@ def _register(name: str, cls: type) -> None:
             "original files there, or allow the download"
         )
 
-    @register_source(name, missing=missing)
+    native = 32 if _is_cifar(cls) else 28
+
+    def input_size(size: int | None = None, pad: int = 0, **_: object) -> int:
+        return size if size is not None else native + 2 * pad
+
+    @register_source(name, missing=missing, input_size=input_size)
     def prepare(
         out_dir: Path,
         resources: Path,

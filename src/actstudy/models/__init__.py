@@ -1,18 +1,16 @@
 """Model registry: ``create(name, num_classes=..., in_channels=..., act=spec, **options)``,
-``names()``, ``options(name)``, ``roles(name)``, and the input sizes a model takes."""
+``names()``, ``options(name)``, ``roles(name)``, and the input sizes a model takes.
 
-from actstudy.models import (  # noqa: F401  (registers)
-    afos,
-    alexnet,
-    cct,
-    cifar_resnet,
-    lenet,
-    mobilenet,
-    resnet,
-    transfer,
-    vgg,
-)
+Every module of this package is imported here, so the ``@register_model`` calls in a new module
+take effect without editing this file.
+"""
+
+import importlib
+import pkgutil
+
 from actstudy.models.registry import (
+    check,
+    check_input,
     create,
     input_size,
     min_input_size,
@@ -20,10 +18,16 @@ from actstudy.models.registry import (
     options,
     register_model,
     roles,
+    source_file,
     spatial_dims,
 )
 
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
+
 __all__ = [
+    "check",
+    "check_input",
     "create",
     "input_size",
     "min_input_size",
@@ -31,5 +35,6 @@ __all__ = [
     "options",
     "register_model",
     "roles",
+    "source_file",
     "spatial_dims",
 ]

@@ -11,7 +11,7 @@ WIDTHS = (32, 64, 128)
 MIN_SIZE = 2 ** len(WIDTHS)
 
 
-@register_model("afos_cnn", roles=("conv", "fc"))
+@register_model("afos_cnn", roles=("conv", "fc"), min_size=MIN_SIZE)
 def afos_cnn(
     num_classes: int, in_channels: int, act_layer: ActFactory, *, input_size: int = 32
 ) -> nn.Sequential:

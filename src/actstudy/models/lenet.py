@@ -17,7 +17,7 @@ def _pooled(size: int) -> int:
     return (size - 4) // 2
 
 
-@register_model("lenet5", roles=("conv1", "conv2", "fc"))
+@register_model("lenet5", roles=("conv1", "conv2", "fc"), min_size=MIN_SIZE)
 def lenet5(
     num_classes: int, in_channels: int, act_layer: ActFactory, *, input_size: int = 32
 ) -> nn.Sequential:

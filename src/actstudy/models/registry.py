@@ -15,7 +15,9 @@ from typing import Any
 
 from torch import nn
 
-from actstudy.activations import ActFactory, Spec, factory
+from actstudy import plugins
+from actstudy.activations.registry import ActFactory, Spec, factory
+from actstudy.suggest import unknown_options_sentence
 
 Builder = Callable[..., nn.Module]
 MinSize = int | Callable[[Mapping[str, Any]], int]
@@ -27,26 +29,45 @@ class _Entry:
     roles: tuple[str, ...]
     min_size: MinSize
     dims: int
+    check: Callable[..., None] | None
+    source_file: str
 
 
 _MODELS: dict[str, _Entry] = {}
 
 
-def register_model(name: str, *, roles: Sequence[str], min_size: MinSize = 1, dims: int = 2):
+def register_model(
+    name: str,
+    *,
+    roles: Sequence[str],
+    min_size: MinSize = 1,
+    dims: int = 2,
+    check: Callable[..., None] | None = None,
+):
     """Register a model builder under ``name``.
 
     ``roles`` are the activation roles the model asks its ``act_layer`` for; ``min_size`` is the
     smallest spatial size (or 1-D length) it accepts, or a function of its resolved options;
-    ``dims`` is 2 for NxCxHxW images and 1 for NxCxL signals.
+    ``dims`` is 2 for NxCxHxW images and 1 for NxCxL signals; ``check(**options)`` raises
+    ValueError or FileNotFoundError with one sentence when the model cannot be built with these
+    options on this machine (e.g. pretrained weights that are absent), so a study stops before
+    any job.
     """
+
+    registering_file = plugins.registering_file()
 
     def decorator(builder: Builder) -> Builder:
         if name in _MODELS:
             raise ValueError(f"model name {name!r} is registered twice")
-        _MODELS[name] = _Entry(builder, tuple(roles), min_size, dims)
+        _MODELS[name] = _Entry(builder, tuple(roles), min_size, dims, check, registering_file)
         return builder
 
     return decorator
+
+
+def source_file(name: str) -> str:
+    """The file that registers the named model."""
+    return _entry(name).source_file
 
 
 def names() -> list[str]:
@@ -71,9 +92,49 @@ def _resolve(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
     defaults = options(name)
     unknown = sorted(set(given) - set(defaults))
     if unknown:
-        takes = f"options {', '.join(defaults)}" if defaults else "no options"
-        raise ValueError(f"model {name!r} takes {takes}; remove {', '.join(unknown)}")
+        raise ValueError(unknown_options_sentence(f"model {name!r}", list(defaults), unknown))
     return {**defaults, **given}
+
+
+def check(name: str, **model_options: Any) -> None:
+    """Raise one sentence when the model is unknown, an option misspelt, or the model cannot be
+    built here with these options (its registered ``check``)."""
+    entry = _entry(name)
+    resolved = _resolve(name, model_options)
+    if entry.check is not None:
+        entry.check(**resolved)
+
+
+def check_input(name: str, shape: tuple[int, int | None], **model_options: Any) -> None:
+    """Raise one sentence when data of ``shape`` = (dims, size) does not fit the model.
+
+    ``size`` None (not known before preparing) checks the dimensionality only. A model with an
+    ``input_size`` option follows the data unless the option is given.
+    """
+    dims, size = shape
+    kinds = {1: "1-D signals", 2: "images"}
+    if dims != spatial_dims(name):
+        raise ValueError(
+            f"model {name!r} takes {kinds[spatial_dims(name)]} but the dataset holds "
+            f"{kinds[dims]}; pair it with another dataset or model"
+        )
+    if size is None:
+        return
+    given = model_options.get("input_size")
+    if given is not None and given != size:
+        raise ValueError(
+            f"model {name!r} expects inputs of size {given} but the dataset is prepared at "
+            f"{size}; make them equal (or drop input_size: it follows the data)"
+        )
+    if "input_size" in options(name):
+        model_options = {**model_options, "input_size": size}
+    min_size = _entry(name).min_size
+    smallest = min_size(_resolve(name, model_options)) if callable(min_size) else min_size
+    if size < smallest:
+        raise ValueError(
+            f"model {name!r} needs inputs of at least {smallest} but the dataset is prepared at "
+            f"{size}; raise the dataset's size"
+        )
 
 
 def create(

@@ -61,7 +61,11 @@ def _read(path: Path) -> dict[str, torch.Tensor]:
     return state
 
 
-def _state_dict(weights: str | Path | None, download: bool) -> dict[str, torch.Tensor]:
+def weights_file(weights: str | Path | None, download: bool) -> Path | None:
+    """The file the ImageNet weights will be read from (None: torchvision downloads them).
+
+    Raises FileNotFoundError with one sentence when they are nowhere and may not be downloaded.
+    """
     if weights is not None:
         path = Path(weights).expanduser()
         if not path.is_file():
@@ -69,16 +73,28 @@ def _state_dict(weights: str | Path | None, download: bool) -> dict[str, torch.T
                 f"ResNet-50 weights file {path} does not exist; set the weights option to the "
                 f"path of torchvision's ImageNet ResNet-50 state dict ({hub_weights_file().name})"
             )
-        return _read(path)
+        return path
     path = hub_weights_file()
     if path.is_file():
-        return _read(path)
+        return path
     if download:
-        return imagenet_weights().get_state_dict(progress=True)
+        return None
     raise FileNotFoundError(
         f"no ImageNet ResNet-50 weights at {path}; put torchvision's {path.name} there, "
         "set the weights option to its path, or allow download=True"
     )
+
+
+def check_weights(*, weights: str | Path | None, download: bool, **_: object) -> None:
+    """Before any job: the weights are in the configured file or the torch hub cache."""
+    weights_file(weights, download)
+
+
+def _state_dict(weights: str | Path | None, download: bool) -> dict[str, torch.Tensor]:
+    path = weights_file(weights, download)
+    if path is None:
+        return imagenet_weights().get_state_dict(progress=True)
+    return _read(path)
 
 
 def _load(model: ResNet, state: dict[str, torch.Tensor], activations: list[nn.Module]) -> None:
@@ -114,7 +130,7 @@ def base_layers(model: ResNet) -> list[nn.Module]:
     ]
 
 
-@register_model("resnet50_transfer", roles=ROLES, min_size=32)
+@register_model("resnet50_transfer", roles=ROLES, min_size=32, check=check_weights)
 def resnet50_transfer(
     num_classes: int,
     in_channels: int,

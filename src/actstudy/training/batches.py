@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-AUGMENTATIONS = ("none", "flip", "crop", "flip_and_crop", "flip_or_crop")
+from actstudy.schema import allowed
+
 GPU_SHARE = 0.5  # keep a dataset on the GPU when it takes at most this share of free memory
 
 
@@ -137,4 +138,5 @@ def augment(x: torch.Tensor, kind: str, pad: int, generator: torch.Generator) ->
         choose_flip = _uniform(len(x), generator, x.device) < 0.5
         x = random_flip(x, generator, choose_flip)
         return random_crop(x, pad, generator, ~choose_flip)
-    raise ValueError(f"augmentation must be one of {', '.join(AUGMENTATIONS)}, not {kind!r}")
+    names = ", ".join(allowed("training", "augmentation"))
+    raise ValueError(f"augmentation must be one of {names}, not {kind!r}")

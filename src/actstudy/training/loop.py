@@ -1,9 +1,16 @@
 """One training run: a (dataset, model, activation, fold) with its recipe, start to finish.
 
+Split as torchvision's reference ``train.py``: :func:`train_one_epoch` trains one epoch and
+returns its row, :func:`evaluate` scores a split, :func:`write_outputs` writes the run folder;
+:func:`train_run` ties them together with :class:`~actstudy.training.selection.BestEpoch`,
+:class:`~actstudy.training.selection.EarlyStopping` and the progress hooks of the model's
+modules (:mod:`actstudy.activations.progress`), whatever their type.
+
 Writes, into the run folder: ``history.csv`` (one row per epoch), ``metrics.json`` (status, best
 epoch, validation and test metrics at the best epoch, confusion matrices), ``best.pt`` (the best
-weights) and ``manifest.json`` (the run spec, seeds, device, versions, git commit). While it runs,
-``last.pt`` holds the state after the latest epoch; a run started again resumes from it.
+weights) and ``manifest.json`` (the run spec, seeds, device, versions, git commit, the code it
+ran). While it runs, ``last.pt`` holds the state after the latest epoch; a run started again
+resumes from it.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import logging
 import math
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,16 +30,28 @@ import pandas as pd
 import torch
 from torch import nn
 
-from actstudy import activations, models
-from actstudy.data import load_prepared
+from actstudy.activations import recommended_compile
+from actstudy.activations.progress import (
+    TrainingProgress,
+    describe_modules,
+    drive,
+    progress_modules,
+)
+from actstudy.activations.registry import scope_of
+from actstudy.data.prepared import Prepared, load_prepared
 from actstudy.io import write_json, write_text
+from actstudy.models.registry import create as create_model
+from actstudy.models.registry import options as model_option_names
+from actstudy.plugins import load_plugins
 from actstudy.provenance import environment, fingerprint
+from actstudy.run_code import digest, display_name, run_files
 from actstudy.training.batches import DeviceData, channel_stats
 from actstudy.training.checkpoint import load_resume_state, save_checkpoint
 from actstudy.training.device import DeviceSetup, setup_device
 from actstudy.training.folds import fold_indices
 from actstudy.training.metrics import classification_metrics, confusion
 from actstudy.training.recipe import build_loss, build_optimizer, lr_factor
+from actstudy.training.selection import BestEpoch, EarlyStopping
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +65,36 @@ class RunState:
 
     epoch: int = 0
     history: list[dict[str, float]] = field(default_factory=list)
-    best_epoch: int | None = None
-    best_score: float = math.inf
+    best: dict[str, Any] = field(default_factory=dict)
+    early_stopping: dict[str, Any] = field(default_factory=dict)
     best_weights: dict[str, torch.Tensor] | None = None
-    epochs_without_improvement: int = 0
     status: str = "running"
     diverged_epoch: int | None = None
+
+    def state_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+@dataclass
+class Run:
+    """What a run trains with, built from its spec."""
+
+    spec: dict[str, Any]
+    setup: DeviceSetup
+    model: nn.Module
+    forward: nn.Module  # the model, or its compiled wrapper
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    loss_fn: nn.Module
+    compiled: bool
+
+    @property
+    def recipe(self) -> dict[str, Any]:
+        return self.spec["training"]
+
+    @property
+    def memory_format(self) -> torch.memory_format:
+        return torch.channels_last if self.setup.channels_last else torch.contiguous_format
 
 
 def _normalization(spec: Any, train_x: np.ndarray) -> tuple[list[float], list[float]] | None:
@@ -65,7 +109,7 @@ def _model_options(spec: dict[str, Any], size: int) -> dict[str, Any]:
     """The model's options from config; ``input_size`` follows the data unless it is given."""
     name, label = spec["model"]["name"], spec["model"]["label"]
     options = {k: v for k, v in spec["model"].items() if k not in ("label", "name")}
-    if "input_size" in models.options(name):
+    if "input_size" in model_option_names(name):
         options.setdefault("input_size", size)
         if options["input_size"] != size:
             raise ValueError(
@@ -79,50 +123,53 @@ def _seed_of(base: int, *parts: int) -> int:
     return int(fingerprint([base, *parts])[:12], 16)
 
 
-def _dsrelu_modules(model: nn.Module) -> list[activations.DSReLU]:
-    return [m for m in model.modules() if isinstance(m, activations.DSReLU)]
+def _progress_bar(iterable: Iterable, total: int, description: str) -> Iterable:
+    """A progress bar when run interactively; the plain iterable in a job's log."""
+    if not sys.stderr.isatty():
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=description, leave=False)
 
 
-class DSReLUProgress:
-    """Feeds the training progress t to DSReLU instances.
-
-    ``paper``: before each optimiser step, t = steps done / steps planned, on every instance.
-    ``code``: the released code: after each epoch, t += 1/(batches per epoch), on the stem
-    (first) instance only; every other instance stays at t = 0.
-    """
-
-    def __init__(self, model: nn.Module, mode: str, steps_per_epoch: int, epochs: int) -> None:
-        self.modules = _dsrelu_modules(model)
-        self.mode, self.steps_per_epoch, self.epochs = mode, steps_per_epoch, epochs
-
-    def before_step(self, epoch: int, step: int) -> None:
-        if self.modules and self.mode == "paper":
-            done = epoch * self.steps_per_epoch + step
-            t = min(done / (self.steps_per_epoch * self.epochs), 1.0)
-            for module in self.modules:
-                module.t = t
-
-    def at_epoch_start(self, epoch: int) -> None:
-        if self.modules and self.mode == "code":
-            for module in self.modules:
-                module.t = 0.0
-            self.modules[0].t = min(epoch / self.steps_per_epoch, 1.0)
-
-    def value(self) -> float:
-        return self.modules[0].t if self.modules else math.nan
+def build_run(spec: dict[str, Any], train: DeviceData, num_classes: int, setup: DeviceSetup) -> Run:
+    """Model (seeded), optimiser, schedule, loss and compilation as the spec says."""
+    recipe = spec["training"]
+    torch.manual_seed(recipe["seed"])
+    model = create_model(
+        spec["model"]["name"],
+        num_classes=num_classes,
+        in_channels=train.x.shape[1],
+        act=spec["activation"]["spec"],
+        **_model_options(spec, train.x.shape[-1]),
+    ).to(setup.device)
+    if setup.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = build_optimizer(model.parameters(), recipe["optimizer"])
+    epochs = recipe["epochs"]
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda e: lr_factor(e, epochs, recipe["schedule"])
+    )
+    compiled = recipe["compile"]
+    if compiled == "auto":
+        compiled = recommended_compile(spec["activation"]["spec"])
+    forward = torch.compile(model) if compiled else model
+    return Run(
+        spec, setup, model, forward, optimizer, scheduler, build_loss(recipe["loss"]), compiled
+    )
 
 
-def _evaluate(
-    model: nn.Module, data: DeviceData, loss_fn: nn.Module, setup: DeviceSetup, batch_size: int
+def evaluate(
+    forward: nn.Module, data: DeviceData, loss_fn: nn.Module, setup: DeviceSetup, batch_size: int
 ) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
     """Metrics, softmax probabilities and labels of a whole split in eval mode."""
-    model.eval()
+    forward.eval()
     probs, labels, loss_sum = [], [], torch.zeros((), device=setup.device)
     memory_format = torch.channels_last if setup.channels_last else torch.contiguous_format
     with torch.no_grad():
         for x, y in data.batches(batch_size, memory_format=memory_format):
             with setup.autocast():
-                logits = model(x)
+                logits = forward(x)
             loss_sum += loss_fn(logits.float(), y) * len(y)
             probs.append(torch.softmax(logits.float(), dim=1))
             labels.append(y)
@@ -132,17 +179,105 @@ def _evaluate(
     return classification_metrics(label_array, prob_array, loss), prob_array, label_array
 
 
-def _progress(iterable, total: int, description: str):
-    """A progress bar when run interactively; the plain iterable in a job's log."""
-    if not sys.stderr.isatty():
-        return iterable
-    from tqdm import tqdm
+def train_one_epoch(run: Run, train: DeviceData, epoch: int) -> dict[str, float]:
+    """Train one epoch (0-based ``epoch``); return its row: lr, progress, train metrics, time."""
+    recipe = run.recipe
+    seed, fold = recipe["seed"], run.spec["evaluation"]["fold"]
+    torch.manual_seed(_seed_of(seed, epoch))  # dropout and other global-RNG users
+    generator = torch.Generator().manual_seed(_seed_of(seed, fold, epoch))
+    batch_size, epochs = recipe["batch_size"], recipe["epochs"]
+    steps_per_epoch = math.ceil(len(train) / batch_size)
+    driven = progress_modules(run.model)
+    run.forward.train()
+    tick = time.perf_counter()
+    loss_sum = torch.zeros((), device=run.setup.device)
+    probs, labels = [], []
+    batches = train.batches(
+        batch_size, generator, recipe["augmentation"], recipe["pad"], run.memory_format
+    )
+    for step, (x, y) in enumerate(_progress_bar(batches, steps_per_epoch, f"epoch {epoch + 1}")):
+        drive(driven, TrainingProgress(epoch, step, steps_per_epoch, epochs))
+        with run.setup.autocast():
+            logits = run.forward(x)
+        loss = run.loss_fn(logits.float(), y)
+        run.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        run.optimizer.step()
+        loss_sum += loss.detach() * len(y)
+        probs.append(torch.softmax(logits.detach().float(), dim=1))
+        labels.append(y)
+    train_loss = (loss_sum / len(train)).item()
+    if run.setup.device.type == "cuda":
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - tick
+    metrics = classification_metrics(
+        torch.cat(labels).cpu().numpy(), torch.cat(probs).cpu().numpy(), train_loss
+    )
+    return {
+        "epoch": epoch + 1,
+        "lr": run.optimizer.param_groups[0]["lr"],
+        "progress_t": driven[0].t if driven else math.nan,
+        **{f"train_{k}": v for k, v in metrics.items()},
+        "train_seconds": seconds,
+    }
 
-    return tqdm(iterable, total=total, desc=description, leave=False)
+
+def _resume(run: Run, path: Path, run_id: str) -> RunState | None:
+    saved = load_resume_state(path, run_id)
+    if saved is None:
+        return None
+    run.model.load_state_dict(saved["model"])
+    run.optimizer.load_state_dict(saved["optimizer"])
+    run.scheduler.load_state_dict(saved["scheduler"])
+    return RunState(**saved["run"])
 
 
-def _improved(score: float, best: float) -> bool:
-    return math.isfinite(score) and score < best
+def _epochs(
+    run: Run, state: RunState, train: DeviceData, val: DeviceData, checkpoint: Path, run_id: str
+) -> Iterator[dict[str, float]]:
+    """Train epochs until the plan, divergence or early stopping ends them; yield each row."""
+    recipe = run.recipe
+    epochs, batch_size = recipe["epochs"], recipe["batch_size"]
+    best = BestEpoch(recipe["select"], **state.best)
+    stopping = EarlyStopping.from_recipe(recipe["early_stopping"])
+    for key, value in state.early_stopping.items():
+        setattr(stopping, key, value)
+    while state.epoch < epochs and state.status == "running":
+        tick = time.perf_counter()
+        row = train_one_epoch(run, train, state.epoch)
+        val_metrics, _, _ = evaluate(run.forward, val, run.loss_fn, run.setup, batch_size)
+        train_seconds = row.pop("train_seconds")
+        row.update({f"val_{k}": v for k, v in val_metrics.items()})
+        row["epoch_seconds"] = time.perf_counter() - tick
+        row["samples_per_second"] = len(train) / train_seconds
+        state.history.append(row)
+        state.epoch += 1
+        run.scheduler.step()
+        yield row
+        if not (math.isfinite(row["train_loss"]) and math.isfinite(val_metrics["loss"])):
+            state.status, state.diverged_epoch = "diverged", state.epoch
+            log.warning("loss became %s in epoch %d: run diverged", row["train_loss"], state.epoch)
+            break
+        if best.consider(state.epoch, val_metrics):
+            state.best_weights = copy.deepcopy(run.model.state_dict())
+        state.best = best.state_dict()
+        if stopping.should_stop(val_metrics["loss"]):
+            state.status = "early_stopped"
+            log.info("no validation-loss improvement for %d epochs: stopping", stopping.patience)
+        state.early_stopping = stopping.state_dict()
+        if state.status == "running" and state.epoch < epochs:
+            save_checkpoint(
+                checkpoint,
+                {
+                    "fingerprint": run_id,
+                    "model": run.model.state_dict(),
+                    "optimizer": run.optimizer.state_dict(),
+                    "scheduler": run.scheduler.state_dict(),
+                    "run": state.state_dict(),
+                },
+            )
+    if state.status == "running":
+        state.status = "completed"
 
 
 def train_run(
@@ -156,6 +291,7 @@ def train_run(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
+    load_plugins(spec["plugins"])
     recipe, evaluation = spec["training"], spec["evaluation"]
     run_id = fingerprint(spec)
 
@@ -163,55 +299,21 @@ def train_run(
     train_idx, val_idx = fold_indices(folds_file, evaluation["fold"])
     train_x, train_y = prepared.train.x[train_idx], prepared.train.y[train_idx]
     normalize = _normalization(spec["dataset"]["normalize"], train_x)
-
     setup = setup_device(recipe["device"], recipe["precision"], recipe["channels_last"], threads)
     train = DeviceData.from_arrays(train_x, train_y, setup.device, normalize)
     val = DeviceData.from_arrays(
         prepared.train.x[val_idx], prepared.train.y[val_idx], setup.device, normalize
     )
-    num_classes = len(prepared.classes)
-    in_channels = train.x.shape[1]
+    run = build_run(spec, train, len(prepared.classes), setup)
 
-    seed = recipe["seed"]
-    torch.manual_seed(seed)
-    model_options = _model_options(spec, train.x.shape[-1])
-    model = models.create(
-        spec["model"]["name"],
-        num_classes=num_classes,
-        in_channels=in_channels,
-        act=spec["activation"]["spec"],
-        **model_options,
-    ).to(setup.device)
-    if setup.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    optimizer = build_optimizer(model.parameters(), recipe["optimizer"])
-    epochs = recipe["epochs"]
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda e: lr_factor(e, epochs, recipe["schedule"])
-    )
-    loss_fn = build_loss(recipe["loss"])
-    compiled = recipe["compile"]
-    if compiled == "auto":
-        compiled = activations.recommended_compile(spec["activation"]["spec"])
-    forward = torch.compile(model) if compiled else model
-    batch_size = recipe["batch_size"]
-    steps_per_epoch = math.ceil(len(train) / batch_size)
-    progress = DSReLUProgress(model, recipe["dsrelu_progress"], steps_per_epoch, epochs)
-    memory_format = torch.channels_last if setup.channels_last else torch.contiguous_format
-
-    state = RunState()
-    resumed_from = None
-    saved = load_resume_state(out / RESUME_FILE, run_id)
-    if saved is not None:
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        scheduler.load_state_dict(saved["scheduler"])
-        state = saved["run"]
-        resumed_from = state.epoch
+    state = _resume(run, out / RESUME_FILE, run_id)
+    resumed_from = None if state is None else state.epoch
+    if state is None:
+        state = RunState()
+    else:
         log.info("resuming from the checkpoint after epoch %d", state.epoch)
     if state.best_weights is None:
-        state.best_weights = copy.deepcopy(model.state_dict())
-
+        state.best_weights = copy.deepcopy(run.model.state_dict())
     log.info(
         "run %s/%s/%s fold %d: %d train, %d validation samples, %d classes, %s",
         spec["dataset"]["label"],
@@ -220,176 +322,113 @@ def train_run(
         evaluation["fold"],
         len(train),
         len(val),
-        num_classes,
+        len(prepared.classes),
         setup.describe(),
     )
-    patience = (recipe["early_stopping"] or {}).get("patience")
-    min_delta = (recipe["early_stopping"] or {}).get("min_delta", 0.0)
-    select = recipe["select"]
-    while state.epoch < epochs and state.status == "running":
-        epoch = state.epoch
-        torch.manual_seed(_seed_of(seed, epoch))  # dropout and other global-RNG users
-        generator = torch.Generator().manual_seed(_seed_of(seed, evaluation["fold"], epoch))
-        progress.at_epoch_start(epoch)
-        model.train()
-        tick = time.perf_counter()
-        loss_sum = torch.zeros((), device=setup.device)
-        probs, labels = [], []
-        batches = train.batches(
-            batch_size, generator, recipe["augmentation"], recipe["pad"], memory_format
-        )
-        for step, (x, y) in enumerate(_progress(batches, steps_per_epoch, f"epoch {epoch + 1}")):
-            progress.before_step(epoch, step)
-            with setup.autocast():
-                logits = forward(x)
-            loss = loss_fn(logits.float(), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            loss_sum += loss.detach() * len(y)
-            probs.append(torch.softmax(logits.detach().float(), dim=1))
-            labels.append(y)
-        train_loss = (loss_sum / len(train)).item()
-        if setup.device.type == "cuda":
-            torch.cuda.synchronize()
-        train_seconds = time.perf_counter() - tick
-        train_metrics = classification_metrics(
-            torch.cat(labels).cpu().numpy(), torch.cat(probs).cpu().numpy(), train_loss
-        )
-        val_metrics, _, _ = _evaluate(forward, val, loss_fn, setup, batch_size)
-        row = {
-            "epoch": epoch + 1,
-            "lr": optimizer.param_groups[0]["lr"],
-            "dsrelu_t": progress.value(),
-            **{f"train_{k}": v for k, v in train_metrics.items()},
-            **{f"val_{k}": v for k, v in val_metrics.items()},
-            "epoch_seconds": time.perf_counter() - tick,
-            "samples_per_second": len(train) / train_seconds,
-        }
-        state.history.append(row)
-        state.epoch = epoch + 1
-        scheduler.step()
+    for row in _epochs(run, state, train, val, out / RESUME_FILE, run_id):
         log.info(
             "epoch %d/%d  train loss %.4f acc %.4f  val loss %.4f acc %.4f  %.1fs",
-            epoch + 1,
-            epochs,
+            row["epoch"],
+            recipe["epochs"],
             row["train_loss"],
             row["train_accuracy"],
             row["val_loss"],
             row["val_accuracy"],
             row["epoch_seconds"],
         )
-        if not (math.isfinite(train_loss) and math.isfinite(val_metrics["loss"])):
-            state.status, state.diverged_epoch = "diverged", epoch + 1
-            log.warning("loss became %s in epoch %d: run diverged", train_loss, epoch + 1)
-            break
-        score = val_metrics["loss"] if select == "val_loss" else -val_metrics["accuracy"]
-        if _improved(score, state.best_score):
-            state.best_score, state.best_epoch = score, epoch + 1
-            state.best_weights = copy.deepcopy(model.state_dict())
-        if patience is not None:
-            losses = [r["val_loss"] for r in state.history]
-            if losses[-1] < min(losses[:-1], default=math.inf) - min_delta:
-                state.epochs_without_improvement = 0
-            else:
-                state.epochs_without_improvement += 1
-            if state.epochs_without_improvement >= patience:
-                state.status = "early_stopped"
-                log.info("no validation-loss improvement for %d epochs: stopping", patience)
-        if state.status == "running" and state.epoch < epochs:
-            save_checkpoint(
-                out / RESUME_FILE,
-                {
-                    "fingerprint": run_id,
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "run": state,
-                },
-            )
-    if state.status == "running":
-        state.status = "completed"
 
-    model.load_state_dict(state.best_weights)
-    result = _final_metrics(spec, state, model, val, prepared, normalize, loss_fn, setup)
-    history = pd.DataFrame(state.history)
-    write_text(out / "history.csv", history.to_csv(index=False))
-    save_checkpoint(out / "best.pt", {"model": model.state_dict(), "best_epoch": state.best_epoch})
-    write_json(out / "metrics.json", result)
-    write_json(
-        out / "manifest.json",
+    run.model.load_state_dict(state.best_weights)
+    result = final_metrics(run, state, val, prepared, normalize)
+    write_outputs(
+        out,
+        run,
+        state,
+        result,
         {
-            "spec": spec,
             "fingerprint": run_id,
-            "seeds": {
-                "model_init": seed,
-                "epoch_global": [_seed_of(seed, e) for e in range(state.epoch)],
-                "epoch_shuffle": [
-                    _seed_of(seed, evaluation["fold"], e) for e in range(state.epoch)
-                ],
-                "folds": evaluation["seed"],
-            },
-            "faithfulness": _faithfulness(model, spec),
             "normalization": normalize,
-            "device": {**setup.describe(), "compiled": bool(compiled)},
             "resumed_from_epoch": resumed_from,
-            "parameters": sum(p.numel() for p in model.parameters()),
             "prepared_manifest": str(Path(prepared_dir) / "manifest.json"),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
             "seconds": round(time.time() - started, 3),
-            **environment(),
         },
     )
     (out / RESUME_FILE).unlink(missing_ok=True)
     return result
 
 
-def _faithfulness(model: nn.Module, spec: dict[str, Any]) -> dict[str, Any]:
-    """Which paper-or-code variant this run used, where a study offers a choice."""
-    act_spec = spec["activation"]["spec"]
-    info: dict[str, Any] = {}
-    dsrelu = _dsrelu_modules(model)
-    if dsrelu:
-        info["dsrelu_constants"] = {
-            "variant": dsrelu[0].variant,
-            "a": dsrelu[0].a,
-            "b": dsrelu[0].b,
-            "k": dsrelu[0].k,
-        }
-        info["dsrelu_progress"] = spec["training"]["dsrelu_progress"]
-    if not (isinstance(act_spec, dict) and "roles" in act_spec):
-        info["activation_scope"] = activations.scope_of(act_spec)
-    return info
-
-
-def _final_metrics(
-    spec: dict[str, Any],
+def final_metrics(
+    run: Run,
     state: RunState,
-    model: nn.Module,
     val: DeviceData,
-    prepared: Any,
+    prepared: Prepared,
     normalize: tuple[list[float], list[float]] | None,
-    loss_fn: nn.Module,
-    setup: DeviceSetup,
 ) -> dict[str, Any]:
-    """Validation (and official test) metrics of the best weights."""
-    batch_size = spec["training"]["batch_size"]
+    """Validation (and official test) metrics of the best weights, already loaded."""
+    best_epoch = state.best.get("epoch")
     result: dict[str, Any] = {
         "status": state.status,
         "epochs_run": state.epoch,
-        "best_epoch": state.best_epoch,
+        "best_epoch": best_epoch,
         "diverged_epoch": state.diverged_epoch,
-        "select": spec["training"]["select"],
+        "select": run.recipe["select"],
     }
-    if state.best_epoch is None:
+    if best_epoch is None:
         result["val"] = {k: math.nan for k in ("loss", "accuracy")}
         return result
-    val_metrics, val_probs, val_labels = _evaluate(model, val, loss_fn, setup, batch_size)
+    batch_size = run.recipe["batch_size"]
+    val_metrics, val_probs, val_labels = evaluate(
+        run.model, val, run.loss_fn, run.setup, batch_size
+    )
     result["val"] = val_metrics
     result["val_confusion"] = confusion(val_labels, val_probs)
-    if spec["evaluation"]["test"] and prepared.test is not None:
-        test = DeviceData.from_arrays(prepared.test.x, prepared.test.y, setup.device, normalize)
-        test_metrics, test_probs, test_labels = _evaluate(model, test, loss_fn, setup, batch_size)
+    if run.spec["evaluation"]["test"] and prepared.test is not None:
+        test = DeviceData.from_arrays(prepared.test.x, prepared.test.y, run.setup.device, normalize)
+        test_metrics, test_probs, test_labels = evaluate(
+            run.model, test, run.loss_fn, run.setup, batch_size
+        )
         result["test"] = test_metrics
         result["test_confusion"] = confusion(test_labels, test_probs)
     return result
+
+
+def _faithfulness(model: nn.Module, spec: dict[str, Any]) -> dict[str, Any]:
+    """Which paper-or-code variant this run used: every module's ``describe()``, and the
+    parameter scope of a single activation."""
+    info: dict[str, Any] = {"modules": describe_modules(model)}
+    act_spec = spec["activation"]["spec"]
+    if not (isinstance(act_spec, dict) and "roles" in act_spec):
+        info["activation_scope"] = scope_of(act_spec)
+    return info
+
+
+def write_outputs(
+    out: Path, run: Run, state: RunState, result: dict[str, Any], extra: dict[str, Any]
+) -> None:
+    """history.csv, best.pt, metrics.json and manifest.json (last: its presence means done)."""
+    spec, seed = run.spec, run.recipe["seed"]
+    fold = spec["evaluation"]["fold"]
+    write_text(out / "history.csv", pd.DataFrame(state.history).to_csv(index=False))
+    save_checkpoint(
+        out / "best.pt", {"model": run.model.state_dict(), "best_epoch": state.best.get("epoch")}
+    )
+    write_json(out / "metrics.json", result)
+    files = run_files(spec)
+    write_json(
+        out / "manifest.json",
+        {
+            "spec": spec,
+            "seeds": {
+                "model_init": seed,
+                "epoch_global": [_seed_of(seed, e) for e in range(state.epoch)],
+                "epoch_shuffle": [_seed_of(seed, fold, e) for e in range(state.epoch)],
+                "folds": spec["evaluation"]["seed"],
+            },
+            "faithfulness": _faithfulness(run.model, spec),
+            "device": {**run.setup.describe(), "compiled": bool(run.compiled)},
+            "parameters": sum(p.numel() for p in run.model.parameters()),
+            "code": {"digest": digest(files), "files": [display_name(f) for f in files]},
+            **extra,
+            **environment(),
+        },
+    )

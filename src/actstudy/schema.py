@@ -1,0 +1,33 @@
+"""The study schema (``workflow/schemas/config.schema.yaml``): the one place that names every
+config key, its default and its allowed values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+@cache
+def schema() -> dict[str, Any]:
+    return yaml.safe_load(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def training_schema() -> dict[str, Any]:
+    """The schema of one training recipe (``training`` and its per-dataset/model overrides)."""
+    return {**schema()["$defs"]["training"], "$defs": schema()["$defs"]}
+
+
+def allowed(*path: str) -> list[Any]:
+    """The values the schema allows for a key, e.g. ``allowed("training", "augmentation")``."""
+    node: Mapping[str, Any] = {
+        "properties": {**schema()["properties"], "training": training_schema()}
+    }
+    for key in path:
+        node = node["properties"][key]
+    return list(node["enum"])

@@ -1,0 +1,97 @@
+"""What the Snakefile asks of a study at start-up, kept out of the rules: validation, the run
+grid, and the short params each job gets (a spec file, a code digest, prepared-folder names)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from actstudy import config as study_config
+from actstudy.errors import ConfigError
+from actstudy.io import write_json
+from actstudy.provenance import fingerprint
+from actstudy.run_code import digest, run_files
+
+PREPARED_ROOT = Path("resources/prepared")
+
+
+class StudyError(Exception):
+    """A study that cannot start; the message is what Snakemake prints before it exits."""
+
+
+class Study:
+    """A validated study config (defaults filled in, in place) and what its jobs need."""
+
+    def __init__(self, config: dict[str, Any], resources: str | Path = "resources") -> None:
+        try:
+            study_config.validate_config(config)
+        except ConfigError as error:
+            sentences = str(error).splitlines()
+            raise StudyError("Invalid study configuration:\n  " + "\n  ".join(sentences)) from None
+        self.config = config
+        self.resources = Path(resources)
+        self.runs = study_config.run_grid(config)
+        self._prepared = {
+            label: study_config.prepared_name(config, label) for label in config["datasets"]
+        }
+        if unavailable := self.unavailable_datasets():
+            raise StudyError("Cannot run this study:\n  " + "\n  ".join(unavailable))
+
+    def prepared_names(self) -> list[str]:
+        return sorted(set(self._prepared.values()))
+
+    def prepared_name(self, dataset: str) -> str:
+        return self._prepared[dataset]
+
+    def _label_of(self, prepared: str) -> str:
+        return next(label for label, name in self._prepared.items() if name == prepared)
+
+    def prepare_options(self, prepared: str) -> str:
+        options = study_config.source_options(self.config, self._label_of(prepared))
+        return json.dumps(options, sort_keys=True)
+
+    def prepare_plugins(self, prepared: str) -> list[str]:
+        return study_config.source_plugins(self.config, self._label_of(prepared))
+
+    def unavailable_datasets(self) -> list[str]:
+        """One sentence per dataset that is neither prepared nor placed nor downloadable."""
+        from actstudy.data import missing
+
+        sentences = []
+        for label, name in self._prepared.items():
+            if (self.resources / "prepared" / name / "manifest.json").exists():
+                continue
+            options = study_config.source_options(self.config, label)
+            if sentence := missing(options, self.resources):
+                sentences.append(f"dataset '{label}': {sentence}")
+        return sentences
+
+    def fold_options(self) -> str:
+        options = {k: v for k, v in study_config.evaluation(self.config).items() if k != "test"}
+        return json.dumps(options, sort_keys=True)
+
+    def spec(self, run: dict[str, Any]) -> dict[str, Any]:
+        return study_config.run_spec(
+            self.config, run["dataset"], run["model"], run["activation"], int(run["fold"])
+        )
+
+    def spec_file(self, run: dict[str, Any]) -> str:
+        """``results/<study>/specs/<digest>.json``, written once; its name changes with it."""
+        spec = self.spec(run)
+        path = Path("results", self.config["study"], "specs", f"{fingerprint(spec)[:16]}.json")
+        if not path.exists():
+            write_json(path, spec)
+        return str(path)
+
+    def code_digest(self, run: dict[str, Any]) -> str:
+        model = self.config["models"][run["model"]]["name"]
+        activation = json.dumps(self.config["activations"][run["activation"]], sort_keys=True)
+        return _code_digest(model, activation)
+
+
+@cache
+def _code_digest(model: str, activation_json: str) -> str:
+    spec = {"model": {"name": model}, "activation": {"spec": json.loads(activation_json)}}
+    return digest(run_files(spec))
