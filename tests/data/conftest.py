@@ -24,12 +24,14 @@ KAGGLE_DOWNLOAD_ROUTE = "/v1/datasets.DatasetApiService/DownloadDataset"
 
 @dataclass
 class Route:
-    """One response; ``length`` above ``len(body)`` declares more than is sent (a cut download)."""
+    """One response; ``length`` above ``len(body)`` declares more than is sent (a cut download),
+    and ``drop`` closes the connection without answering."""
 
     body: bytes = b""
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     length: int | None = None
+    drop: bool = False
 
 
 @dataclass
@@ -51,8 +53,25 @@ class Server:
     def add(self, path: str, body: bytes = b"", **route: object) -> None:
         self.routes[path] = Route(body, **route)
 
+    def add_sequence(self, path: str, *answers: dict[str, object]) -> None:
+        """Answer the requests for ``path`` with routes built from ``answers`` (Route's fields)
+        in turn, repeating the last: ``{"status": 503}, {"drop": True}, {"body": data}``."""
+        routes = [Route(**answer) for answer in answers]
+        answered = 0
+
+        def next_route(request: Request) -> Route:
+            nonlocal answered
+            answered += 1
+            return routes[min(answered, len(routes)) - 1]
+
+        self.routes[path] = next_route
+
     def paths(self, method: str) -> list[str]:
         return [r.path for r in self.requests if r.method == method]
+
+    def count(self, path: str, method: str = "GET") -> int:
+        """How many ``method`` requests for ``path`` reached the server."""
+        return self.paths(method).count(path)
 
 
 def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
@@ -68,6 +87,9 @@ def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
             route = server.routes.get(request.path, Route(b"not found", status=404))
             if callable(route):
                 route = route(request)
+            if route.drop:
+                self.close_connection = True
+                return
             self.send_response(route.status)
             for name, value in route.headers.items():
                 self.send_header(name, value)
@@ -91,6 +113,13 @@ def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
             """Keep the test output quiet."""
 
     return Handler
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch) -> None:
+    """Retries of transient download failures wait milliseconds instead of seconds."""
+    monkeypatch.setenv("ACTSTUDY_RETRY_BASE_DELAY", "0.001")
+    monkeypatch.delenv("ACTSTUDY_RETRY_ATTEMPTS", raising=False)
 
 
 @pytest.fixture

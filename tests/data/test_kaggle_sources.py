@@ -240,3 +240,50 @@ def test_mitbih_kaggle_truncated_csv_names_the_file(tmp_path, no_kaggle_credenti
         prepare({"source": "mitbih_kaggle"}, tmp_path / "out", tmp_path / "resources")
 
     assert str(folder / "mitbih_train.csv") in str(caught.value)
+
+
+def test_a_busy_kaggle_storage_server_is_retried(tmp_path, kaggle, zip_bytes, jpeg_bytes, caplog):
+    archive = zip_bytes(_fruits_members(jpeg_bytes))
+    kaggle.serve("moltean/fruits", archive)
+    kaggle.server.add_sequence(
+        "/storage/moltean/fruits.zip",
+        {"status": 503},
+        {"drop": True},
+        {"body": archive, "headers": {"Content-Type": "application/zip"}},
+    )
+
+    with caplog.at_level(logging.INFO):
+        prepare({"source": "fruits360", "size": 8}, tmp_path / "out", tmp_path / "resources")
+
+    assert load_prepared(tmp_path / "out").train.x.shape == (12, 8, 8, 3)
+    assert kaggle.server.count("/storage/moltean/fruits.zip") == 3
+    assert len(kaggle.download_requests()) == 3
+    retries = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert [line.split("; ")[1].split(" in ")[0] for line in retries] == [
+        "attempt 2 of 4",
+        "attempt 3 of 4",
+    ]
+    assert retries[0].startswith("download of Kaggle dataset moltean/fruits failed (HTTP 503)")
+    assert "failed (ConnectionError)" in retries[1]
+    assert kaggle.key not in caplog.text
+
+
+@pytest.mark.parametrize(("status", "attempts"), [(401, 1), (404, 1), (503, 4)])
+def test_kaggle_refusals_fail_at_once_and_outages_after_the_attempts(
+    tmp_path, kaggle, zip_bytes, jpeg_bytes, status, attempts
+):
+    kaggle.serve("moltean/fruits", zip_bytes(_fruits_members(jpeg_bytes)))
+    kaggle.server.add("/storage/moltean/fruits.zip", b"{}", status=status)
+
+    with pytest.raises(ConnectionError) as caught:
+        prepare({"source": "fruits360"}, tmp_path / "out", tmp_path / "resources")
+
+    message = str(caught.value)
+    assert kaggle.server.count("/storage/moltean/fruits.zip") == attempts
+    if attempts == 1:
+        assert message.startswith(
+            f"Kaggle refused the download of dataset moltean/fruits (HTTP {status})"
+        )
+    else:
+        assert f"failed in 4 attempts (HTTP {status}); rerun to download it again" in message
+    assert message.count(". ") == 0 and kaggle.key not in message

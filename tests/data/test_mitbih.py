@@ -4,6 +4,7 @@ downloaded by ``wfdb.dl_database`` from a local server laid out as PhysioNet ser
 from __future__ import annotations
 
 import hashlib
+import logging
 
 import numpy as np
 import pytest
@@ -162,3 +163,34 @@ def test_absent_records_without_download_are_reported(tmp_path):
     options = {"source": "mitdb", "records": ["100", "101"], "download": False}
     assert "MIT-BIH records 101 are not in" in missing(options, tmp_path)
     assert missing({**options, "records": ["100"]}, tmp_path) is None
+
+
+def test_transient_physionet_failures_are_retried(tmp_path, physionet, caplog):
+    data = physionet.routes["/files/mitdb/1.0.0/100.dat"].body
+    physionet.add_sequence("/files/mitdb/1.0.0/100.dat", {"status": 503}, {"body": data})
+    records = physionet.routes["/files/mitdb/1.0.0/RECORDS"].body
+    physionet.add_sequence("/files/mitdb/1.0.0/RECORDS", {"drop": True}, {"body": records})
+
+    prepare({"source": "mitdb", "records": ["100"]}, tmp_path / "out", tmp_path / "res")
+
+    assert load_prepared(tmp_path / "out", verify=True).train.x.shape == (15, 1, 187)
+    retries = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(retries) == 2
+    assert retries[0].startswith("listing of mitdb failed (ConnectionError); attempt 2 of 4 in")
+    assert retries[1].startswith("download of MIT-BIH record 100 failed (HTTP 503); attempt 2 of")
+
+
+@pytest.mark.parametrize(("status", "attempts"), [(404, 1), (500, 4)])
+def test_a_record_that_cannot_be_downloaded_names_the_attempts(
+    tmp_path, physionet, status, attempts
+):
+    physionet.add("/files/mitdb/1.0.0/100.hea", b"", status=status)
+
+    with pytest.raises(ConnectionError) as caught:
+        prepare({"source": "mitdb", "records": ["100"]}, tmp_path / "out", tmp_path / "res")
+
+    assert str(caught.value).startswith(
+        f"could not download MIT-BIH record 100 in {attempts} attempt"
+    )
+    assert f"(HTTP {status}); check the network and rerun" in str(caught.value)
+    assert physionet.count("/files/mitdb/1.0.0/100.hea") == attempts

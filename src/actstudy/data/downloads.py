@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from actstudy.data.progress import Progress
+from actstudy.data.retry import attempts_made, attempts_phrase, reason, retry
 from actstudy.io import atomic_path, file_digest
 
 logger = logging.getLogger(__name__)
@@ -56,27 +57,39 @@ def checksum_verifier(algorithm: str, expected: str) -> Callable[[Path], None]:
     return verify
 
 
+def _fetch_one(url: str, target: Path, verify: Callable[[Path], None] | None) -> None:
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+        length = response.headers.get("Content-Length")
+        chunks = iter(partial(response.read, CHUNK), b"")
+        save_stream(chunks, target, int(length) if length else None, verify)
+
+
 def fetch_url(urls: Sequence[str], target: Path, checksum: tuple[str, str] | None = None) -> None:
     """Download ``target`` from the first of ``urls`` (mirrors) that delivers a good copy.
 
-    ``checksum`` is ``(algorithm, hex digest)``; without it only the length is checked.
+    ``checksum`` is ``(algorithm, hex digest)``; without it only the length is checked. Each URL
+    is tried again after a transient failure (:func:`actstudy.data.retry.retry`); a refusal or a
+    wrong checksum moves on to the next one at once.
     """
     verify = checksum_verifier(*checksum) if checksum else None
     reasons = []
+    attempts = 0
     for url in urls:
         logger.info("downloading %s to %s", url, target)
-        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
-                length = response.headers.get("Content-Length")
-                chunks = iter(partial(response.read, CHUNK), b"")
-                save_stream(chunks, target, int(length) if length else None, verify)
+            retry(
+                partial(_fetch_one, url, target, verify),
+                what=f"download of {target.name} from {url}",
+            )
             return
-        except urllib.error.HTTPError as error:
-            reasons.append(f"HTTP {error.code} from {url}")
         except (OSError, http.client.HTTPException, ValueError) as error:
-            reasons.append(f"{url}: {getattr(error, 'reason', None) or error}")
+            attempts += attempts_made(error)
+            if isinstance(error, urllib.error.HTTPError):
+                reasons.append(f"HTTP {error.code} from {url}")
+            else:
+                reasons.append(f"{url}: {reason(error)}")
     raise ConnectionError(
-        f"could not download {target.name} ({'; '.join(reasons)}); check the network and rerun, "
-        f"or place a good copy at {target}"
+        f"could not download {target.name} in {attempts_phrase(attempts)} "
+        f"({'; '.join(reasons)}); check the network and rerun, or place a good copy at {target}"
     )

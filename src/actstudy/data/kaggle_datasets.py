@@ -16,11 +16,20 @@ import logging
 import os
 import zipfile
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 from actstudy.data.archives import unpacked
 from actstudy.data.downloads import save_stream
+from actstudy.data.retry import (
+    attempts_made,
+    attempts_phrase,
+    http_status,
+    is_transient,
+    reason,
+    retry,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +89,6 @@ def _verify_zip(path: Path) -> None:
 
 def download_dataset(slug: str, folder: Path) -> Path:
     """Download Kaggle dataset ``owner/name`` as ``folder/<name>.zip`` and return that path."""
-    import requests
     from kagglesdk import KaggleClient
     from kagglesdk.datasets.types.dataset_api_service import ApiDownloadDatasetRequest
 
@@ -98,23 +106,27 @@ def download_dataset(slug: str, folder: Path) -> Path:
     request.owner_slug = owner
     request.dataset_slug = name
     logger.info("downloading Kaggle dataset %s to %s", slug, target)
+
+    def fetch(client: KaggleClient) -> None:
+        response = client.datasets.dataset_api_client.download_dataset(request)
+        length = response.headers.get("Content-Length")
+        chunks = response.iter_content(1 << 20)
+        save_stream(chunks, target, int(length) if length else None, _verify_zip)
+
     try:
         with KaggleClient(**credentials) as client:
-            response = client.datasets.dataset_api_client.download_dataset(request)
-            length = response.headers.get("Content-Length")
-            chunks = response.iter_content(1 << 20)
-            save_stream(chunks, target, int(length) if length else None, _verify_zip)
-    except requests.HTTPError as error:
-        status = error.response.status_code if error.response is not None else "error"
-        raise ConnectionError(
-            f"Kaggle refused the download of dataset {slug} (HTTP {status}); check your "
-            f"credentials and that the dataset exists, or unpack it into {folder}"
-        ) from None
+            retry(partial(fetch, client), what=f"download of Kaggle dataset {slug}")
     except (OSError, ValueError) as error:
-        # requests' own messages may hold signed storage URLs: only its error type is shown.
-        reason = error if isinstance(error, ValueError | ConnectionError) else type(error).__name__
+        status = http_status(error)
+        if status is not None and not is_transient(error):
+            raise ConnectionError(
+                f"Kaggle refused the download of dataset {slug} (HTTP {status}); check your "
+                f"credentials and that the dataset exists, or unpack it into {folder}"
+            ) from None
+        # requests' own messages may hold signed storage URLs: reason() gives only its type.
         raise ConnectionError(
-            f"the download of Kaggle dataset {slug} to {target} failed ({reason}); "
+            f"the download of Kaggle dataset {slug} to {target} failed in "
+            f"{attempts_phrase(attempts_made(error))} ({reason(error)}); "
             f"rerun to download it again, or unpack the dataset into {folder}"
         ) from None
     return target

@@ -20,6 +20,7 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ from wfdb.io import download
 from actstudy.data.downloads import TIMEOUT_S
 from actstudy.data.prepared import write_prepared
 from actstudy.data.progress import Progress
+from actstudy.data.retry import attempts_made, attempts_phrase, reason, retry
 from actstudy.data.sources import register_source
 from actstudy.io import file_digest
 
@@ -138,12 +140,16 @@ def normalise(beats: np.ndarray, how: str) -> np.ndarray:
     return (centred / np.where(spread > 0, spread, 1)).astype(np.float32)
 
 
+def _read_url(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
+        return response.read()
+
+
 def _published_sha256(version: str) -> dict[str, str]:
     """PhysioNet's SHA256SUMS.txt for the database version ({} with a warning if absent)."""
     url = posixpath.join(download.config.db_index_url, DATABASE, version, "SHA256SUMS.txt")
     try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
-            text = response.read().decode("utf-8")
+        text = retry(partial(_read_url, url), what=f"download of {url}").decode("utf-8")
     except urllib.error.HTTPError as error:
         if error.code != 404:
             raise
@@ -153,19 +159,31 @@ def _published_sha256(version: str) -> dict[str, str]:
     return {name.strip().lstrip("*"): digest.lower() for digest, name in pairs}
 
 
-def _reason(error: OSError) -> object:
-    return f"HTTP {error.code}" if isinstance(error, urllib.error.HTTPError) else error
+def _index() -> tuple[list[str], dict[str, str]]:
+    """The database's record names and published SHA-256 sums."""
+    listed = retry(partial(download.get_record_list, DATABASE), what=f"listing of {DATABASE}")
+    version = retry(partial(download.get_version, DATABASE), what=f"version of {DATABASE}")
+    return listed, _published_sha256(version)
+
+
+def _download_record(name: str, tmp: str) -> None:
+    with contextlib.redirect_stdout(io.StringIO()):  # wfdb prints every step
+        wfdb.dl_database(DATABASE, tmp, records=[name], annotators=["atr"])
 
 
 def download_records(folder: Path, names: Sequence[str]) -> None:
-    """Download records through wfdb into a temporary folder, check them, then move them in."""
+    """Download records through wfdb into a temporary folder, check them, then move them in.
+
+    Transient failures are retried (:func:`actstudy.data.retry.retry`); a file that differs
+    from its published SHA-256 is not downloaded again.
+    """
     fix = f"check the network and rerun, or place the record files in {folder}"
     try:
-        listed = download.get_record_list(DATABASE)
-        sums = _published_sha256(download.get_version(DATABASE))
+        listed, sums = _index()
     except OSError as error:
         raise ConnectionError(
-            f"could not reach PhysioNet database {DATABASE} ({_reason(error)}); {fix}"
+            f"could not reach PhysioNet database {DATABASE} in "
+            f"{attempts_phrase(attempts_made(error))} ({reason(error)}); {fix}"
         ) from error
     unknown = sorted(set(names) - set(listed))
     if unknown:
@@ -178,17 +196,22 @@ def download_records(folder: Path, names: Sequence[str]) -> None:
     with tempfile.TemporaryDirectory(prefix=".download-", dir=folder) as tmp:
         for name in names:
             try:
-                with contextlib.redirect_stdout(io.StringIO()):  # wfdb prints every step
-                    wfdb.dl_database(DATABASE, tmp, records=[name], annotators=["atr"])
-                for suffix in RECORD_SUFFIXES:
-                    file = Path(tmp, name + suffix)
-                    expected = sums.get(file.name)
-                    if expected is not None and file_digest(file, "sha256") != expected:
-                        raise ConnectionError(f"{file.name} differs from its published SHA-256")
+                retry(
+                    partial(_download_record, name, tmp), what=f"download of MIT-BIH record {name}"
+                )
             except OSError as error:
                 raise ConnectionError(
-                    f"could not download MIT-BIH record {name} ({_reason(error)}); {fix}"
+                    f"could not download MIT-BIH record {name} in "
+                    f"{attempts_phrase(attempts_made(error))} ({reason(error)}); {fix}"
                 ) from error
+            for suffix in RECORD_SUFFIXES:
+                file = Path(tmp, name + suffix)
+                expected = sums.get(file.name)
+                if expected is not None and file_digest(file, "sha256") != expected:
+                    raise ConnectionError(
+                        f"could not download MIT-BIH record {name} ({file.name} differs from "
+                        f"its published SHA-256); {fix}"
+                    )
             _load(Path(tmp), name, f"rerun to download it again, or place it in {folder}")
             for suffix in RECORD_SUFFIXES:
                 os.replace(Path(tmp, name + suffix), folder / (name + suffix))
