@@ -46,7 +46,7 @@ def sample(name: str, in_channels: int = 3, **options) -> torch.Tensor:
 
 
 class Recorder:
-    """An act_layer test double: delegates to a real factory and records every call."""
+    """A make_act test double: delegates to a real factory and records every call."""
 
     def __init__(self, spec: activations.Spec = "relu") -> None:
         self.inner = activations.factory(spec)
@@ -75,7 +75,7 @@ def weights_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def build(name: str, act: activations.Spec | activations.ActFactory, weights: Path, **options):
+def build(name: str, act: activations.Spec | activations.MakeAct, weights: Path, **options):
     if name == TRANSFER:
         options.setdefault("weights", str(weights))
     return models.create(name, num_classes=NUM_CLASSES, act=act, **options)
@@ -224,7 +224,7 @@ def test_resnet34_1d_takes_ecg_beats() -> None:
 
 @pytest.mark.parametrize(("name", "options"), model_cases())
 def test_every_activation_use_is_its_own_module(name: str, options: dict, weights_file) -> None:
-    """Each act_layer call is one use: its module sits at one place and runs once per forward,
+    """Each make_act call is one use: its module sits at one place and runs once per forward,
     and the roles asked for are the declared ones. Channels-last input must work too."""
     recorder = Recorder()
     with device_for(name):
@@ -232,7 +232,7 @@ def test_every_activation_use_is_its_own_module(name: str, options: dict, weight
         x = sample(name, **options)
     assert {role for role, _ in recorder.calls} == set(models.roles(name))
     made = recorder.modules()
-    assert len({id(m) for m in made}) == len(made), "act_layer returned a module twice"
+    assert len({id(m) for m in made}) == len(made), "make_act returned a module twice"
     places = Counter(id(m) for _, m in model.named_modules(remove_duplicate=False))
     assert all(places[id(m)] == 1 for m in made)
     runs: Counter[int] = Counter()

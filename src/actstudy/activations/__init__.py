@@ -7,7 +7,7 @@ from actstudy.activations.eelu import EELU, EELUPositive, EELUSquared, ErfSoftpl
 from actstudy.activations.expression import Expression
 from actstudy.activations.piecewise import DSReLU, LReLU, set_progress
 from actstudy.activations.registry import (
-    ActFactory,
+    MakeAct,
     Spec,
     create,
     factory,
@@ -21,7 +21,6 @@ from actstudy.activations.trainable import DELU, CosLU, ReLUN
 __all__ = [
     "DELU",
     "EELU",
-    "ActFactory",
     "CosLU",
     "DSReLU",
     "EELUPositive",
@@ -29,6 +28,7 @@ __all__ = [
     "ErfSoftplus",
     "Expression",
     "LReLU",
+    "MakeAct",
     "ReLUN",
     "Spec",
     "create",

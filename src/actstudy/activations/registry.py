@@ -18,7 +18,7 @@ from typing import Any
 from torch import nn
 
 Spec = str | Mapping[str, Any]
-ActFactory = Callable[[str], nn.Module]
+MakeAct = Callable[[str], nn.Module]
 """What models receive: called with the role of the activation (``"conv1"``, ``"block"``, ...)."""
 
 _REGISTRY: dict[str, Callable[..., nn.Module]] = {}
@@ -124,8 +124,8 @@ def scope_of(spec: Spec) -> str:
     return _DEFAULT_SCOPE[spec["name"]] if "name" in spec else "layer"
 
 
-def factory(spec: Spec) -> ActFactory:
-    """An ``act_layer`` for models: called once per use with the role, returns a module.
+def factory(spec: Spec) -> MakeAct:
+    """An ``make_act`` for models: called once per use with the role, returns a module.
 
     ``scope: layer`` gives a fresh module at every call; ``scope: network`` gives one shared
     instance (one set of trainable parameters) for the whole network. Activations with

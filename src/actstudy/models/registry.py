@@ -1,8 +1,8 @@
 """Name → builder registry for models, with the metadata the data pipeline needs.
 
-A builder is called as ``builder(num_classes, in_channels, act_layer, **options)``; its
-keyword-only parameters are the model's options. ``act_layer`` is an
-:data:`~actstudy.activations.ActFactory`: the builder calls it once per activation use, with
+A builder is called as ``builder(num_classes, in_channels, make_act, **options)``; its
+keyword-only parameters are the model's options. ``make_act`` is an
+:data:`~actstudy.activations.MakeAct`: the builder calls it once per activation use, with
 the role of that activation, and never reuses a module it returned.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from torch import nn
 
-from actstudy.activations import ActFactory, Spec, factory
+from actstudy.activations import MakeAct, Spec, factory
 
 Builder = Callable[..., nn.Module]
 MinSize = int | Callable[[Mapping[str, Any]], int]
@@ -35,7 +35,7 @@ _MODELS: dict[str, _Entry] = {}
 def register_model(name: str, *, roles: Sequence[str], min_size: MinSize = 1, dims: int = 2):
     """Register a model builder under ``name``.
 
-    ``roles`` are the activation roles the model asks its ``act_layer`` for; ``min_size`` is the
+    ``roles`` are the activation roles the model asks its ``make_act`` for; ``min_size`` is the
     smallest spatial size (or 1-D length) it accepts, or a function of its resolved options;
     ``dims`` is 2 for NxCxHxW images and 1 for NxCxL signals.
     """
@@ -81,13 +81,13 @@ def create(
     *,
     num_classes: int,
     in_channels: int = 3,
-    act: Spec | ActFactory = "relu",
+    act: Spec | MakeAct = "relu",
     **model_options: Any,
 ) -> nn.Module:
     """Build the named model.
 
     ``act`` is an activation spec (see :mod:`actstudy.activations.registry`), turned into the
-    model's ``act_layer`` with :func:`actstudy.activations.factory`, or a ready ``act_layer``.
+    model's ``make_act`` with :func:`actstudy.activations.factory`, or a ready ``make_act``.
     """
     entry = _entry(name)
     _resolve(name, model_options)  # rejects unknown options with the list of accepted ones
@@ -95,8 +95,8 @@ def create(
         raise ValueError(f"num_classes must be at least 1, not {num_classes}")
     if in_channels < 1:
         raise ValueError(f"in_channels must be at least 1, not {in_channels}")
-    act_layer = act if callable(act) else factory(act)
-    return entry.builder(num_classes, in_channels, act_layer, **model_options)
+    make_act = act if callable(act) else factory(act)
+    return entry.builder(num_classes, in_channels, make_act, **model_options)
 
 
 def roles(name: str) -> tuple[str, ...]:
