@@ -125,7 +125,7 @@ def scope_of(spec: Spec) -> str:
 
 
 def factory(spec: Spec) -> MakeAct:
-    """An ``make_act`` for models: called once per use with the role, returns a module.
+    """A ``make_act`` for models: called once per use with the role, returns a module.
 
     ``scope: layer`` gives a fresh module at every call; ``scope: network`` gives one shared
     instance (one set of trainable parameters) for the whole network. Activations with

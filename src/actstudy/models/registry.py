@@ -81,13 +81,16 @@ def create(
     *,
     num_classes: int,
     in_channels: int = 3,
-    act: Spec | MakeAct = "relu",
+    act: Spec | type[nn.Module] | None = None,
+    make_act: MakeAct | None = None,
     **model_options: Any,
 ) -> nn.Module:
-    """Build the named model.
+    """Build the named model, with its activations from ``act`` or ``make_act`` (not both).
 
     ``act`` is an activation spec (see :mod:`actstudy.activations.registry`), turned into the
-    model's ``make_act`` with :func:`actstudy.activations.factory`, or a ready ``make_act``.
+    model's ``make_act`` with :func:`actstudy.activations.factory`, or an ``nn.Module``
+    subclass, built without arguments once per use; it defaults to ``"relu"``. ``make_act`` is a
+    ready :data:`~actstudy.activations.MakeAct` (role → fresh module).
     """
     entry = _entry(name)
     _resolve(name, model_options)  # rejects unknown options with the list of accepted ones
@@ -95,8 +98,55 @@ def create(
         raise ValueError(f"num_classes must be at least 1, not {num_classes}")
     if in_channels < 1:
         raise ValueError(f"in_channels must be at least 1, not {in_channels}")
-    make_act = act if callable(act) else factory(act)
-    return entry.builder(num_classes, in_channels, make_act, **model_options)
+    if act is not None and make_act is not None:
+        raise ValueError("give the activation as either act= or make_act=, not both")
+    if make_act is not None:
+        chosen = _checked(make_act)
+    else:
+        chosen = _from_act("relu" if act is None else act)
+    return entry.builder(num_classes, in_channels, chosen, **model_options)
+
+
+def _from_act(act: Any) -> MakeAct:
+    """The ``make_act`` for an ``act=`` argument: a spec or an ``nn.Module`` subclass."""
+    if isinstance(act, nn.Module):
+        raise ValueError(
+            f"act= got a {type(act).__name__} instance, which every layer would share; "
+            f'pass its class (act={type(act).__name__}) or a spec such as act="relu"'
+        )
+    if isinstance(act, type) and issubclass(act, nn.Module):
+        return lambda role: act()
+    if callable(act):
+        raise ValueError(
+            f"act= takes a spec or an nn.Module class, not the callable {act!r}; "
+            "pass a function of the role that returns a fresh module as make_act="
+        )
+    return factory(act)
+
+
+def _checked(make_act: MakeAct) -> MakeAct:
+    """``make_act`` wrapped so that a result other than an ``nn.Module`` fails clearly."""
+    if isinstance(make_act, nn.Module):
+        raise ValueError(
+            f"make_act= got a {type(make_act).__name__} instance, which every layer would share; "
+            f"pass its class as act={type(make_act).__name__} or a spec as act="
+        )
+    if isinstance(make_act, type) and issubclass(make_act, nn.Module):
+        raise ValueError(
+            f"make_act= got the class {make_act.__name__}, which would be built with the role as "
+            f"its argument; pass it as act={make_act.__name__} instead"
+        )
+
+    def checked(role: str) -> nn.Module:
+        module = make_act(role)
+        if not isinstance(module, nn.Module):
+            raise ValueError(
+                f"make_act({role!r}) returned {type(module).__name__}, not an nn.Module; "
+                "make_act must return a fresh activation module for each role it is called with"
+            )
+        return module
+
+    return checked
 
 
 def roles(name: str) -> tuple[str, ...]:
