@@ -18,9 +18,11 @@ from actstudy.activations import (
     factory,
     names,
     recommended_compile,
+    registry,
     scope_of,
     set_progress,
 )
+from actstudy.activations.expression import EXPRESSION_COMPILE
 
 # Away from every kink (0 for the ReLU family, n = 1 for ReLUN).
 SMOOTH_POINTS = [-2.3, -0.7, 0.4, 1.6, 2.9]
@@ -272,6 +274,45 @@ def test_recommended_compile_answers_for_every_name_and_spec() -> None:
     assert isinstance(recommended_compile({"roles": {"a": "relu", "b": "coslu"}}), bool)
     with pytest.raises(ValueError, match="unknown activation 'relux'"):
         recommended_compile("relux")
+
+
+# The compile choices benchmarks/activations.py measured (2026-11-22, CPU): all True.
+MEASURED_COMPILE = {
+    *("coslu", "delu", "dsrelu", "eelu", "eelu_pos", "eelu_sq", "elu", "erf_softplus", "gelu"),
+    *("leaky_relu", "lrelu", "mish", "relu", "relun", "sigmoid", "silu", "softplus", "swish"),
+    "tanh",
+}
+
+
+def test_recommended_compile_is_what_each_activation_declared_at_registration() -> None:
+    assert set(names()) >= MEASURED_COMPILE
+    for name in names():
+        declared = registry._COMPILE[name]
+        assert recommended_compile(name) is declared
+        assert recommended_compile({"name": name}) is declared
+        assert recommended_compile({"roles": {"a": name}}) is declared
+        if name in MEASURED_COMPILE:
+            assert declared is True, f"{name} was measured to gain from compilation"
+    assert recommended_compile({"expr": "x*sigmoid(x)"}) is EXPRESSION_COMPILE is True
+
+
+@pytest.fixture
+def scratch_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Registrations made in the test are discarded after it."""
+    for table in ("_REGISTRY", "_DEFAULT_SCOPE", "_COMPILE"):
+        monkeypatch.setattr(registry, table, dict(getattr(registry, table)))
+
+
+@pytest.mark.usefixtures("scratch_registry")
+def test_registering_with_compile_makes_it_recommended() -> None:
+    registry.register("test_compiled", "test_compiled_alias", compile=True)(nn.Hardtanh)
+    registry.register("test_eager")(nn.Hardtanh)
+    assert recommended_compile("test_compiled") is True
+    assert recommended_compile("test_compiled_alias") is True
+    assert recommended_compile({"name": "test_compiled"}) is True
+    assert recommended_compile("test_eager") is False
+    assert recommended_compile({"roles": {"a": "test_eager"}, "default": "test_compiled"}) is True
+    assert recommended_compile({"roles": {"a": "test_eager"}}) is False
 
 
 @pytest.mark.parametrize(

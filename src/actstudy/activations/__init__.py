@@ -2,7 +2,6 @@
 ``recommended_compile(spec)``."""
 
 from actstudy.activations import standard  # noqa: F401  (registers the native-op activations)
-from actstudy.activations.compile_choice import recommended_compile
 from actstudy.activations.eelu import EELU, EELUPositive, EELUSquared, ErfSoftplus
 from actstudy.activations.expression import Expression
 from actstudy.activations.piecewise import DSReLU, LReLU, set_progress
@@ -13,6 +12,7 @@ from actstudy.activations.registry import (
     factory,
     names,
     parameters_of,
+    recommended_compile,
     register,
     scope_of,
 )

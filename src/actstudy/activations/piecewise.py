@@ -47,7 +47,7 @@ class _ScaledLeakyReLU(torch.autograd.Function):
         return grad_x.mul_(ctx.scale), None, None
 
 
-@register("lrelu")
+@register("lrelu", compile=True)
 class LReLU(nn.Module):
     """S1: alpha·x for x ≤ 0, beta·x for x > 0, with fixed alpha and beta > 0."""
 
@@ -75,7 +75,7 @@ DSRELU_VARIANTS = {
 }
 
 
-@register("dsrelu")
+@register("dsrelu", compile=True)
 class DSReLU(nn.Module):
     """S5: f(x; t) = s(t)·x for x > 0, x for x ≤ 0, s(t) = a + (b - a)/(1 + e^(-k(t - 0.5))).
 
