@@ -6,7 +6,8 @@
 
 Run ``.venv/bin/python benchmarks/activations.py [--quick] [--no-compile] [--only relu,coslu]``.
 It ends with one line per target, ``target <name>: <measured> (goal <goal>) met|missed``, and
-the compile choice per activation that ``actstudy.activations.compile_choice`` records.
+the compile choice per activation, which each activation declares as ``compile=`` in its
+``@register(...)`` (``actstudy.activations.registry``).
 
 Device: CUDA when available, else CPU. Times are medians over repeats; each candidate runs in
 alternation with ReLU, round after round, so load from other processes hits both alike. On CPU
@@ -406,8 +407,8 @@ def main(argv: list[str]) -> None:
     if with_steps:
         print(step_table(found))
         if use_compile:
-            compile_choice = {c.label: recommend_compile(c.step) for c in found}
-            print(f"\nrecommended_compile measured: {compile_choice}")
+            measured = {c.label: recommend_compile(c.step) for c in found}
+            print(f"\ncompile= to declare at register(...), as measured: {measured}")
     else:
         print("ResNet-20 step skipped: actstudy.models.create is not available yet.")
     print()

@@ -18,9 +18,11 @@ from actstudy.activations import (
     factory,
     names,
     recommended_compile,
+    registry,
     scope_of,
     set_progress,
 )
+from actstudy.activations.expression import EXPRESSION_COMPILE
 
 # Away from every kink (0 for the ReLU family, n = 1 for ReLUN).
 SMOOTH_POINTS = [-2.3, -0.7, 0.4, 1.6, 2.9]
@@ -210,8 +212,8 @@ def _parameter_count(model: nn.Module) -> int:
 @pytest.mark.parametrize(("name", "scalars"), [("coslu", 2), ("delu", 1), ("relun", 1)])
 def test_trainable_activations_share_one_instance_by_default(name: str, scalars: int) -> None:
     assert scope_of(name) == "network"
-    act_layer = factory(name)
-    shared = [act_layer(role) for role in ("stem", "block", "block")]
+    make_act = factory(name)
+    shared = [make_act(role) for role in ("stem", "block", "block")]
     assert all(module is shared[0] for module in shared)
     assert _parameter_count(nn.Sequential(*shared)) == scalars
 
@@ -220,32 +222,32 @@ def test_trainable_activations_share_one_instance_by_default(name: str, scalars:
 def test_layer_scope_gives_every_use_its_own_scalars(name: str, scalars: int) -> None:
     spec = {"name": name, "scope": "layer"}
     assert scope_of(spec) == "layer"
-    act_layer = factory(spec)
-    modules = [act_layer("block") for _ in range(3)]
+    make_act = factory(spec)
+    modules = [make_act("block") for _ in range(3)]
     assert len({id(m) for m in modules}) == 3
     assert _parameter_count(nn.Sequential(*modules)) == 3 * scalars
 
 
 def test_fixed_activations_default_to_layer_scope() -> None:
-    act_layer = factory("relu")
+    make_act = factory("relu")
     assert scope_of("relu") == "layer"
-    assert act_layer("a") is not act_layer("a")
+    assert make_act("a") is not make_act("a")
 
 
 def test_roles_pick_an_activation_per_role() -> None:
-    act_layer = factory({"roles": {"conv1": "relu", "conv2": "tanh", "fc": "relu"}})
-    assert isinstance(act_layer("conv1"), nn.ReLU)
-    assert isinstance(act_layer("conv2"), nn.Tanh)
-    assert isinstance(act_layer("fc"), nn.ReLU)
-    assert act_layer("conv1") is not act_layer("fc")
+    make_act = factory({"roles": {"conv1": "relu", "conv2": "tanh", "fc": "relu"}})
+    assert isinstance(make_act("conv1"), nn.ReLU)
+    assert isinstance(make_act("conv2"), nn.Tanh)
+    assert isinstance(make_act("fc"), nn.ReLU)
+    assert make_act("conv1") is not make_act("fc")
     with pytest.raises(ValueError, match=r"'block'.*default"):
-        act_layer("block")
+        make_act("block")
 
 
 def test_roles_default_and_shared_scope_per_role() -> None:
-    act_layer = factory({"roles": {"stem": "coslu"}, "default": "tanh"})
-    assert act_layer("stem") is act_layer("stem")
-    assert isinstance(act_layer("block"), nn.Tanh)
+    make_act = factory({"roles": {"stem": "coslu"}, "default": "tanh"})
+    assert make_act("stem") is make_act("stem")
+    assert isinstance(make_act("block"), nn.Tanh)
 
 
 def test_initial_values_are_configurable() -> None:
@@ -272,6 +274,45 @@ def test_recommended_compile_answers_for_every_name_and_spec() -> None:
     assert isinstance(recommended_compile({"roles": {"a": "relu", "b": "coslu"}}), bool)
     with pytest.raises(ValueError, match="unknown activation 'relux'"):
         recommended_compile("relux")
+
+
+# The compile choices benchmarks/activations.py measured (2026-11-22, CPU): all True.
+MEASURED_COMPILE = {
+    *("coslu", "delu", "dsrelu", "eelu", "eelu_pos", "eelu_sq", "elu", "erf_softplus", "gelu"),
+    *("leaky_relu", "lrelu", "mish", "relu", "relun", "sigmoid", "silu", "softplus", "swish"),
+    "tanh",
+}
+
+
+def test_recommended_compile_is_what_each_activation_declared_at_registration() -> None:
+    assert set(names()) >= MEASURED_COMPILE
+    for name in names():
+        declared = registry._COMPILE[name]
+        assert recommended_compile(name) is declared
+        assert recommended_compile({"name": name}) is declared
+        assert recommended_compile({"roles": {"a": name}}) is declared
+        if name in MEASURED_COMPILE:
+            assert declared is True, f"{name} was measured to gain from compilation"
+    assert recommended_compile({"expr": "x*sigmoid(x)"}) is EXPRESSION_COMPILE is True
+
+
+@pytest.fixture
+def scratch_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Registrations made in the test are discarded after it."""
+    for table in ("_REGISTRY", "_DEFAULT_SCOPE", "_COMPILE"):
+        monkeypatch.setattr(registry, table, dict(getattr(registry, table)))
+
+
+@pytest.mark.usefixtures("scratch_registry")
+def test_registering_with_compile_makes_it_recommended() -> None:
+    registry.register("test_compiled", "test_compiled_alias", compile=True)(nn.Hardtanh)
+    registry.register("test_eager")(nn.Hardtanh)
+    assert recommended_compile("test_compiled") is True
+    assert recommended_compile("test_compiled_alias") is True
+    assert recommended_compile({"name": "test_compiled"}) is True
+    assert recommended_compile("test_eager") is False
+    assert recommended_compile({"roles": {"a": "test_eager"}, "default": "test_compiled"}) is True
+    assert recommended_compile({"roles": {"a": "test_eager"}}) is False
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,7 @@ def sample(name: str, in_channels: int = 3, **options) -> torch.Tensor:
 
 
 class Recorder:
-    """An act_layer test double: delegates to a real factory and records every call."""
+    """A make_act test double: delegates to a real factory and records every call."""
 
     def __init__(self, spec: activations.Spec = "relu") -> None:
         self.inner = activations.factory(spec)
@@ -75,10 +75,10 @@ def weights_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def build(name: str, act: activations.Spec | activations.ActFactory, weights: Path, **options):
+def build(name: str, weights: Path, **options):
     if name == TRANSFER:
         options.setdefault("weights", str(weights))
-    return models.create(name, num_classes=NUM_CLASSES, act=act, **options)
+    return models.create(name, num_classes=NUM_CLASSES, **options)
 
 
 def model_cases() -> list:
@@ -142,6 +142,56 @@ def test_bad_class_and_channel_counts_raise() -> None:
 def test_bad_activation_spec_fails_before_building() -> None:
     with pytest.raises(ValueError, match="unknown activation 'relu7'"):
         models.create("lenet5", num_classes=NUM_CLASSES, act="relu7")
+
+
+def test_module_class_as_act_builds_a_fresh_default_instance_per_use() -> None:
+    model = models.create("resnet8", num_classes=NUM_CLASSES, act=nn.ReLU)
+    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
+    assert len(relus) > 1
+    assert len({id(m) for m in relus}) == len(relus)
+    assert all(m.inplace is False for m in relus)  # not nn.ReLU(inplace="stem")
+    forward_backward(model, sample("resnet8"))
+
+
+def test_module_instance_as_act_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"instance, which every layer would share; .*class"):
+        models.create("lenet5", num_classes=NUM_CLASSES, act=nn.ReLU())
+
+
+def test_other_callable_as_act_points_to_make_act() -> None:
+    with pytest.raises(ValueError, match=r"make_act="):
+        models.create("lenet5", num_classes=NUM_CLASSES, act=lambda role: nn.ReLU())
+
+
+def test_make_act_builds_the_model_with_its_modules() -> None:
+    roles: list[str] = []
+
+    def make_act(role: str) -> nn.Module:
+        roles.append(role)
+        return nn.Tanh()
+
+    model = models.create("lenet5", num_classes=NUM_CLASSES, make_act=make_act)
+    assert roles == ["conv1", "conv2", "fc"]
+    assert [type(m) for m in (model.act1, model.act2, model.act3)] == [nn.Tanh] * 3
+
+
+def test_act_and_make_act_together_are_refused() -> None:
+    with pytest.raises(ValueError, match="either act= or make_act=, not both"):
+        models.create("lenet5", num_classes=NUM_CLASSES, act="relu", make_act=lambda r: nn.ReLU())
+
+
+@pytest.mark.parametrize(
+    ("make_act", "message"),
+    [
+        (lambda role: "relu", r"make_act\('conv1'\) returned str, not an nn.Module"),
+        (nn.ReLU, r"class ReLU.*pass it as act=ReLU"),
+        (nn.ReLU(), r"ReLU instance, which every layer would share"),
+    ],
+    ids=["returns-str", "class", "instance"],
+)
+def test_bad_make_act_is_refused(make_act, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        models.create("lenet5", num_classes=NUM_CLASSES, make_act=make_act)
 
 
 def test_input_size_metadata() -> None:
@@ -224,15 +274,15 @@ def test_resnet34_1d_takes_ecg_beats() -> None:
 
 @pytest.mark.parametrize(("name", "options"), model_cases())
 def test_every_activation_use_is_its_own_module(name: str, options: dict, weights_file) -> None:
-    """Each act_layer call is one use: its module sits at one place and runs once per forward,
+    """Each make_act call is one use: its module sits at one place and runs once per forward,
     and the roles asked for are the declared ones. Channels-last input must work too."""
     recorder = Recorder()
     with device_for(name):
-        model = build(name, recorder, weights_file, **options)
+        model = build(name, weights_file, make_act=recorder, **options)
         x = sample(name, **options)
     assert {role for role, _ in recorder.calls} == set(models.roles(name))
     made = recorder.modules()
-    assert len({id(m) for m in made}) == len(made), "act_layer returned a module twice"
+    assert len({id(m) for m in made}) == len(made), "make_act returned a module twice"
     places = Counter(id(m) for _, m in model.named_modules(remove_duplicate=False))
     assert all(places[id(m)] == 1 for m in made)
     runs: Counter[int] = Counter()
@@ -251,7 +301,7 @@ def test_every_activation_use_is_its_own_module(name: str, options: dict, weight
 def test_network_scope_shares_one_module(name: str) -> None:
     recorder = Recorder({"name": "relu", "scope": "network"})
     with device_for(name):
-        model = models.create(name, num_classes=NUM_CLASSES, act=recorder)
+        model = models.create(name, num_classes=NUM_CLASSES, make_act=recorder)
     (shared,) = {id(m) for m in recorder.modules()}
     uses = [m for _, m in model.named_modules(remove_duplicate=False) if id(m) == shared]
     assert len(uses) == len(recorder.calls)
@@ -262,11 +312,12 @@ def test_shared_trainable_activation_counts_its_parameters_once(name: str) -> No
     base = n_params(models.create(name, num_classes=NUM_CLASSES))
     shared = nn.PReLU()
     calls = Recorder()
-    models.create(name, num_classes=NUM_CLASSES, act=calls)
+    models.create(name, num_classes=NUM_CLASSES, make_act=calls)
     assert (
-        n_params(models.create(name, num_classes=NUM_CLASSES, act=lambda role: shared)) == base + 1
+        n_params(models.create(name, num_classes=NUM_CLASSES, make_act=lambda role: shared))
+        == base + 1
     )
-    per_layer = models.create(name, num_classes=NUM_CLASSES, act=lambda role: nn.PReLU())
+    per_layer = models.create(name, num_classes=NUM_CLASSES, make_act=lambda role: nn.PReLU())
     assert n_params(per_layer) == base + len(calls.calls)
 
 
@@ -287,7 +338,7 @@ def test_registered_network_scope_activation_is_shared(name: str) -> None:
     own = n_params(activations.create(act))
     base = n_params(models.create(name, num_classes=NUM_CLASSES))
     calls = Recorder()
-    models.create(name, num_classes=NUM_CLASSES, act=calls)
+    models.create(name, num_classes=NUM_CLASSES, make_act=calls)
     shared = models.create(name, num_classes=NUM_CLASSES, act=act)
     assert n_params(shared) == base + own
     per_layer = models.create(name, num_classes=NUM_CLASSES, act={"name": act, "scope": "layer"})
@@ -308,7 +359,7 @@ def forward_backward(model: nn.Module, x: torch.Tensor, classes: int = NUM_CLASS
 @pytest.mark.parametrize(("name", "options"), model_cases())
 def test_forward_backward_with_relu(name: str, options: dict, weights_file) -> None:
     torch.manual_seed(0)
-    forward_backward(build(name, "relu", weights_file, **options), sample(name, **options))
+    forward_backward(build(name, weights_file, act="relu", **options), sample(name, **options))
 
 
 @pytest.mark.parametrize("name", [n for n in models.names() if n != TRANSFER])

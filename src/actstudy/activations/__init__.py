@@ -9,12 +9,13 @@ import importlib
 import pkgutil
 
 from actstudy.activations.registry import (
-    ActFactory,
+    MakeAct,
     Spec,
     create,
     factory,
     names,
     parameters_of,
+    recommended_compile,
     register,
     scope_of,
     source_files,
@@ -23,7 +24,6 @@ from actstudy.activations.registry import (
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
 
-from actstudy.activations.compile_choice import recommended_compile  # noqa: E402
 from actstudy.activations.eelu import EELU, EELUPositive, EELUSquared, ErfSoftplus  # noqa: E402
 from actstudy.activations.expression import Expression  # noqa: E402
 from actstudy.activations.piecewise import DSReLU, LReLU  # noqa: E402
@@ -33,7 +33,6 @@ from actstudy.activations.trainable import DELU, CosLU, ReLUN  # noqa: E402
 __all__ = [
     "DELU",
     "EELU",
-    "ActFactory",
     "CosLU",
     "DSReLU",
     "EELUPositive",
@@ -41,6 +40,7 @@ __all__ = [
     "ErfSoftplus",
     "Expression",
     "LReLU",
+    "MakeAct",
     "ProgressDriven",
     "ReLUN",
     "Spec",

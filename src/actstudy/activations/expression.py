@@ -23,6 +23,9 @@ from torch.nn import functional as F
 MAX_LENGTH = 500
 MAX_DEPTH = 32
 MAX_EXPONENT = 16.0
+EXPRESSION_COMPILE = True
+"""Compile a model using an expression? It is a chain of eager element-wise ops that
+compilation fuses (see :func:`actstudy.activations.registry.recommended_compile`)."""
 _FLOAT32_MAX = torch.finfo(torch.float32).max
 
 Value = torch.Tensor | float

@@ -12,7 +12,7 @@ from actstudy.activations.progress import TrainingProgress
 from actstudy.activations.registry import register
 
 
-@register("lrelu")
+@register("lrelu", compile=True)
 class LReLU(nn.Module):
     """S1: alpha·x for x ≤ 0, beta·x for x > 0, with fixed alpha and beta > 0."""
 
@@ -43,7 +43,7 @@ DSRELU_VARIANTS = {
 DSRELU_PROGRESS = ("paper", "code")
 
 
-@register("dsrelu")
+@register("dsrelu", compile=True)
 class DSReLU(nn.Module):
     """S5: f(x; t) = s(t)·x for x > 0, x for x ≤ 0, s(t) = a + (b - a)/(1 + e^(-k(t - 0.5))).
 

@@ -11,13 +11,13 @@ from torch import nn
 from actstudy.activations.functional import two_slopes
 from actstudy.activations.registry import register
 
-register("relu")(nn.ReLU)
-register("tanh")(nn.Tanh)
-register("sigmoid")(nn.Sigmoid)
-register("silu", "swish")(nn.SiLU)
+register("relu", compile=True)(nn.ReLU)
+register("tanh", compile=True)(nn.Tanh)
+register("sigmoid", compile=True)(nn.Sigmoid)
+register("silu", "swish", compile=True)(nn.SiLU)
 
 
-@register("mish")
+@register("mish", compile=True)
 class Mish(nn.Mish):
     """Mish(x) = x·tanh(softplus(x)): PyTorch's native kernel in eager mode.
 
@@ -45,18 +45,18 @@ class LeakyReLU(nn.LeakyReLU):
         return super().forward(x)
 
 
-@register("leaky_relu")
+@register("leaky_relu", compile=True)
 def leaky_relu(slope: float = 0.01) -> nn.Module:
     """LeakyReLU with the given negative slope (0.01 as in S5)."""
     return LeakyReLU(negative_slope=slope)
 
 
-@register("elu")
+@register("elu", compile=True)
 def elu(alpha: float = 1.0) -> nn.Module:
     return nn.ELU(alpha=alpha)
 
 
-@register("gelu")
+@register("gelu", compile=True)
 def gelu(approximate: str = "none") -> nn.Module:
     """GELU, exact (``none``) or with the ``tanh`` approximation."""
     if approximate not in ("none", "tanh"):
@@ -64,6 +64,6 @@ def gelu(approximate: str = "none") -> nn.Module:
     return nn.GELU(approximate=approximate)
 
 
-@register("softplus")
+@register("softplus", compile=True)
 def softplus(beta: float = 1.0, threshold: float = 20.0) -> nn.Module:
     return nn.Softplus(beta=beta, threshold=threshold)

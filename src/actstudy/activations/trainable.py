@@ -58,7 +58,7 @@ class _CosLUFunction(torch.autograd.Function):
         return derivative.mul_(grad_sig), grad_a, grad_b
 
 
-@register("coslu", default_scope="network")
+@register("coslu", default_scope="network", compile=True)
 class CosLU(nn.Module):
     """CosLU(x) = sigmoid(x)·(x + a·cos(b·x)) with trainable scalars a and b."""
 
@@ -96,7 +96,7 @@ class _DELUFunction(torch.autograd.Function):
         return grad_x, grad_n
 
 
-@register("delu", default_scope="network")
+@register("delu", default_scope="network", compile=True)
 class DELU(nn.Module):
     """DELU(x) = SiLU(x) for x ≤ 0, (n + 0.5)·x + |e^-x - 1| for x > 0, with trainable n."""
 
@@ -126,7 +126,7 @@ class _ReLUNFunction(torch.autograd.Function):
         return _threshold_backward(below_n, out, 0), grad_n
 
 
-@register("relun", default_scope="network")
+@register("relun", default_scope="network", compile=True)
 class ReLUN(nn.Module):
     """ReLUN(x) = min(max(0, x), n) with trainable n; d/dn = 1 where x > n, 0 elsewhere."""
 

@@ -1,5 +1,6 @@
-"""Model registry: ``create(name, num_classes=..., in_channels=..., act=spec, **options)``,
-``names()``, ``options(name)``, ``roles(name)``, and the input sizes a model takes.
+"""Model registry: ``create(name, num_classes=..., in_channels=..., act=spec, **options)``
+(or ``make_act=`` a ready role → module function instead of ``act``), ``names()``,
+``options(name)``, ``roles(name)``, and the input sizes a model takes.
 
 Every module of this package is imported here, so the ``@register_model`` calls in a new module
 take effect without editing this file.

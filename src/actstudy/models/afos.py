@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from actstudy.activations import ActFactory
+from actstudy.activations import MakeAct
 from actstudy.models.registry import register_model
 
 WIDTHS = (32, 64, 128)
@@ -13,7 +13,7 @@ MIN_SIZE = 2 ** len(WIDTHS)
 
 @register_model("afos_cnn", roles=("conv", "fc"), min_size=MIN_SIZE)
 def afos_cnn(
-    num_classes: int, in_channels: int, act_layer: ActFactory, *, input_size: int = 32
+    num_classes: int, in_channels: int, make_act: MakeAct, *, input_size: int = 32
 ) -> nn.Sequential:
     """Three stages of [3x3 conv (linear) → 1x1 conv + activation] twice → 2x2 max pool →
     dropout 0.2, widths 32/64/128; then flatten → dense 128 (linear) → dense 128 + activation
@@ -31,7 +31,7 @@ def afos_cnn(
             layers += [
                 nn.Conv2d(channels, width, 3, padding=1),
                 nn.Conv2d(width, width, 1),
-                act_layer("conv"),
+                make_act("conv"),
             ]
             channels = width
         layers += [nn.MaxPool2d(2), nn.Dropout(0.2)]
@@ -40,7 +40,7 @@ def afos_cnn(
         nn.Flatten(),
         nn.Linear(channels * side * side, 128),
         nn.Linear(128, 128),
-        act_layer("fc"),
+        make_act("fc"),
         nn.Dropout(0.2),
         nn.Linear(128, num_classes),
     ]

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from actstudy.activations import ActFactory
+from actstudy.activations import MakeAct
 from actstudy.models.registry import register_model
 
 STEMS = ("imagenet", "cifar")
@@ -21,9 +21,7 @@ class AlexNet(nn.Module):
     convolution) and ``"fc"`` (after the two hidden dense layers).
     """
 
-    def __init__(
-        self, num_classes: int, in_channels: int, act_layer: ActFactory, stem: str
-    ) -> None:
+    def __init__(self, num_classes: int, in_channels: int, make_act: MakeAct, stem: str) -> None:
         super().__init__()
         if stem not in STEMS:
             raise ValueError(f"stem must be one of {', '.join(STEMS)}, not {stem!r}")
@@ -34,27 +32,27 @@ class AlexNet(nn.Module):
         )
         self.features = nn.Sequential(
             first,
-            act_layer("conv"),
+            make_act("conv"),
             nn.MaxPool2d(3, stride=2),
             nn.Conv2d(64, 192, 5, padding=2),
-            act_layer("conv"),
+            make_act("conv"),
             nn.MaxPool2d(3, stride=2),
             nn.Conv2d(192, 384, 3, padding=1),
-            act_layer("conv"),
+            make_act("conv"),
             nn.Conv2d(384, 256, 3, padding=1),
-            act_layer("conv"),
+            make_act("conv"),
             nn.Conv2d(256, 256, 3, padding=1),
-            act_layer("conv"),
+            make_act("conv"),
             nn.MaxPool2d(3, stride=2),
         )
         self.avgpool = nn.AdaptiveAvgPool2d(6)
         self.classifier = nn.Sequential(
             nn.Dropout(0.5),
             nn.Linear(256 * 6 * 6, 4096),
-            act_layer("fc"),
+            make_act("fc"),
             nn.Dropout(0.5),
             nn.Linear(4096, 4096),
-            act_layer("fc"),
+            make_act("fc"),
             nn.Linear(4096, num_classes),
         )
 
@@ -68,7 +66,7 @@ def _min_size(options: Mapping[str, Any]) -> int:
 
 @register_model("alexnet", roles=("conv", "fc"), min_size=_min_size)
 def alexnet(
-    num_classes: int, in_channels: int, act_layer: ActFactory, *, stem: str = "imagenet"
+    num_classes: int, in_channels: int, make_act: MakeAct, *, stem: str = "imagenet"
 ) -> AlexNet:
     """AlexNet (S3), 61.1 M parameters at 1000 classes.
 
@@ -76,4 +74,4 @@ def alexnet(
     at least 63 pixels. ``stem="cifar"``: a 3x3 stride-1 first convolution instead, for 32-pixel
     inputs (any size from 15); the rest of the network is unchanged.
     """
-    return AlexNet(num_classes, in_channels, act_layer, stem)
+    return AlexNet(num_classes, in_channels, make_act, stem)

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from actstudy.activations import ActFactory
+from actstudy.activations import MakeAct
 from actstudy.models.registry import register_model
 
 TOKENIZER_WIDTH = 64  # channels of the tokenizer's inner convolutions
@@ -34,7 +34,7 @@ class Tokenizer(nn.Module):
     the feature map's pixels become the tokens."""
 
     def __init__(
-        self, in_channels: int, dim: int, conv_layers: int, kernel_size: int, act_layer: ActFactory
+        self, in_channels: int, dim: int, conv_layers: int, kernel_size: int, make_act: MakeAct
     ) -> None:
         super().__init__()
         stride, padding = _conv_geometry(kernel_size)
@@ -43,7 +43,7 @@ class Tokenizer(nn.Module):
         for width_in, width_out in pairwise(widths):
             layers += [
                 nn.Conv2d(width_in, width_out, kernel_size, stride, padding, bias=False),
-                act_layer("tokenizer"),
+                make_act("tokenizer"),
                 nn.MaxPool2d(3, stride=2, padding=1),
             ]
         self.layers = nn.Sequential(*layers)
@@ -90,14 +90,14 @@ class EncoderLayer(nn.Module):
     both residual with stochastic depth."""
 
     def __init__(
-        self, dim: int, heads: int, mlp_ratio: float, drop_path: float, act_layer: ActFactory
+        self, dim: int, heads: int, mlp_ratio: float, drop_path: float, make_act: MakeAct
     ) -> None:
         super().__init__()
         hidden = int(dim * mlp_ratio)
         self.pre_norm = nn.LayerNorm(dim)
         self.attention = SelfAttention(dim, heads)
         self.norm = nn.LayerNorm(dim)
-        self.mlp = nn.Sequential(nn.Linear(dim, hidden), act_layer("mlp"), nn.Linear(hidden, dim))
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), make_act("mlp"), nn.Linear(hidden, dim))
         self.drop_path = DropPath(drop_path)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -113,7 +113,7 @@ class CCT(nn.Module):
         self,
         num_classes: int,
         in_channels: int,
-        act_layer: ActFactory,
+        make_act: MakeAct,
         *,
         input_size: int,
         depth: int,
@@ -131,11 +131,11 @@ class CCT(nn.Module):
                 f"conv_layers={conv_layers}, heads={heads}, dim={dim}"
             )
         side = _token_side(input_size, conv_layers, kernel_size)
-        self.tokenizer = Tokenizer(in_channels, dim, conv_layers, kernel_size, act_layer)
+        self.tokenizer = Tokenizer(in_channels, dim, conv_layers, kernel_size, make_act)
         self.positional = nn.Parameter(torch.empty(1, side * side, dim))
         rates = [STOCHASTIC_DEPTH * index / max(depth - 1, 1) for index in range(depth)]
         self.layers = nn.Sequential(
-            *(EncoderLayer(dim, heads, mlp_ratio, rate, act_layer) for rate in rates)
+            *(EncoderLayer(dim, heads, mlp_ratio, rate, make_act) for rate in rates)
         )
         self.norm = nn.LayerNorm(dim)
         self.attention_pool = nn.Linear(dim, 1)
@@ -163,7 +163,7 @@ class CCT(nn.Module):
 def cct(
     num_classes: int,
     in_channels: int,
-    act_layer: ActFactory,
+    make_act: MakeAct,
     *,
     input_size: int = 32,
     depth: int = 2,
@@ -184,7 +184,7 @@ def cct(
     return CCT(
         num_classes,
         in_channels,
-        act_layer,
+        make_act,
         input_size=input_size,
         depth=depth,
         heads=heads,

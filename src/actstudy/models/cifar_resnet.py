@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from actstudy.activations import ActFactory
+from actstudy.activations import MakeAct
 from actstudy.models.registry import register_model
 from actstudy.models.resnet import ROLES, ResNet
 from actstudy.models.resnet_blocks import BasicBlock
@@ -23,14 +23,14 @@ WIDTHS = (16, 32, 64)
 def _builder(depth: int) -> Callable[..., ResNet]:
     blocks = (depth - 2) // 6
 
-    def build(num_classes: int, in_channels: int, act_layer: ActFactory) -> ResNet:
+    def build(num_classes: int, in_channels: int, make_act: MakeAct) -> ResNet:
         return ResNet(
             BasicBlock,
             (blocks,) * 3,
             WIDTHS,
             num_classes,
             in_channels,
-            act_layer,
+            make_act,
             stem="cifar",
             shortcut="pad",
         )

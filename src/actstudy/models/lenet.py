@@ -6,7 +6,7 @@ from collections import OrderedDict
 
 from torch import nn
 
-from actstudy.activations import ActFactory
+from actstudy.activations import MakeAct
 from actstudy.models.registry import register_model
 
 MIN_SIZE = 16
@@ -19,7 +19,7 @@ def _pooled(size: int) -> int:
 
 @register_model("lenet5", roles=("conv1", "conv2", "fc"), min_size=MIN_SIZE)
 def lenet5(
-    num_classes: int, in_channels: int, act_layer: ActFactory, *, input_size: int = 32
+    num_classes: int, in_channels: int, make_act: MakeAct, *, input_size: int = 32
 ) -> nn.Sequential:
     """LeNet-5 with five layers: conv1, pool1, conv2, pool2, fc (plus the linear output).
 
@@ -37,14 +37,14 @@ def lenet5(
     return nn.Sequential(
         OrderedDict(
             conv1=nn.Conv2d(in_channels, 6, 5),
-            act1=act_layer("conv1"),
+            act1=make_act("conv1"),
             pool1=nn.MaxPool2d(2),
             conv2=nn.Conv2d(6, 16, 5),
-            act2=act_layer("conv2"),
+            act2=make_act("conv2"),
             pool2=nn.MaxPool2d(2),
             flatten=nn.Flatten(),
             fc=nn.Linear(16 * side * side, 120),
-            act3=act_layer("fc"),
+            act3=make_act("fc"),
             out=nn.Linear(120, num_classes),
         )
     )

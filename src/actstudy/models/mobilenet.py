@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from actstudy.activations import ActFactory
+from actstudy.activations import MakeAct
 from actstudy.models.registry import register_model
 from actstudy.models.weight_init import init_weights
 
@@ -44,15 +44,15 @@ class InvertedResidual(nn.Module):
         out_channels: int,
         stride: int,
         expansion: int,
-        act_layer: ActFactory,
+        make_act: MakeAct,
     ) -> None:
         super().__init__()
         hidden = in_channels * expansion
         layers: list[nn.Module] = []
         if expansion != 1:
-            layers.append(conv_bn_act(in_channels, hidden, 1, 1, 1, act_layer("block")))
+            layers.append(conv_bn_act(in_channels, hidden, 1, 1, 1, make_act("block")))
         layers += [
-            conv_bn_act(hidden, hidden, 3, stride, hidden, act_layer("block")),
+            conv_bn_act(hidden, hidden, 3, stride, hidden, make_act("block")),
             nn.Conv2d(hidden, out_channels, 1, bias=False),
             nn.BatchNorm2d(out_channels),
         ]
@@ -68,19 +68,19 @@ class MobileNetV2(nn.Module):
     ``"block"`` (expansion and depthwise convolutions), ``"head"`` (last 1x1 convolution);
     the paper's ReLU6 is whatever the spec gives."""
 
-    def __init__(self, num_classes: int, in_channels: int, act_layer: ActFactory) -> None:
+    def __init__(self, num_classes: int, in_channels: int, make_act: MakeAct) -> None:
         super().__init__()
-        layers: list[nn.Module] = [conv_bn_act(in_channels, STEM_WIDTH, 3, 2, 1, act_layer("stem"))]
+        layers: list[nn.Module] = [conv_bn_act(in_channels, STEM_WIDTH, 3, 2, 1, make_act("stem"))]
         channels = STEM_WIDTH
         for expansion, width, repeats, stride in SETTINGS:
             for index in range(repeats):
                 layers.append(
                     InvertedResidual(
-                        channels, width, stride if index == 0 else 1, expansion, act_layer
+                        channels, width, stride if index == 0 else 1, expansion, make_act
                     )
                 )
                 channels = width
-        layers.append(conv_bn_act(channels, HEAD_WIDTH, 1, 1, 1, act_layer("head")))
+        layers.append(conv_bn_act(channels, HEAD_WIDTH, 1, 1, 1, make_act("head")))
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(HEAD_WIDTH, num_classes))
         init_weights(self, linear_std=0.01)
@@ -91,6 +91,6 @@ class MobileNetV2(nn.Module):
 
 
 @register_model("mobilenet_v2", roles=("stem", "block", "head"), min_size=32)
-def mobilenet_v2(num_classes: int, in_channels: int, act_layer: ActFactory) -> MobileNetV2:
+def mobilenet_v2(num_classes: int, in_channels: int, make_act: MakeAct) -> MobileNetV2:
     """MobileNetV2 (S3), 3.5 M parameters at 1000 classes; 32-pixel inputs end at 1x1."""
-    return MobileNetV2(num_classes, in_channels, act_layer)
+    return MobileNetV2(num_classes, in_channels, make_act)

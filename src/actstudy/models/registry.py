@@ -1,8 +1,8 @@
 """Name → builder registry for models, with the metadata the data pipeline needs.
 
-A builder is called as ``builder(num_classes, in_channels, act_layer, **options)``; its
-keyword-only parameters are the model's options. ``act_layer`` is an
-:data:`~actstudy.activations.ActFactory`: the builder calls it once per activation use, with
+A builder is called as ``builder(num_classes, in_channels, make_act, **options)``; its
+keyword-only parameters are the model's options. ``make_act`` is an
+:data:`~actstudy.activations.MakeAct`: the builder calls it once per activation use, with
 the role of that activation, and never reuses a module it returned.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 from torch import nn
 
 from actstudy import plugins
-from actstudy.activations.registry import ActFactory, Spec, factory
+from actstudy.activations.registry import MakeAct, Spec, factory
 from actstudy.suggest import unknown_options_sentence
 
 Builder = Callable[..., nn.Module]
@@ -46,7 +46,7 @@ def register_model(
 ):
     """Register a model builder under ``name``.
 
-    ``roles`` are the activation roles the model asks its ``act_layer`` for; ``min_size`` is the
+    ``roles`` are the activation roles the model asks its ``make_act`` for; ``min_size`` is the
     smallest spatial size (or 1-D length) it accepts, or a function of its resolved options;
     ``dims`` is 2 for NxCxHxW images and 1 for NxCxL signals; ``check(**options)`` raises
     ValueError or FileNotFoundError with one sentence when the model cannot be built with these
@@ -142,13 +142,16 @@ def create(
     *,
     num_classes: int,
     in_channels: int = 3,
-    act: Spec | ActFactory = "relu",
+    act: Spec | type[nn.Module] | None = None,
+    make_act: MakeAct | None = None,
     **model_options: Any,
 ) -> nn.Module:
-    """Build the named model.
+    """Build the named model, with its activations from ``act`` or ``make_act`` (not both).
 
     ``act`` is an activation spec (see :mod:`actstudy.activations.registry`), turned into the
-    model's ``act_layer`` with :func:`actstudy.activations.factory`, or a ready ``act_layer``.
+    model's ``make_act`` with :func:`actstudy.activations.factory`, or an ``nn.Module``
+    subclass, built without arguments once per use; it defaults to ``"relu"``. ``make_act`` is a
+    ready :data:`~actstudy.activations.MakeAct` (role → fresh module).
     """
     entry = _entry(name)
     _resolve(name, model_options)  # rejects unknown options with the list of accepted ones
@@ -156,8 +159,55 @@ def create(
         raise ValueError(f"num_classes must be at least 1, not {num_classes}")
     if in_channels < 1:
         raise ValueError(f"in_channels must be at least 1, not {in_channels}")
-    act_layer = act if callable(act) else factory(act)
-    return entry.builder(num_classes, in_channels, act_layer, **model_options)
+    if act is not None and make_act is not None:
+        raise ValueError("give the activation as either act= or make_act=, not both")
+    if make_act is not None:
+        chosen = _checked(make_act)
+    else:
+        chosen = _from_act("relu" if act is None else act)
+    return entry.builder(num_classes, in_channels, chosen, **model_options)
+
+
+def _from_act(act: Any) -> MakeAct:
+    """The ``make_act`` for an ``act=`` argument: a spec or an ``nn.Module`` subclass."""
+    if isinstance(act, nn.Module):
+        raise ValueError(
+            f"act= got a {type(act).__name__} instance, which every layer would share; "
+            f'pass its class (act={type(act).__name__}) or a spec such as act="relu"'
+        )
+    if isinstance(act, type) and issubclass(act, nn.Module):
+        return lambda role: act()
+    if callable(act):
+        raise ValueError(
+            f"act= takes a spec or an nn.Module class, not the callable {act!r}; "
+            "pass a function of the role that returns a fresh module as make_act="
+        )
+    return factory(act)
+
+
+def _checked(make_act: MakeAct) -> MakeAct:
+    """``make_act`` wrapped so that a result other than an ``nn.Module`` fails clearly."""
+    if isinstance(make_act, nn.Module):
+        raise ValueError(
+            f"make_act= got a {type(make_act).__name__} instance, which every layer would share; "
+            f"pass its class as act={type(make_act).__name__} or a spec as act="
+        )
+    if isinstance(make_act, type) and issubclass(make_act, nn.Module):
+        raise ValueError(
+            f"make_act= got the class {make_act.__name__}, which would be built with the role as "
+            f"its argument; pass it as act={make_act.__name__} instead"
+        )
+
+    def checked(role: str) -> nn.Module:
+        module = make_act(role)
+        if not isinstance(module, nn.Module):
+            raise ValueError(
+                f"make_act({role!r}) returned {type(module).__name__}, not an nn.Module; "
+                "make_act must return a fresh activation module for each role it is called with"
+            )
+        return module
+
+    return checked
 
 
 def roles(name: str) -> tuple[str, ...]:

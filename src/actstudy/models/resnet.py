@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from actstudy.activations import ActFactory
+from actstudy.activations import MakeAct
 from actstudy.models.registry import register_model
 from actstudy.models.resnet_blocks import (
     CONV,
@@ -49,7 +49,7 @@ class ResNet(nn.Module):
         widths: Sequence[int],
         num_classes: int,
         in_channels: int,
-        act_layer: ActFactory,
+        make_act: MakeAct,
         *,
         stem: str = "imagenet",
         shortcut: str = "projection",
@@ -70,7 +70,7 @@ class ResNet(nn.Module):
             bias=False,
         )
         self.bn1 = NORM[dims](widths[0])
-        self.act = act_layer("stem")
+        self.act = make_act("stem")
         self.maxpool = _MAXPOOL[dims](3, stride=2, padding=1) if imagenet else nn.Identity()
         channels = widths[0]
         self._stages: list[str] = []
@@ -86,7 +86,7 @@ class ResNet(nn.Module):
                         if shortcut == "pad"
                         else projection_shortcut(dims, channels, out_channels, stride)
                     )
-                blocks.append(block(channels, width, stride, downsample, act_layer, dims))
+                blocks.append(block(channels, width, stride, downsample, make_act, dims))
                 channels = out_channels
             self._stages.append(f"layer{index}")
             self.add_module(f"layer{index}", nn.Sequential(*blocks))
@@ -120,11 +120,9 @@ def _imagenet_builder(name: str) -> Callable[..., ResNet]:
     block, depths = IMAGENET_DEPTHS[name]
 
     def build(
-        num_classes: int, in_channels: int, act_layer: ActFactory, *, stem: str = "imagenet"
+        num_classes: int, in_channels: int, make_act: MakeAct, *, stem: str = "imagenet"
     ) -> ResNet:
-        return ResNet(
-            block, depths, IMAGENET_WIDTHS, num_classes, in_channels, act_layer, stem=stem
-        )
+        return ResNet(block, depths, IMAGENET_WIDTHS, num_classes, in_channels, make_act, stem=stem)
 
     build.__doc__ = f"{name}: {list(depths)} {block.__name__}s per stage, widths 64/128/256/512."
     return build
@@ -135,11 +133,11 @@ for _name in IMAGENET_DEPTHS:
 
 
 @register_model("resnet34_1d", roles=ROLES, min_size=32, dims=1)
-def resnet34_1d(num_classes: int, in_channels: int, act_layer: ActFactory) -> ResNet:
+def resnet34_1d(num_classes: int, in_channels: int, make_act: MakeAct) -> ResNet:
     """1-D ResNet-34 for NxCxL signals such as ECG beats (S5, L = 187 at 125 Hz).
 
     The 2-D architecture with Conv1d: a 7-wide stride-2 stem and 3-wide stride-2 max pooling,
     [3, 4, 6, 3] BasicBlocks per stage, widths 64/128/256/512 and 3-wide kernels.
     """
     block, depths = IMAGENET_DEPTHS["resnet34"]
-    return ResNet(block, depths, IMAGENET_WIDTHS, num_classes, in_channels, act_layer, dims=1)
+    return ResNet(block, depths, IMAGENET_WIDTHS, num_classes, in_channels, make_act, dims=1)

@@ -1,6 +1,6 @@
 """Residual blocks for the ImageNet, CIFAR and 1-D ResNets, with torchvision's attribute names.
 
-Each block asks its ``act_layer`` for a fresh activation (role ``"block"``) at every use:
+Each block asks its ``make_act`` for a fresh activation (role ``"block"``) at every use:
 after the first convolution(s) and after the residual addition.
 """
 
@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from actstudy.activations import ActFactory
+from actstudy.activations import MakeAct
 
 CONV: dict[int, type[nn.Module]] = {1: nn.Conv1d, 2: nn.Conv2d}
 NORM: dict[int, type[nn.Module]] = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d}
@@ -34,17 +34,17 @@ class BasicBlock(nn.Module):
         width: int,
         stride: int,
         downsample: nn.Module | None,
-        act_layer: ActFactory,
+        make_act: MakeAct,
         dims: int = 2,
     ) -> None:
         super().__init__()
         self.conv1 = conv(dims, in_channels, width, 3, stride)
         self.bn1 = NORM[dims](width)
-        self.act1 = act_layer("block")
+        self.act1 = make_act("block")
         self.conv2 = conv(dims, width, width, 3)
         self.bn2 = NORM[dims](width)
         self.downsample = downsample
-        self.act2 = act_layer("block")
+        self.act2 = make_act("block")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x if self.downsample is None else self.downsample(x)
@@ -65,20 +65,20 @@ class Bottleneck(nn.Module):
         width: int,
         stride: int,
         downsample: nn.Module | None,
-        act_layer: ActFactory,
+        make_act: MakeAct,
         dims: int = 2,
     ) -> None:
         super().__init__()
         self.conv1 = conv(dims, in_channels, width, 1)
         self.bn1 = NORM[dims](width)
-        self.act1 = act_layer("block")
+        self.act1 = make_act("block")
         self.conv2 = conv(dims, width, width, 3, stride)
         self.bn2 = NORM[dims](width)
-        self.act2 = act_layer("block")
+        self.act2 = make_act("block")
         self.conv3 = conv(dims, width, width * self.expansion, 1)
         self.bn3 = NORM[dims](width * self.expansion)
         self.downsample = downsample
-        self.act3 = act_layer("block")
+        self.act3 = make_act("block")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x if self.downsample is None else self.downsample(x)

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import torch
 from torch import nn
 
-from actstudy.activations import ActFactory
+from actstudy.activations import MakeAct
 from actstudy.models.registry import register_model
 from actstudy.models.resnet import IMAGENET_DEPTHS, IMAGENET_WIDTHS, ROLES, ResNet
 
@@ -134,7 +134,7 @@ def base_layers(model: ResNet) -> list[nn.Module]:
 def resnet50_transfer(
     num_classes: int,
     in_channels: int,
-    act_layer: ActFactory,
+    make_act: MakeAct,
     *,
     weights: str | Path | None = None,
     download: bool = False,
@@ -162,7 +162,7 @@ def resnet50_transfer(
     made: list[nn.Module] = []
 
     def recording(role: str) -> nn.Module:
-        module = act_layer(role)
+        module = make_act(role)
         made.append(module)
         return module
 

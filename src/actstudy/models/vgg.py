@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from actstudy.activations import ActFactory
+from actstudy.activations import MakeAct
 from actstudy.models.registry import register_model
 from actstudy.models.weight_init import init_weights
 
@@ -21,7 +21,7 @@ class VGG(nn.Module):
     convolution) and ``"fc"`` (after the two hidden dense layers).
     """
 
-    def __init__(self, num_classes: int, in_channels: int, act_layer: ActFactory) -> None:
+    def __init__(self, num_classes: int, in_channels: int, make_act: MakeAct) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         channels = in_channels
@@ -29,16 +29,16 @@ class VGG(nn.Module):
             if item == "M":
                 layers.append(nn.MaxPool2d(2))
             else:
-                layers += [nn.Conv2d(channels, int(item), 3, padding=1), act_layer("conv")]
+                layers += [nn.Conv2d(channels, int(item), 3, padding=1), make_act("conv")]
                 channels = int(item)
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(7)
         self.classifier = nn.Sequential(
             nn.Linear(channels * 7 * 7, 4096),
-            act_layer("fc"),
+            make_act("fc"),
             nn.Dropout(0.5),
             nn.Linear(4096, 4096),
-            act_layer("fc"),
+            make_act("fc"),
             nn.Dropout(0.5),
             nn.Linear(4096, num_classes),
         )
@@ -49,9 +49,9 @@ class VGG(nn.Module):
 
 
 @register_model("vgg16", roles=("conv", "fc"), min_size=32)
-def vgg16(num_classes: int, in_channels: int, act_layer: ActFactory) -> VGG:
+def vgg16(num_classes: int, in_channels: int, make_act: MakeAct) -> VGG:
     """VGG-16 (S3): 13 convolutions in five pooled stages, 138 M parameters at 1000 classes.
 
     Five 2x2 poolings need inputs of at least 32 pixels (28-pixel MNIST must be resized).
     """
-    return VGG(num_classes, in_channels, act_layer)
+    return VGG(num_classes, in_channels, make_act)
