@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import torch
 
-from actstudy.config import run_spec
+from actstudy.config import run_spec, validate_config
 from actstudy.data import load_prepared, prepare
 from actstudy.training.batches import DeviceData, augment
 from actstudy.training.folds import assign_folds, fold_indices, write_folds
@@ -47,7 +47,7 @@ def make_spec(activation="relu", fold=0, **training) -> dict:
         "training": {"epochs": 2, "batch_size": 64, "optimizer": {"name": "adam", "lr": 1e-3}},
     }
     config["training"].update(training)
-    return run_spec(config, "digits", "lenet5", "act", fold)
+    return run_spec(validate_config(config), "digits", "lenet5", "act", fold)
 
 
 def weights(run_dir: Path) -> dict[str, torch.Tensor]:
@@ -90,11 +90,16 @@ def test_roc_auc_averages_over_the_classes_present():
     assert math.isnan(roc_auc_ovr_macro(np.array([1, 1]), probs[:2]))
 
 
+def schedule_of(**given) -> dict:
+    """``training.schedule`` as a validated config holds it (the schema's defaults filled in)."""
+    return make_spec(schedule=given)["training"]["schedule"]
+
+
 def test_warmup_then_multistep_and_cosine_factors():
-    schedule = {"name": "multistep", "milestones": [4, 6], "gamma": 0.1, "warmup_epochs": 2}
+    schedule = schedule_of(name="multistep", milestones=[4, 6], warmup_epochs=2)
     factors = [lr_factor(e, 8, schedule) for e in range(8)]
     assert factors == pytest.approx([0.1, 0.55, 1, 1, 0.1, 0.1, 0.01, 0.01])
-    cosine = [lr_factor(e, 5, {"name": "cosine"}) for e in range(5)]
+    cosine = [lr_factor(e, 5, schedule_of(name="cosine")) for e in range(5)]
     assert cosine[0] == 1.0 and cosine[-1] == pytest.approx(0.0) and cosine[2] == pytest.approx(0.5)
 
 
@@ -144,13 +149,15 @@ def test_a_job_killed_in_epoch_3_of_4_resumes_to_the_same_result(digits16, tmp_p
     train_run(spec, prepared, folds, tmp_path / "whole")
 
     killed = tmp_path / "killed"
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps(spec))
     command = [
         sys.executable,
         "-m",
         "actstudy",
         "train",
         "--spec",
-        json.dumps(spec),
+        str(spec_file),
         "--prepared",
         str(prepared),
         "--folds",
@@ -162,13 +169,13 @@ def test_a_job_killed_in_epoch_3_of_4_resumes_to_the_same_result(digits16, tmp_p
     deadline = time.time() + 120
     while time.time() < deadline and process.poll() is None:
         resume = killed / RESUME_FILE
-        if resume.exists() and torch.load(resume, weights_only=False)["run"].epoch == 2:
+        if resume.exists() and torch.load(resume, weights_only=False)["run"]["epoch"] == 2:
             os.kill(process.pid, signal.SIGKILL)
             break
         time.sleep(0.01)
     process.wait()
     assert process.returncode == -signal.SIGKILL, "the job was not killed in epoch 3"
-    assert torch.load(killed / RESUME_FILE, weights_only=False)["run"].epoch == 2
+    assert torch.load(killed / RESUME_FILE, weights_only=False)["run"]["epoch"] == 2
     assert not (killed / "metrics.json").exists()
 
     subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
@@ -227,20 +234,20 @@ def test_dsrelu_progress_follows_the_paper_or_the_released_code(digits16, tmp_pa
     spec = make_spec({"name": "dsrelu"}, epochs=3)
     train_run(spec, prepared, folds, tmp_path / "paper")
     steps = math.ceil(len(fold_indices(folds, 0)[0]) / 64)
-    t = pd.read_csv(tmp_path / "paper" / "history.csv")["dsrelu_t"].tolist()
+    t = pd.read_csv(tmp_path / "paper" / "history.csv")["progress_t"].tolist()
     # t is set before each step: the last step of epoch e has done (e+1)·steps − 1 steps
     assert t == pytest.approx([((e + 1) * steps - 1) / (3 * steps) for e in range(3)])
 
     train_run(
-        make_spec({"name": "dsrelu"}, epochs=3, dsrelu_progress="code"),
+        make_spec({"name": "dsrelu", "progress": "code"}, epochs=3),
         prepared,
         folds,
         tmp_path / "code",
     )
-    t = pd.read_csv(tmp_path / "code" / "history.csv")["dsrelu_t"].tolist()
+    t = pd.read_csv(tmp_path / "code" / "history.csv")["progress_t"].tolist()
     assert t == pytest.approx([0.0, 1 / steps, 2 / steps])
     manifest = json.loads((tmp_path / "code" / "manifest.json").read_text())
-    assert manifest["faithfulness"]["dsrelu_progress"] == "code"
+    assert manifest["faithfulness"]["modules"]["DSReLU"]["progress"] == "code"
 
 
 def test_a_model_size_that_differs_from_the_data_is_one_clear_error(digits16, tmp_path):
@@ -275,7 +282,7 @@ def test_dsrelu_best_weights_are_evaluated_at_the_progress_they_were_trained_to(
     assert result["val"]["loss"] == pytest.approx(best["val_loss"], rel=1e-5)
     assert result["val"]["accuracy"] == pytest.approx(best["val_accuracy"])
     saved = torch.load(tmp_path / "run" / "best.pt", weights_only=False)["model"]
-    assert saved["act1._extra_state"]["t"] == pytest.approx(best["dsrelu_t"])
+    assert saved["act1._extra_state"]["t"] == pytest.approx(best["progress_t"])
 
 
 @pytest.mark.parametrize(

@@ -65,8 +65,8 @@ def test_dsrelu_runs_record_the_variant_they_used(done):
     manifest = json.loads(
         (done / RESULTS / "runs/digits/lenet5/dsrelu/fold0/manifest.json").read_text()
     )
-    assert manifest["faithfulness"]["dsrelu_constants"]["variant"] == "paper"
-    assert manifest["faithfulness"]["dsrelu_progress"] == "paper"
+    described = manifest["faithfulness"]["modules"]["DSReLU"]
+    assert described["variant"] == "paper" and described["progress"] == "paper"
 
 
 def test_summary_has_one_row_per_activation_over_all_folds(done):

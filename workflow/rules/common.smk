@@ -48,7 +48,9 @@ wildcard_constraints:
 
 def prepared_dir(wildcards):
     """The prepared arrays of a dataset label (keyed by its options)."""
-    return rules.prepare.output.prepared.format(prepared=study.prepared_name(wildcards.dataset))
+    return rules.prepare.output.prepared.format(
+        prepared=study.prepared_name(wildcards.dataset)
+    )
 
 
 def prepare_options(wildcards):

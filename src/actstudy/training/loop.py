@@ -238,10 +238,12 @@ def _epochs(
     """Train epochs until the plan, divergence or early stopping ends them; yield each row."""
     recipe = run.recipe
     epochs, batch_size = recipe["epochs"], recipe["batch_size"]
-    best = BestEpoch(recipe["select"], **state.best)
-    stopping = EarlyStopping.from_recipe(recipe["early_stopping"])
-    for key, value in state.early_stopping.items():
-        setattr(stopping, key, value)
+    best = BestEpoch(**state.best) if state.best else BestEpoch(recipe["select"])
+    stopping = (
+        EarlyStopping(**state.early_stopping)
+        if state.early_stopping
+        else EarlyStopping.from_recipe(recipe["early_stopping"])
+    )
     while state.epoch < epochs and state.status == "running":
         tick = time.perf_counter()
         row = train_one_epoch(run, train, state.epoch)
