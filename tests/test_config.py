@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import copy
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
+import yaml
 from workflow_helpers import REPO, snakemake, write_config
 
 from actstudy.config import ConfigError, load_config, run_spec, training_for, validate_config
+from actstudy.schema import allowed, schema, training_schema
 
 
 def broken(config: dict, path: str, value: object = None, delete: bool = False) -> dict:
@@ -155,6 +164,7 @@ def test_a_study_whose_data_cannot_be_had_stops_with_one_message_per_dataset(
     config = copy.deepcopy(tiny_config)
     config["datasets"]["fruits"] = {"source": "fruits360", "size": 32}
     config["datasets"]["ecg"] = {"source": "mitdb", "download": False}
+    config["models"]["lenet5"]["datasets"] = ["digits", "fruits"]  # not 1-D beats
     write_config(tmp_path, config)
     result = snakemake(tmp_path, "--cores", "1", check=False)
     assert result.returncode != 0
@@ -163,3 +173,236 @@ def test_a_study_whose_data_cannot_be_had_stops_with_one_message_per_dataset(
     assert "dataset 'fruits': " in lines[0] and "KAGGLE_USERNAME" in lines[0]
     assert "dataset 'ecg': " in lines[1] and "download is off" in lines[1]
     assert not (tmp_path / "results").exists()
+
+
+# --- defaults live in the schema; everything a registry can tell fails before any job --------
+
+
+def schema_defaults() -> dict[str, list]:
+    """Every ``default:`` in the schema, by key."""
+    found: dict[str, list] = {}
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, sub in (node.get("properties") or {}).items():
+                if isinstance(sub, dict) and "default" in sub:
+                    found.setdefault(key, []).append(sub["default"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema())
+    return found
+
+
+def literal(value: object) -> str:
+    """A regex for a Python literal of a YAML value."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, str):
+        return rf"[\"']{re.escape(value)}[\"']"
+    if isinstance(value, int | float):
+        return r"0(?:\.0)?\b" if value == 0 else re.escape(repr(value)) + r"\b"
+    if isinstance(value, list):
+        return r"[\[(]\s*" + r"\s*,\s*".join(literal(v) for v in value) + r"\s*[\])]"
+    return r"\{\}"
+
+
+# `register(..., compile=False)` declares an activation's compile choice, not training.compile.
+NOT_CONFIG = {("activations/registry.py", "compile")}
+
+
+def test_no_default_of_the_schema_is_repeated_in_the_package():
+    defaults = schema_defaults()
+    assert {"pad", "select", "momentum", "warmup_start", "normalize", "folds"} <= set(defaults)
+    repeated = []
+    for path in sorted((REPO / "src" / "actstudy").rglob("*.py")):
+        name = path.relative_to(REPO / "src" / "actstudy").as_posix()
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for key, values in defaults.items():
+            if (name, key) in NOT_CONFIG:
+                continue
+            for value in values:
+                as_key = rf"[\"']{key}[\"']\s*[,:]\s*{literal(value)}"
+                as_parameter = rf"\b{key}\s*(?::\s*[^=,)\n]+)?=\s*{literal(value)}"
+                repeated += [
+                    f"{name}:{number}: {line.strip()}"
+                    for number, line in enumerate(lines, 1)
+                    if re.search(as_key, line) or re.search(as_parameter, line)
+                ]
+    assert not repeated, "schema defaults written again in code:\n" + "\n".join(repeated)
+
+
+def test_validation_fills_every_default_from_the_schema(tiny_config):
+    config = validate_config(copy.deepcopy(tiny_config))
+    training = config["training"]
+    assert training["pad"] == 4 and training["select"] == "val_loss"
+    assert training["schedule"] == {
+        "name": "none",
+        "milestones": [],
+        "gamma": 0.1,
+        "min_factor": 0.0,
+        "warmup_epochs": 0,
+        "warmup_start": 0.1,
+    }
+    assert training["optimizer"] == {
+        "name": "adam",
+        "lr": 0.001,
+        "weight_decay": 0.0,
+        "betas": [0.9, 0.999],
+        "eps": 1e-8,
+    }
+    assert config["datasets"]["digits"]["normalize"] == "fold"
+    assert config["evaluation"]["test"] is True and config["plugins"] == []
+    # an override that replaces the optimiser gets that optimiser's own defaults
+    tiny_config["models"]["lenet5"]["training"] = {"optimizer": {"name": "sgd", "lr": 0.1}}
+    spec = run_spec(validate_config(tiny_config), "digits", "lenet5", "relu", 0)
+    assert spec["training"]["optimizer"] == {
+        "name": "sgd",
+        "lr": 0.1,
+        "weight_decay": 0.0,
+        "momentum": 0.0,
+        "nesterov": False,
+    }
+
+
+def test_allowed_values_come_from_the_schema_and_the_code_handles_each():
+    from actstudy.training.batches import augment
+    from actstudy.training.loop import _normalization
+    from actstudy.training.recipe import OPTIMIZERS, lr_factor
+    from actstudy.training.selection import BestEpoch
+
+    assert sorted(OPTIMIZERS) == sorted(allowed("training", "optimizer", "name"))
+    images = torch.rand(4, 1, 8, 8)
+    for kind in allowed("training", "augmentation"):
+        if kind != "none":
+            assert augment(images, kind, 2, torch.Generator().manual_seed(0)).shape == images.shape
+    schedule = schema_defaults_of("schedule")
+    for name in allowed("training", "schedule", "name"):
+        assert 0 < lr_factor(1, 4, {**schedule, "name": name}) <= 1
+    for select in allowed("training", "select"):
+        assert BestEpoch(select).consider(1, {"loss": 0.5, "accuracy": 0.9})
+    pixels = np.zeros((2, 4, 4, 1), dtype=np.uint8)
+    assert allowed("datasets", "*", "normalize") == ["fold", "none"]
+    for normalize in allowed("datasets", "*", "normalize"):
+        _normalization(normalize, pixels)
+
+
+def schema_defaults_of(section: str) -> dict:
+    return {
+        k: v["default"] for k, v in training_schema()["properties"][section]["properties"].items()
+    }
+
+
+def test_validate_show_prints_the_resolved_config(tmp_path, tiny_config):
+    path = write_config(tmp_path, tiny_config)
+    result = actstudy("validate", str(path), "--show")
+    assert result.returncode == 0, result.stderr
+    shown = yaml.safe_load(result.stdout)
+    assert shown["training"]["pad"] == 4 and shown["training"]["early_stopping"] is None
+    assert shown == validate_config(copy.deepcopy(tiny_config))
+
+
+def actstudy(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "actstudy", *args], capture_output=True, text=True, cwd=cwd
+    )
+
+
+MISTAKES = [
+    (
+        "models.lenet5",
+        {"name": "lenet5", "input_sise": 32},
+        "config key 'models.lenet5': model 'lenet5' takes options input_size; remove "
+        "input_sise (did you mean input_size?)",
+    ),
+    (
+        "models.lenet5",
+        {"name": "resnet18", "stme": "cifar"},
+        "config key 'models.lenet5': model 'resnet18' takes options stem; remove stme "
+        "(did you mean stem?)",
+    ),
+    (
+        "datasets.digits",
+        {"source": "digits", "sise": 32},
+        "config key 'datasets.digits': dataset source 'digits' takes options size; remove sise "
+        "(did you mean size?)",
+    ),
+    (
+        "models.lenet5",
+        {"name": "resnet50_transfer"},
+        "config key 'models.lenet5': no ImageNet ResNet-50 weights at ",
+    ),
+    (
+        "models.lenet5",
+        {"name": "resnet50_transfer", "weights": "nowhere/resnet50.pth"},
+        "config key 'models.lenet5': ResNet-50 weights file nowhere/resnet50.pth does not exist",
+    ),
+    (
+        "models.lenet5",
+        {"name": "lenet5", "input_size": 28},
+        "config key 'models.lenet5' with dataset 'digits': model 'lenet5' expects inputs of "
+        "size 28 but the dataset is prepared at 32",
+    ),
+    (
+        "datasets.digits",
+        {"source": "digits", "size": 8},
+        "config key 'models.lenet5' with dataset 'digits': model 'lenet5' needs inputs of at "
+        "least 16 but the dataset is prepared at 8",
+    ),
+    (
+        "datasets.digits",
+        {"source": "mitdb"},
+        "config key 'models.lenet5' with dataset 'digits': model 'lenet5' takes images but the "
+        "dataset holds 1-D signals",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "expected"), MISTAKES)
+def test_validate_names_each_mistake_in_one_sentence_and_exits_2(
+    tmp_path, tiny_config, monkeypatch, path, value, expected
+):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no cached ImageNet weights
+    study = write_config(tmp_path, broken(tiny_config, path, value))
+    result = subprocess.run(
+        [sys.executable, "-m", "actstudy", "validate", str(study)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "TORCH_HOME": str(tmp_path / "torch")},
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"actstudy validate: error: {expected}"), lines[0]
+    assert lines[0].count(";") <= 2 and "Traceback" not in result.stderr
+
+
+def test_every_problem_is_reported_at_once(tiny_config):
+    config = broken(tiny_config, "models.lenet5", {"name": "resnet18", "stme": "cifar"})
+    config["datasets"]["digits"]["sise"] = 32
+    with pytest.raises(ConfigError) as error:
+        validate_config(config)
+    assert len(str(error.value).splitlines()) == 2
+
+
+def test_a_moved_key_says_where_it_went(tiny_config):
+    with pytest.raises(ConfigError, match=r"\{name: dsrelu, progress: code\}"):
+        validate_config(broken(tiny_config, "training.dsrelu_progress", "code"))
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize(("path", "value", "expected"), [MISTAKES[1], MISTAKES[3], MISTAKES[5]])
+def test_snakemake_reports_the_mistake_before_any_job(
+    tmp_path, tiny_config, monkeypatch, path, value, expected
+):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    write_config(tmp_path, broken(tiny_config, path, value))
+    result = snakemake(tmp_path, "--cores", "1", check=False)
+    assert result.returncode != 0
+    assert expected in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()

@@ -77,7 +77,7 @@ def test_holdout_keeps_the_fraction_and_kfold_refuses_tiny_classes(tmp_path):
     train, val = fold_indices(tmp_path / "f.json", 0)
     assert len(val) == 10 and len(train) == 90 and set(train).isdisjoint(val)
     with pytest.raises(ValueError, match=r"at least 5 samples per class.*lower evaluation\.folds"):
-        assign_folds(np.array([0, 0, 0, 1, 1, 1, 1, 1]), "kfold", 5)
+        assign_folds(np.array([0, 0, 0, 1, 1, 1, 1, 1]), "kfold", 5, seed=0)
 
 
 def test_roc_auc_averages_over_the_classes_present():
@@ -270,7 +270,7 @@ def test_grouped_folds_keep_every_group_on_one_side():
     assert sorted(set(holdout)) == [-1, 0]
     assert len(set(groups[holdout == 0]) & set(groups[holdout == -1])) == 0
     with pytest.raises(ValueError, match=r"needs at least 20 groups but the data has 12"):
-        assign_folds(labels, "kfold", 20, groups=groups)
+        assign_folds(labels, "kfold", 20, seed=0, groups=groups)
 
 
 def test_dsrelu_best_weights_are_evaluated_at_the_progress_they_were_trained_to(digits16, tmp_path):

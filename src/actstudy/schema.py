@@ -24,10 +24,12 @@ def training_schema() -> dict[str, Any]:
 
 
 def allowed(*path: str) -> list[Any]:
-    """The values the schema allows for a key, e.g. ``allowed("training", "augmentation")``."""
-    node: Mapping[str, Any] = {
-        "properties": {**schema()["properties"], "training": training_schema()}
-    }
+    """The names the schema allows for a key, e.g. ``allowed("training", "augmentation")``;
+    ``*`` stands for any label (``allowed("datasets", "*", "normalize")``), and the names of
+    every alternative of a ``oneOf`` count."""
+    properties = {**schema()["properties"], "training": training_schema()}
+    node: Mapping[str, Any] = {"properties": properties}
     for key in path:
-        node = node["properties"][key]
-    return list(node["enum"])
+        node = node["additionalProperties"] if key == "*" else node["properties"][key]
+    alternatives = node.get("oneOf", [node])
+    return [value for option in alternatives for value in option.get("enum", [])]

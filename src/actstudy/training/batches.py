@@ -78,11 +78,12 @@ class DeviceData:
         self,
         batch_size: int,
         generator: torch.Generator | None = None,
-        augmentation: str = "none",
-        pad: int = 4,
+        augmentation: str | None = None,
+        pad: int | None = None,
         memory_format: torch.memory_format = torch.contiguous_format,
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Yield (float inputs, labels); shuffled and augmented when a generator is given."""
+        """Yield (float inputs, labels); shuffled when a generator is given, and then augmented
+        as ``training.augmentation`` and ``training.pad`` say (None: not at all)."""
         n = len(self)
         if generator is None:
             order = torch.arange(n, device=self.x.device)
@@ -91,7 +92,7 @@ class DeviceData:
         for start in range(0, n, batch_size):
             index = order[start : start + batch_size]
             x = self.to_float(self.x[index])
-            if generator is not None and augmentation != "none":
+            if generator is not None and augmentation not in (None, "none"):
                 x = augment(x, augmentation, pad, generator)
             if x.dim() == 4:
                 x = x.contiguous(memory_format=memory_format)

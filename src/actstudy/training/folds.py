@@ -19,12 +19,14 @@ from actstudy.io import read_json, write_json
 def assign_folds(
     labels: np.ndarray,
     mode: str,
-    folds: int = 5,
-    val_fraction: float = 0.1,
-    seed: int = 0,
+    folds: int | None = None,
+    val_fraction: float | None = None,
+    *,
+    seed: int,
     groups: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Fold index per sample (see module docstring)."""
+    """Fold index per sample (see module docstring); ``folds`` for kfold, ``val_fraction`` for
+    holdout, as ``evaluation`` of a validated config gives them."""
     labels = np.asarray(labels)
     assignment = np.full(len(labels), -1, dtype=np.int64)
     if mode not in ("kfold", "holdout"):

@@ -34,7 +34,7 @@ class EarlyStopping:
     more than ``min_delta``; ``patience`` None never stops."""
 
     patience: int | None
-    min_delta: float = 0.0
+    min_delta: float
     lowest: float = math.inf
     waited: int = 0
 
@@ -42,7 +42,7 @@ class EarlyStopping:
     def from_recipe(cls, spec: dict[str, Any] | None) -> EarlyStopping:
         """From ``training.early_stopping`` ({patience, min_delta} or null)."""
         if spec is None:
-            return cls(None)
+            return cls(None, 0.0)  # never stops: the threshold is not used
         return cls(spec["patience"], spec["min_delta"])
 
     def should_stop(self, val_loss: float) -> bool:
