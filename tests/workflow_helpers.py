@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,11 +15,13 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the project's Snakefile in ``workdir`` (which holds its config.yaml)."""
+def snakemake(
+    workdir: Path, *args: str, check: bool = True, repo: Path = REPO
+) -> subprocess.CompletedProcess:
+    """Run the project's Snakefile (of ``repo``) in ``workdir`` (which holds its config.yaml)."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     result = subprocess.run(
-        [str(BIN / "snakemake"), "-s", str(REPO / "Snakefile"), "-d", str(workdir), *args],
+        [str(BIN / "snakemake"), "-s", str(repo / "Snakefile"), "-d", str(workdir), *args],
         capture_output=True,
         text=True,
         env=env,
@@ -30,9 +33,9 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
     return result
 
 
-def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
+def planned_jobs(workdir: Path, *args: str, repo: Path = REPO) -> dict[str, int]:
     """Jobs per rule that a dry run plans (empty when there is nothing to do)."""
-    result = snakemake(workdir, "--dry-run", *args)
+    result = snakemake(workdir, "--dry-run", *args, repo=repo)
     text = result.stdout + result.stderr
     counts: dict[str, int] = {}
     if "Job stats:" not in text:
@@ -57,3 +60,22 @@ def write_config(workdir: Path, config: dict, name: str = "config.yaml") -> Path
 def tiny_config() -> dict:
     """The tiny study the workflow tests run: 2 activations × 2 folds × 1 epoch."""
     return yaml.safe_load((REPO / "tests" / "configs" / "tiny.yaml").read_text())
+
+
+def copy_of_the_workflow(target: Path) -> Path:
+    """The Snakefile, rules, package and notebooks copied to ``target``, to edit in tests."""
+    for part in ("Snakefile", "workflow", "src", "notebooks", "envs"):
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, target / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, target / part)
+    return target
+
+
+def readme_block(heading: str, language: str, index: int = 0) -> str:
+    """The ``index``-th fenced ``language`` block under a ``## heading`` of the README."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(rf"```{language}\n(.*?)```", section, flags=re.S)
+    return blocks[index]

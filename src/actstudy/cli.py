@@ -41,7 +41,7 @@ def cmd_folds(args: argparse.Namespace) -> None:
         options["mode"],
         options["folds"],
         options["val_fraction"],
-        options["seed"],
+        seed=options["seed"],
         groups=train.groups if grouped else None,
     )
     write_folds(args.out, assignment, **{**options, "grouped": grouped})
