@@ -37,9 +37,10 @@ def digits16(tmp_path_factory) -> tuple[Path, Path]:
     return root / "prepared", root / "folds.json"
 
 
-def make_spec(activation="relu", fold=0, **training) -> dict:
+def make_spec(activation="relu", fold=0, plugins=(), **training) -> dict:
     config = {
         "study": "unit",
+        "plugins": list(plugins),
         "datasets": {"digits": {"source": "digits", "size": 16}},
         "models": {"lenet5": {"name": "lenet5"}},
         "activations": {"act": activation},
