@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 STUDY_ARGS := $(if $(STUDY),--configfile $(STUDY) --replace-workflow-config)
 
-.PHONY: run test test-slurm lint dry-run report venv
+.PHONY: run data test test-slurm lint dry-run report venv
 
 venv: $(STAMP)
 
@@ -20,6 +20,10 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	snakemake --cores $(CORES) --workflow-profile profiles/local $(STUDY_ARGS)
+
+# Download and prepare the study's datasets (and folds) here, e.g. on a cluster's login node.
+data: $(STAMP)
+	snakemake --cores $(CORES) --workflow-profile profiles/local $(STUDY_ARGS) data_all
 
 dry-run: $(STAMP)
 	snakemake --dry-run --workflow-profile profiles/local $(STUDY_ARGS)
