@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
 from actstudy import models
-from actstudy.config import run_spec
+from actstudy.config import run_spec, validate_config
 from actstudy.data import load_prepared, prepare
 from actstudy.training.batches import channel_stats
 from actstudy.training.folds import assign_folds, fold_indices, write_folds
@@ -101,7 +101,7 @@ def ours_samples_per_second(
             "device": "cpu",
         },
     }
-    spec = run_spec(config, "digits", "m", "relu", 0)
+    spec = run_spec(validate_config(config), "digits", "m", "relu", 0)
     data = workdir.parent
     train_run(spec, data / "prepared", data / "folds.json", workdir, threads)
     return pd.read_csv(workdir / "history.csv")["samples_per_second"].tolist()
