@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,6 +85,9 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="actstudy", description=__doc__)
+    top.add_argument(
+        "--debug", action="store_true", help="show the traceback of a failure (ACTSTUDY_DEBUG=1)"
+    )
     steps = top.add_subparsers(dest="step", required=True)
 
     p = steps.add_parser("prepare", help="acquire and prepare one dataset")
@@ -133,18 +137,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
-    from actstudy.errors import ConfigError
-
     try:
         args.run(args)
-    except ConfigError as error:
-        for sentence in str(error).splitlines():
+    except KeyboardInterrupt:
+        print(f"actstudy {args.step}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # every failure becomes one sentence; --debug shows the traceback
+        if args.debug or os.environ.get("ACTSTUDY_DEBUG") == "1":
+            raise
+        from actstudy.failures import describe
+
+        sentences, code = describe(error)
+        for sentence in sentences:
             print(f"actstudy {args.step}: error: {sentence}", file=sys.stderr)
-        return 2
-    except (ValueError, FileNotFoundError) as error:
-        message = error.args[0] if error.args else repr(error)
-        print(f"actstudy {args.step}: error: {message}", file=sys.stderr)
-        return 1
+        return code
     return 0
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import math
+import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,27 @@ def _filling_defaults(validator_class: type) -> type:
     return jsonschema.validators.extend(validator_class, {"properties": properties})
 
 
-FillingValidator = _filling_defaults(jsonschema.Draft202012Validator)
+def _strict_integers(validator_class: type) -> type:
+    """JSON Schema counts 3.0 (and 1e30) as an integer; a study means an int, not a float."""
+    checker = validator_class.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    )
+    return jsonschema.validators.extend(validator_class, type_checker=checker)
+
+
+FillingValidator = _filling_defaults(_strict_integers(jsonschema.Draft202012Validator))
+
+
+def _non_finite(node: Any, path: str = "") -> list[str]:
+    """Every NaN or infinite number in a config (YAML reads .nan and .inf), by key."""
+    if isinstance(node, float) and not math.isfinite(node):
+        return [f"config key '{path}' must be a finite number (got {node})"]
+    items: Iterable[tuple[Any, Any]] = ()
+    if isinstance(node, Mapping):
+        items = node.items()
+    elif isinstance(node, list):
+        items = enumerate(node)
+    return [p for k, v in items for p in _non_finite(v, f"{path}.{k}" if path else str(k))]
 
 
 def _key(path: list[Any], prefix: str = "") -> str:
@@ -70,12 +92,21 @@ def _sentence(error: jsonschema.ValidationError, prefix: str) -> str:
                 "exclusiveMaximum": "<",
             }[error.validator]
             return f"config key '{key}' must be {sign} {error.validator_value} (got {value!r})"
+        case "type" if "propertyNames" in error.schema_path:
+            return (
+                f"config key '{key}' has the label {value!r}, which is not a string; "
+                f"quote it ('{value}') or rename it"
+            )
         case "type":
             return f"config key '{key}' must be of type {error.validator_value} (got {value!r})"
         case "minProperties":
             return f"config key '{key}' must name at least one entry"
+        case "pattern" if "propertyNames" in error.schema_path:
+            rule = error.schema.get("x-rule", f"match {error.validator_value}")
+            return f"config key '{key}' has the label {value!r}; a label is {rule}; rename it"
         case "pattern":
-            return f"config key '{key}' must match {error.validator_value} (got {value!r})"
+            rule = error.schema.get("x-rule", f"match {error.validator_value}")
+            return f"config key '{key}' must be {rule} (got {value!r})"
         case "oneOf" | "anyOf":
             choices = " or ".join(_describe(option) for option in error.validator_value)
             return f"config key '{key}' must be {choices} (got {value!r})"
@@ -220,11 +251,53 @@ def _activation_problems(config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def memory_bytes() -> int:
+    """This machine's physical memory."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _dataset_problems(config: Mapping[str, Any], label: str) -> list[str]:
+    """A prepared size below 1, a normalize with the wrong number of channels, and batches
+    whose inputs alone would not fit this machine's memory (an estimate, before any job)."""
+    from actstudy import data
+
+    options = source_options(config, label)
+    dims, size = data.input_shape(options)
+    channels = data.input_channels(options)
+    if size is not None and size < 1:
+        return [f"config key 'datasets.{label}': the samples would be {size} wide; give a size ≥ 1"]
+    problems = []
+    normalize = config["datasets"][label]["normalize"]
+    if isinstance(normalize, Mapping) and dims == 2 and channels is not None:
+        for key in ("mean", "std"):
+            if len(normalize[key]) != channels:
+                problems.append(
+                    f"config key 'datasets.{label}.normalize.{key}' has {len(normalize[key])} "
+                    f"values but the images have {channels} channel(s); give {channels}"
+                )
+    if size is not None and channels is not None:
+        for model in config["models"]:
+            batch = training_for(config, label, model)["batch_size"]
+            needed = batch * channels * size**dims * 4  # one batch of float32 inputs
+            if needed > memory_bytes():
+                problems.append(
+                    f"config key 'datasets.{label}': one batch of {batch} inputs of {channels}×"
+                    f"{size}{'×' + str(size) if dims == 2 else ''} needs "
+                    f"{needed / 2**30:,.0f} GiB, more than this machine's "
+                    f"{memory_bytes() / 2**30:,.0f} GiB; lower the size or the batch size"
+                )
+                break
+    return problems
+
+
 def _input_problems(config: Mapping[str, Any]) -> list[str]:
-    """Models whose input size or dimensionality does not fit a dataset they are crossed with."""
+    """Datasets whose values do not make sense, and models whose input size or dimensionality
+    does not fit a dataset they are crossed with."""
     from actstudy import data, models
 
-    problems = []
+    problems = [p for label in config["datasets"] for p in _dataset_problems(config, label)]
+    if problems:
+        return problems
     for label, entry in config["models"].items():
         for dataset in entry.get("datasets", config["datasets"]):
             shape = data.input_shape(source_options(config, dataset))
@@ -259,7 +332,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     the fix: first the schema's, then everything the registries can tell before any job runs
     (unknown names and options, plugins, missing pretrained weights, input sizes).
     """
-    if problems := _moved_key_problems(config):
+    if problems := _moved_key_problems(config) + _non_finite(config):
         raise ConfigError("\n".join(problems))
     evaluation_given = config.get("evaluation")
     folds_given = isinstance(evaluation_given, Mapping) and "folds" in evaluation_given
@@ -336,14 +409,37 @@ def run_label(run: Mapping[str, Any]) -> str:
     return f"{run['dataset']}/{run['model']}/{run['activation']}/fold{run['fold']}"
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a mapping that gives one key twice (YAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise ConfigError(
+                    f"the key {key!r} is given twice (line {key_node.start_mark.line + 1}); "
+                    "keep one, since YAML would silently use the last"
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_config(path: str | Path) -> dict[str, Any]:
-    """A study file as YAML, unvalidated."""
+    """A study file as YAML, unvalidated; a key given twice is an error."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"study file {path} does not exist; check the path") from None
-    config = yaml.safe_load(text)
+    try:
+        config = yaml.load(text, Loader=_UniqueKeyLoader)
+    except ConfigError as error:
+        raise ConfigError(f"study file {path}: {error}") from None
+    except yaml.YAMLError as error:
+        where = getattr(error, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where else ""
+        raise ConfigError(f"study file {path} is not valid YAML{line}; fix its syntax") from None
     if not isinstance(config, dict):
         raise ConfigError(f"study file {path} holds no mapping of keys; see config.yaml")
     return config

@@ -4,6 +4,7 @@ grid, and the short params each job gets (a spec file, a code digest, prepared-f
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,16 @@ class StudyError(Exception):
 class Study:
     """A validated study config (defaults filled in, in place) and what its jobs need."""
 
-    def __init__(self, config: dict[str, Any], resources: str | Path = "resources") -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        files: Sequence[str | Path] = (),
+        resources: str | Path = "resources",
+    ) -> None:
+        """``files``: the config files Snakemake read (checked for keys given twice)."""
         try:
+            for file in files:
+                study_config.read_config(file)
             study_config.validate_config(config)
         except ConfigError as error:
             sentences = str(error).splitlines()
@@ -36,8 +45,30 @@ class Study:
         self._prepared = {
             label: study_config.prepared_name(config, label) for label in config["datasets"]
         }
+        self._check_paths()
         if unavailable := self.unavailable_datasets():
             raise StudyError("Cannot run this study:\n  " + "\n  ".join(unavailable))
+
+    def _check_paths(self) -> None:
+        """Every folder the study writes stays under results/<study>/ or resources/prepared/
+        (the label patterns make this so; this proves it before any job)."""
+        results = Path("results").resolve()
+        study = (results / self.config["study"]).resolve()
+        folders = [(study, results)]
+        folders += [
+            (PREPARED_ROOT.resolve() / name, PREPARED_ROOT.resolve())
+            for name in self._prepared.values()
+        ]
+        folders += [
+            (study.joinpath("runs", run["dataset"], run["model"], run["activation"]), study)
+            for run in self.runs
+        ]
+        for folder, root in folders:
+            if folder.resolve() == root or not folder.resolve().is_relative_to(root):
+                raise StudyError(
+                    f"Invalid study configuration:\n  the output folder {folder} would lie "
+                    f"outside {root}; rename the study or label"
+                )
 
     def prepared_names(self) -> list[str]:
         return sorted(set(self._prepared.values()))

@@ -14,7 +14,8 @@ shell.prefix(
 from actstudy.workflow import Study, StudyError
 
 try:
-    study = Study(config)  # validates the config (filling in defaults) and its data
+    # validates the study files and the config (filling in defaults) and its data
+    study = Study(config, files=workflow.configfiles)
 except StudyError as error:
     sys.exit(str(error))
 
@@ -94,4 +95,4 @@ def slice_runs(wildcards):
 
 
 def run_dirs_of(paths):
-    return " ".join(sorted({str(Path(p).parent) for p in paths}))
+    return sorted({str(Path(p).parent) for p in paths})

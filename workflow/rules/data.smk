@@ -14,8 +14,8 @@ rule prepare:
         options=prepare_options,
         plugins=prepare_plugins,
     shell:
-        "python -m actstudy prepare --options {params.options:q} --out {output.prepared}"
-        " --resources resources --plugins {params.plugins:q} > {log} 2>&1"
+        "python -m actstudy prepare --options {params.options:q} --out {output.prepared:q}"
+        " --resources resources --plugins {params.plugins:q} > {log:q} 2>&1"
 
 
 rule folds:
@@ -30,8 +30,8 @@ rule folds:
     params:
         options=fold_options,
     shell:
-        "python -m actstudy folds --prepared {input.prepared} --options {params.options:q}"
-        " --out {output.folds} > {log} 2>&1"
+        "python -m actstudy folds --prepared {input.prepared:q} --options {params.options:q}"
+        " --out {output.folds:q} > {log:q} 2>&1"
 
 
 rule data_all:

@@ -17,8 +17,8 @@ rule aggregate:
     params:
         run_dirs=lambda wildcards, input: run_dirs_of(input.metrics),
     shell:
-        "python -m actstudy aggregate --runs {output.runs} --histories {output.histories}"
-        " --summary {output.summary} {params.run_dirs} > {log} 2>&1"
+        "python -m actstudy aggregate --runs {output.runs:q} --histories {output.histories:q}"
+        " --summary {output.summary:q} {params.run_dirs:q} > {log:q} 2>&1"
 
 
 rule statistics:
@@ -35,7 +35,8 @@ rule statistics:
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "python -m actstudy statistics --runs {input.runs} --out {output.tests} > {log} 2>&1"
+        "python -m actstudy statistics --runs {input.runs:q} --out {output.tests:q}"
+        " > {log:q} 2>&1"
 
 
 rule evaluate_all:

@@ -24,12 +24,12 @@ rule figures:
     params:
         study=STUDY,
     shell:
-        "(python -m papermill {input.notebook} {output.notebook} --kernel python3 --cwd ."
-        " -p study {params.study} -p histories_csv {input.histories}"
-        " -p runs_csv {input.runs} -p summary_csv {input.summary}"
-        " -p curves_png {output.curves} -p accuracy_png {output.accuracy}"
-        " && python -m nbconvert --to html {output.notebook} --output-dir"
-        " $(dirname {output.html})) > {log} 2>&1"
+        "(python -m papermill {input.notebook:q} {output.notebook:q} --kernel python3 --cwd ."
+        " -p study {params.study:q} -p histories_csv {input.histories:q}"
+        " -p runs_csv {input.runs:q} -p summary_csv {input.summary:q}"
+        " -p curves_png {output.curves:q} -p accuracy_png {output.accuracy:q}"
+        " && python -m nbconvert --to html {output.notebook:q} --output-dir"
+        " \"$(dirname {output.html:q})\") > {log:q} 2>&1"
 
 
 rule figures_all:

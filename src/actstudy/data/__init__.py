@@ -6,6 +6,7 @@ Source modules register themselves when first used (see :data:`sources.BUILTIN`)
 from actstudy.data.prepared import Prepared, load_prepared, write_prepared
 from actstudy.data.sources import (
     check_options,
+    input_channels,
     input_shape,
     missing,
     prepare,
@@ -16,6 +17,7 @@ from actstudy.data.sources import (
 __all__ = [
     "Prepared",
     "check_options",
+    "input_channels",
     "input_shape",
     "load_prepared",
     "missing",

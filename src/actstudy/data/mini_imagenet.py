@@ -133,7 +133,7 @@ def _missing(
     return missing_sentence(dataset, resources / "mini_imagenet", locate_images, download, LAYOUT)
 
 
-@register_source("mini_imagenet", missing=_missing)
+@register_source("mini_imagenet", missing=_missing, channels=3)
 def prepare_mini_imagenet(
     out_dir: Path,
     resources: Path,

@@ -251,7 +251,9 @@ def _missing(
     )
 
 
-@register_source("mitdb", missing=_missing, input_size=lambda length, **_: length, dims=1)
+@register_source(
+    "mitdb", missing=_missing, input_size=lambda length, **_: length, dims=1, channels=1
+)
 def prepare_mitdb(
     out_dir: Path,
     resources: Path,

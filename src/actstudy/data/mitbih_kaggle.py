@@ -48,7 +48,9 @@ def _missing(resources: Path, download: bool = True, **_: object) -> str | None:
     return missing_sentence(DATASET, resources / "mitbih_kaggle", locate_csvs, download, LAYOUT)
 
 
-@register_source("mitbih_kaggle", missing=_missing, input_size=lambda **_: BEAT_LENGTH, dims=1)
+@register_source(
+    "mitbih_kaggle", missing=_missing, input_size=lambda **_: BEAT_LENGTH, dims=1, channels=1
+)
 def prepare_mitbih_kaggle(out_dir: Path, resources: Path, download: bool = True) -> None:
     """The Kaggle train and test beats as they are."""
     files = obtain(DATASET, resources / "mitbih_kaggle", locate_csvs, download, LAYOUT)

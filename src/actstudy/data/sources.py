@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from actstudy import plugins
-from actstudy.suggest import unknown_options_sentence
+from actstudy.options import check_types, unknown_options_sentence
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Source:
     missing: Callable[..., str | None] | None = None
     input_size: Callable[..., int | None] | None = None
     dims: int = 2
+    channels: int | None = None
     source_file: str = ""
 
 
@@ -54,13 +55,15 @@ def register_source(
     *,
     input_size: Callable[..., int | None] | None = None,
     dims: int = 2,
+    channels: int | None = None,
 ):
     """Register ``prepare(out_dir, resources, **options)`` under ``name``.
 
     ``missing(resources, **options)`` says in one sentence why the raw files cannot be had;
     ``input_size(**options)`` gives the side length (or 1-D length) of the prepared samples
     (default: the ``size`` option, where the source has one); ``dims`` is 2 for images N×H×W×C
-    and 1 for signals N×1×L.
+    and 1 for signals N×1×L; ``channels`` the number of channels of its samples, where known
+    (checked against a study's ``normalize`` before any job).
     """
 
     registering_file = plugins.registering_file()
@@ -68,7 +71,7 @@ def register_source(
     def decorator(prepare: Callable[..., None]) -> Callable[..., None]:
         if name in SOURCES:
             raise ValueError(f"dataset source {name!r} is registered twice")
-        SOURCES[name] = Source(prepare, missing, input_size, dims, registering_file)
+        SOURCES[name] = Source(prepare, missing, input_size, dims, channels, registering_file)
         return prepare
 
     return decorator
@@ -106,12 +109,18 @@ def resolved_options(options: dict[str, Any]) -> tuple[Source, dict[str, Any]]:
         raise ValueError(
             unknown_options_sentence(f"dataset source {name!r}", list(accepted), unknown)
         )
+    check_types(source.prepare, options, f"dataset source {name!r}")
     return source, {**accepted, **options}
 
 
 def check_options(options: dict[str, Any]) -> None:
     """Raise ValueError with one sentence when the source is unknown or an option misspelt."""
     resolved_options(options)
+
+
+def input_channels(options: dict[str, Any]) -> int | None:
+    """The channels of the prepared samples, where the source declares them."""
+    return resolved_options(options)[0].channels
 
 
 def input_shape(options: dict[str, Any]) -> tuple[int, int | None]:

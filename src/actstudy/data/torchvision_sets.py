@@ -116,7 +116,9 @@ def _register(name: str, cls: type) -> None:
     def input_size(size: int | None = None, pad: int = 0, **_: object) -> int:
         return size if size is not None else native + 2 * pad
 
-    @register_source(name, missing=missing, input_size=input_size)
+    @register_source(
+        name, missing=missing, input_size=input_size, channels=3 if _is_cifar(cls) else 1
+    )
     def prepare(
         out_dir: Path,
         resources: Path,

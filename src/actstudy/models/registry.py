@@ -17,7 +17,7 @@ from torch import nn
 
 from actstudy import plugins
 from actstudy.activations.registry import MakeAct, Spec, factory
-from actstudy.suggest import unknown_options_sentence
+from actstudy.options import check_types, unknown_options_sentence
 
 Builder = Callable[..., nn.Module]
 MinSize = int | Callable[[Mapping[str, Any]], int]
@@ -93,6 +93,7 @@ def _resolve(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(given) - set(defaults))
     if unknown:
         raise ValueError(unknown_options_sentence(f"model {name!r}", list(defaults), unknown))
+    check_types(_entry(name).builder, given, f"model {name!r}")
     return {**defaults, **given}
 
 

@@ -1,0 +1,72 @@
+"""Any failure of a step, as the one sentence (with the fix) that the command line prints."""
+
+from __future__ import annotations
+
+import errno
+import shutil
+import urllib.error
+from pathlib import Path
+
+from actstudy.errors import ConfigError
+
+DEBUG_HINT = "rerun with --debug (or ACTSTUDY_DEBUG=1) for the traceback"
+
+
+def _free_space(path: str | Path | None) -> str:
+    """'<N> GiB free on the disk holding <path>' for the nearest existing folder."""
+    folder = Path(path or ".").resolve()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    usage = shutil.disk_usage(folder)
+    return f"{usage.free / 2**30:.1f} GiB free on the disk holding {folder}"
+
+
+def _network(error: BaseException) -> bool:
+    if isinstance(error, ConnectionError | TimeoutError | urllib.error.URLError):
+        return True
+    module = type(error).__module__ or ""
+    return module.startswith(("requests", "urllib3", "http.client"))
+
+
+def _disk_full(error: BaseException) -> bool:
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    # torch.save on a full disk: "PytorchStreamWriter failed writing file ... unexpected pos"
+    text = str(error)
+    return isinstance(error, RuntimeError) and (
+        "PytorchStreamWriter failed" in text or "unexpected pos" in text
+    )
+
+
+def describe(error: BaseException) -> tuple[list[str], int]:
+    """The sentences to print for a failure, and the exit code (2 for an invalid study)."""
+    if isinstance(error, ConfigError):
+        return str(error).splitlines(), 2
+    if _disk_full(error):
+        path = getattr(error, "filename", None)
+        where = f" writing {path}" if path else ""
+        return [
+            f"the disk is full{where} ({_free_space(path)}); free some space, or move "
+            "resources/ and results/ to a larger disk, and rerun"
+        ], 1
+    if isinstance(error, MemoryError):
+        detail = f" ({error})" if str(error) else ""
+        return [
+            f"ran out of memory{detail}; lower the batch size or the dataset's size, or run on "
+            "a machine with more memory"
+        ], 1
+    if isinstance(error, ConnectionError) and error.errno is None and error.args:
+        return [str(error.args[0])], 1  # our own download errors are already one sentence
+    if _network(error):
+        return [
+            f"a network request failed ({type(error).__name__}: {error}); check the connection "
+            "and rerun, or place the files by hand as the README's Datasets section says"
+        ], 1
+    if isinstance(error, ValueError | FileNotFoundError) and error.args:
+        return [str(error.args[0])], 1
+    if isinstance(error, PermissionError):
+        return [f"permission denied for {error.filename}; give yourself write access to it"], 1
+    if isinstance(error, OSError):
+        where = f" for {error.filename}" if error.filename else ""
+        return [f"{error.strerror or error}{where}; check the path and the disk, and rerun"], 1
+    return [f"unexpected {type(error).__name__}: {error}; {DEBUG_HINT}, and report it"], 1
