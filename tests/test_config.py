@@ -32,6 +32,7 @@ def broken(config: dict, path: str, value: object = None, delete: bool = False) 
     return config
 
 
+@pytest.mark.hostile
 @pytest.mark.parametrize(
     ("path", "value", "expected"),
     [
@@ -99,6 +100,7 @@ def test_bad_values_name_the_key_and_the_allowed_values(tiny_config, path, value
         )
 
 
+@pytest.mark.hostile
 @pytest.mark.parametrize("path", ["training.epochs", "training", "evaluation.mode", "study"])
 def test_a_missing_key_is_named(tiny_config, path):
     with pytest.raises(ConfigError) as error:
@@ -144,6 +146,7 @@ def test_the_shipped_configs_are_valid(tmp_path, monkeypatch):
         load_config(path)
 
 
+@pytest.mark.hostile
 @pytest.mark.workflow
 def test_snakemake_stops_with_the_sentence_before_any_job(tmp_path, tiny_config):
     write_config(tmp_path, broken(tiny_config, "training.epochs", 0))
@@ -154,6 +157,7 @@ def test_snakemake_stops_with_the_sentence_before_any_job(tmp_path, tiny_config)
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.hostile
 @pytest.mark.workflow
 def test_a_study_whose_data_cannot_be_had_stops_with_one_message_per_dataset(
     tmp_path, tiny_config, monkeypatch
@@ -361,6 +365,7 @@ MISTAKES = [
 ]
 
 
+@pytest.mark.hostile
 @pytest.mark.parametrize(("path", "value", "expected"), MISTAKES)
 def test_validate_names_each_mistake_in_one_sentence_and_exits_2(
     tmp_path, tiny_config, monkeypatch, path, value, expected
@@ -381,6 +386,7 @@ def test_validate_names_each_mistake_in_one_sentence_and_exits_2(
     assert lines[0].count(";") <= 2 and "Traceback" not in result.stderr
 
 
+@pytest.mark.hostile
 def test_every_problem_is_reported_at_once(tiny_config):
     config = broken(tiny_config, "models.lenet5", {"name": "resnet18", "stme": "cifar"})
     config["datasets"]["digits"]["sise"] = 32
@@ -389,11 +395,13 @@ def test_every_problem_is_reported_at_once(tiny_config):
     assert len(str(error.value).splitlines()) == 2
 
 
+@pytest.mark.hostile
 def test_a_moved_key_says_where_it_went(tiny_config):
     with pytest.raises(ConfigError, match=r"\{name: dsrelu, progress: code\}"):
         validate_config(broken(tiny_config, "training.dsrelu_progress", "code"))
 
 
+@pytest.mark.hostile
 @pytest.mark.workflow
 @pytest.mark.parametrize(("path", "value", "expected"), [MISTAKES[1], MISTAKES[3], MISTAKES[5]])
 def test_snakemake_reports_the_mistake_before_any_job(

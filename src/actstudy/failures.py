@@ -62,8 +62,12 @@ def describe(error: BaseException) -> tuple[list[str], int]:
             f"a network request failed ({type(error).__name__}: {error}); check the connection "
             "and rerun, or place the files by hand as the README's Datasets section says"
         ], 1
-    if isinstance(error, ValueError | FileNotFoundError) and error.args:
-        return [str(error.args[0])], 1
+    if isinstance(error, ValueError | FileNotFoundError) and isinstance(
+        error.args[0] if error.args else None, str
+    ):
+        return [error.args[0]], 1  # our own sentences
+    if isinstance(error, FileNotFoundError):
+        return [f"{error.filename} does not exist; check the path (or run the step before)"], 1
     if isinstance(error, PermissionError):
         return [f"permission denied for {error.filename}; give yourself write access to it"], 1
     if isinstance(error, OSError):

@@ -1,0 +1,265 @@
+"""Hostile study files and commands: each is refused with one sentence before anything is
+written, and nothing outside the scratch folder changes (the repository's own files included)."""
+
+from __future__ import annotations
+
+import copy
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from workflow_helpers import REPO, snakemake, tiny_config, write_config
+
+from actstudy.failures import describe
+
+pytestmark = pytest.mark.hostile
+
+
+def tree(folder: Path) -> dict[str, int]:
+    """Every file under ``folder`` with its size (what a test must leave unchanged)."""
+    return {str(p.relative_to(folder)): p.stat().st_size for p in folder.rglob("*") if p.is_file()}
+
+
+def repository_state() -> str:
+    result = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout
+
+
+def actstudy(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "ACTSTUDY_RETRY_ATTEMPTS": "1", "TORCH_HOME": str(cwd / "torch")}
+    return subprocess.run(
+        [sys.executable, "-m", "actstudy", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
+
+
+def one_sentence(stderr: str, step: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.startswith(f"actstudy {step}: ")]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr, stderr
+    return lines[0].removeprefix(f"actstudy {step}: error: ")
+
+
+def edit(config: dict, path: str, value: object) -> dict:
+    config = copy.deepcopy(config)
+    *parents, last = path.split(".")
+    node = config
+    for key in parents:
+        node = node[key]
+    node[last] = value
+    return config
+
+
+def relabel(config: dict, section: str, old: str, new: object) -> dict:
+    config = copy.deepcopy(config)
+    config[section] = {(new if k == old else k): v for k, v in config[section].items()}
+    return config
+
+
+TINY = tiny_config()
+LABEL = "a label is 1 to 64 letters, digits or _, starting with a letter or digit"
+STUDY_RULE = "must be 1 to 64 letters, digits, _ or -, starting with a letter or digit"
+CASES = {
+    "study-dotdot": (edit(TINY, "study", ".."), f"config key 'study' {STUDY_RULE}"),
+    "study-slash": (edit(TINY, "study", "../../etc"), f"config key 'study' {STUDY_RULE}"),
+    "study-newline": (edit(TINY, "study", "tiny\n"), f"config key 'study' {STUDY_RULE}"),
+    "study-number": (edit(TINY, "study", 7), "config key 'study' must be of type string"),
+    "dataset-newline": (
+        relabel(TINY, "datasets", "digits", "digits\n"),
+        f"config key 'datasets' has the label 'digits\\n'; {LABEL}; rename it",
+    ),
+    "activation-dot": (
+        relabel(TINY, "activations", "relu", ".."),
+        f"config key 'activations' has the label '..'; {LABEL}; rename it",
+    ),
+    "activation-slash": (
+        relabel(TINY, "activations", "relu", "a/b"),
+        f"config key 'activations' has the label 'a/b'; {LABEL}; rename it",
+    ),
+    "model-too-long": (
+        relabel(TINY, "models", "lenet5", "m" * 300),
+        f"config key 'models' has the label '{'m' * 300}'; {LABEL}; rename it",
+    ),
+    "label-integer": (
+        relabel(TINY, "activations", "relu", 1),
+        "config key 'activations' has the label 1, which is not a string",
+    ),
+    "lr-nan": (
+        edit(TINY, "training.optimizer.lr", float("nan")),
+        "config key 'training.optimizer.lr' must be a finite number (got nan)",
+    ),
+    "lr-inf": (
+        edit(TINY, "training.optimizer.lr", float("inf")),
+        "config key 'training.optimizer.lr' must be a finite number (got inf)",
+    ),
+    "epochs-float": (
+        edit(TINY, "training.epochs", 1e30),
+        "config key 'training.epochs' must be of type integer (got 1e+30)",
+    ),
+    "epochs-huge": (
+        edit(TINY, "training.epochs", 10**30),
+        "config key 'training.epochs' must be ≤ 100000",
+    ),
+    "batch-huge": (
+        edit(TINY, "training.batch_size", 10**9),
+        "config key 'training.batch_size' must be ≤ 1048576",
+    ),
+    "size-zero": (
+        edit(TINY, "datasets.digits.size", 0),
+        "config key 'datasets.digits': the samples would be 0 wide; give a size ≥ 1",
+    ),
+    "size-string": (
+        edit(TINY, "datasets.digits.size", "big"),
+        "config key 'datasets.digits': option size of dataset source 'digits' must be an integer",
+    ),
+    "size-absurd": (
+        edit(TINY, "datasets.digits.size", 100000),
+        "config key 'datasets.digits': one batch of 128 inputs of 1×100000×100000 needs",
+    ),
+    "normalize-channels": (
+        edit(TINY, "datasets.digits.normalize", {"mean": [0.5] * 3, "std": [0.2]}),
+        "config key 'datasets.digits.normalize.mean' has 3 values but the images have 1 channel",
+    ),
+    "model-option-type": (
+        edit(TINY, "models.lenet5.input_size", "32"),
+        "config key 'models.lenet5': option input_size of model 'lenet5' must be an integer",
+    ),
+    "plugin-missing": (
+        edit(TINY, "plugins", ["nowhere.py"]),
+        "config key 'plugins': plugin file nowhere.py does not exist",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_hostile_study_is_refused_by_validate(tmp_path, case):
+    config, expected = CASES[case]
+    before = repository_state()
+    study = write_config(tmp_path, config)
+    listing = tree(tmp_path)
+    result = actstudy("validate", str(study), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert one_sentence(result.stderr, "validate").startswith(expected)
+    assert tree(tmp_path) == listing and repository_state() == before
+
+
+def test_a_key_given_twice_is_refused(tmp_path):
+    study = tmp_path / "study.yaml"
+    text = (REPO / "tests/configs/tiny.yaml").read_text()
+    study.write_text(text + "\ntraining:\n  epochs: 3\n  batch_size: 8\n")
+    result = actstudy("validate", str(study), cwd=tmp_path)
+    assert result.returncode == 2
+    assert one_sentence(result.stderr, "validate").endswith(
+        "the key 'training' is given twice (line 22); keep one, since YAML would silently use "
+        "the last"
+    )
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("case", ["study-dotdot", "dataset-newline", "label-integer", "lr-nan"])
+def test_snakemake_refuses_a_hostile_study_before_any_job(tmp_path, case):
+    config, expected = CASES[case]
+    before = repository_state()
+    write_config(tmp_path, config)
+    result = snakemake(tmp_path, "--cores", "1", check=False)
+    assert result.returncode != 0
+    assert expected in result.stderr and "Traceback" not in result.stderr, result.stderr
+    produced = {p.name for p in tmp_path.iterdir()} - {"config.yaml", ".snakemake"}
+    assert not produced, produced
+    assert repository_state() == before
+    assert (REPO / "notebooks/figures.ipynb").is_file()
+
+
+def test_a_memory_hungry_preparation_is_one_sentence(tmp_path):
+    options = '{"source": "digits", "size": 100000}'
+    result = actstudy(
+        "prepare", "--options", options, "--out", "out", "--resources", "res", cwd=tmp_path
+    )
+    assert result.returncode == 1
+    assert one_sentence(result.stderr, "prepare").startswith("ran out of memory (")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_failed_download_is_one_sentence(tmp_path):
+    options = '{"source": "cifar10"}'
+    result = actstudy(
+        "prepare", "--options", options, "--out", "out", "--resources", "res", cwd=tmp_path
+    )
+    assert result.returncode == 1
+    sentence = one_sentence(result.stderr, "prepare")
+    assert sentence.startswith("could not download cifar-10-python.tar.gz in 1 attempt (")
+    assert "place a good copy at" in sentence
+    assert not (tmp_path / "out").exists()
+    assert not [p for p in (tmp_path / "res").rglob("*") if p.is_file()]
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = actstudy(
+        "--debug",
+        "train",
+        "--spec",
+        "absent.json",
+        "--prepared",
+        "p",
+        "--folds",
+        "f",
+        "--out",
+        "o",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1 and "Traceback" in result.stderr
+    result = actstudy(
+        "train",
+        "--spec",
+        "absent.json",
+        "--prepared",
+        "p",
+        "--folds",
+        "f",
+        "--out",
+        "o",
+        cwd=tmp_path,
+    )
+    assert "Traceback" not in result.stderr and "absent.json" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            OSError(errno.ENOSPC, "No space left on device", "results/x/best.pt"),
+            "the disk is full writing results/x/best.pt (",
+        ),
+        (
+            RuntimeError("[enforce fail at inline_container.cc:664] . unexpected pos 64 vs 0"),
+            "the disk is full (",
+        ),
+        (MemoryError(), "ran out of memory; lower the batch size"),
+        (
+            ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"),
+            "a network request failed (ConnectionResetError: ",
+        ),
+        (
+            PermissionError(errno.EACCES, "Permission denied", "/root/x"),
+            "permission denied for /root/x; give yourself write access to it",
+        ),
+        (KeyError("oops"), "unexpected KeyError: 'oops'; rerun with --debug"),
+    ],
+)
+def test_every_failure_is_one_sentence_with_the_fix(error, expected):
+    sentences, code = describe(error)
+    assert code == 1 and len(sentences) == 1
+    assert sentences[0].startswith(expected), sentences[0]
+    assert "; " in sentences[0]  # it names what to do
