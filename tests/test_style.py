@@ -30,3 +30,19 @@ def test_ruff_is_clean():
     for command in (["check", "."], ["format", "--check", "."]):
         result = run(sys.executable, "-m", "ruff", *command)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_path_in_every_shell_command_is_quoted():
+    """A path with a space or a newline must never split a command: every {input}, {output},
+    {params} and {log} of a shell command carries :q."""
+    import re
+
+    unquoted = []
+    for rules in sorted((REPO / "workflow" / "rules").glob("*.smk")):
+        text = rules.read_text(encoding="utf-8")
+        for block in re.findall(r"shell:\n((?:\s+\".*\"\n)+)", text):
+            for field in re.findall(r"\{((?:input|output|params|log|wildcards)[^}]*)\}", block):
+                if not field.endswith(":q"):
+                    unquoted.append(f"{rules.name}: {{{field}}}")
+    assert not unquoted, unquoted
+    assert "shell:" in (REPO / "workflow/rules/train.smk").read_text()
