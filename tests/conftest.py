@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import workflow_helpers
+
+from actstudy.data import load_prepared, prepare
+from actstudy.training.folds import assign_folds, write_folds
 
 HOSTILE: dict[str, str] = {}  # test id → outcome, for the tests marked `hostile`
 
@@ -11,6 +16,16 @@ HOSTILE: dict[str, str] = {}  # test id → outcome, for the tests marked `hosti
 @pytest.fixture
 def tiny_config() -> dict:
     return workflow_helpers.tiny_config()
+
+
+@pytest.fixture(scope="session")
+def digits16(tmp_path_factory) -> tuple[Path, Path]:
+    """Real digits at 16×16 and a 2-fold assignment: small enough for many short runs."""
+    root = tmp_path_factory.mktemp("digits16")
+    prepare({"source": "digits", "size": 16}, root / "prepared", root / "resources")
+    labels = load_prepared(root / "prepared").train.y
+    write_folds(root / "folds.json", assign_folds(labels, "kfold", 2, seed=0), mode="kfold")
+    return root / "prepared", root / "folds.json"
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

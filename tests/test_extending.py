@@ -18,7 +18,6 @@ from actstudy import activations, models
 from actstudy.data import load_prepared, prepare
 from actstudy.plugins import load_plugin
 from actstudy.run_code import display_name, run_files
-from actstudy.training.folds import assign_folds, write_folds
 from actstudy.training.loop import train_run
 
 PROGRESS_PLUGIN = '''
@@ -44,15 +43,6 @@ class Ramp(nn.Module):
     def forward(self, x):
         return x * (1.0 + self.t)
 '''
-
-
-@pytest.fixture(scope="module")
-def digits16(tmp_path_factory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("digits16")
-    prepare({"source": "digits", "size": 16}, root / "prepared", root / "resources")
-    labels = load_prepared(root / "prepared").train.y
-    write_folds(root / "folds.json", assign_folds(labels, "kfold", 2, seed=0), mode="kfold")
-    return root / "prepared", root / "folds.json"
 
 
 def test_a_new_progress_driven_activation_needs_no_change_in_training(

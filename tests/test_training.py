@@ -17,7 +17,6 @@ import pytest
 import torch
 
 from actstudy.config import run_spec, validate_config
-from actstudy.data import load_prepared, prepare
 from actstudy.training.batches import DeviceData, augment
 from actstudy.training.folds import assign_folds, fold_indices, write_folds
 from actstudy.training.loop import RESUME_FILE, train_run
@@ -25,16 +24,6 @@ from actstudy.training.metrics import classification_metrics, roc_auc_ovr_macro
 from actstudy.training.recipe import lr_factor
 
 TIMING = ["epoch_seconds", "samples_per_second"]
-
-
-@pytest.fixture(scope="module")
-def digits16(tmp_path_factory) -> tuple[Path, Path]:
-    """Real digits at 16×16 and a 2-fold assignment: small enough for many short runs."""
-    root = tmp_path_factory.mktemp("digits16")
-    prepare({"source": "digits", "size": 16}, root / "prepared", root / "resources")
-    labels = load_prepared(root / "prepared").train.y
-    write_folds(root / "folds.json", assign_folds(labels, "kfold", 2, seed=0), mode="kfold")
-    return root / "prepared", root / "folds.json"
 
 
 def make_spec(activation="relu", fold=0, plugins=(), **training) -> dict:
