@@ -1,11 +1,14 @@
 """What training reads back is what the project wrote: resume checkpoints are verified by their
-digest and loaded as plain data (no code runs)."""
+digest and loaded as plain data (no code runs), prepared arrays by their manifest's sha256."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,8 @@ from actstudy.training import loop
 from actstudy.training.checkpoint import digest_path
 from actstudy.training.folds import assign_folds, write_folds
 from actstudy.training.loop import RESUME_FILE, train_run
+
+FOLDS_OPTIONS = {"mode": "kfold", "folds": 2, "val_fraction": 0.1, "seed": 0, "grouped": False}
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +133,66 @@ def test_a_damaged_last_pt_is_reported_and_the_run_starts_over(
     if tamper is not None:
         assert "; ignoring it and starting over" in caplog.text
     assert not checkpoint.exists() and not digest_path(checkpoint).exists()
+
+
+# --- prepared arrays ---------------------------------------------------------------------------
+
+
+def change_a_byte(file: Path) -> None:
+    raw = bytearray(file.read_bytes())
+    raw[-1] ^= 0xFF
+    file.write_bytes(raw)
+
+
+def cut_short(file: Path) -> None:
+    file.write_bytes(file.read_bytes()[:-10])
+
+
+def tampered_copy(prepared: Path, where: Path, name: str, tamper) -> Path:
+    shutil.copytree(prepared, where)
+    tamper(where / name)
+    return where
+
+
+@pytest.mark.hostile
+@pytest.mark.parametrize("tamper", [change_a_byte, cut_short], ids=["changed-byte", "truncated"])
+def test_a_changed_prepared_array_stops_training_with_the_fix(digits16, tmp_path, tamper):
+    prepared, folds = digits16
+    copy = tampered_copy(prepared, tmp_path / "prepared", "train_x.npy", tamper)
+    with pytest.raises(ValueError) as error:
+        train_run(make_spec(epochs=1), copy, folds, tmp_path / "run")
+    assert str(error.value).startswith(f"{copy / 'train_x.npy'} differs from its manifest (sha256 ")
+    assert str(error.value).endswith(f"; delete {copy} and run again to re-prepare it")
+    assert not (tmp_path / "run" / "metrics.json").exists()
+
+
+@pytest.mark.hostile
+def test_a_missing_prepared_array_is_one_sentence_with_the_fix(digits16, tmp_path):
+    prepared, _ = digits16
+    copy = tampered_copy(prepared, tmp_path / "prepared", "train_y.npy", Path.unlink)
+    with pytest.raises(FileNotFoundError, match=r"train_y\.npy is missing .*re-prepare it$"):
+        load_prepared(copy)
+
+
+@pytest.mark.hostile
+def test_the_folds_step_refuses_a_changed_prepared_array(digits16, tmp_path):
+    prepared, _ = digits16
+    copy = tampered_copy(prepared, tmp_path / "prepared", "train_y.npy", change_a_byte)
+    out = tmp_path / "folds.json"
+    command = [sys.executable, "-m", "actstudy", "folds", "--prepared", str(copy)]
+    command += ["--options", json.dumps(FOLDS_OPTIONS), "--out", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 1
+    [sentence] = result.stderr.strip().splitlines()
+    assert sentence.startswith(
+        f"actstudy folds: error: {copy / 'train_y.npy'} differs from its manifest (sha256 "
+    )
+    assert sentence.endswith(f"; delete {copy} and run again to re-prepare it")
+    assert not out.exists()
+
+
+def test_intact_arrays_pass_and_an_unverified_open_skips_the_hash(digits16, tmp_path):
+    prepared, _ = digits16
+    assert load_prepared(prepared).train.x.shape[1:] == (16, 16, 1)
+    copy = tampered_copy(prepared, tmp_path / "prepared", "train_x.npy", change_a_byte)
+    assert load_prepared(copy, verify=False).train.x.shape[1:] == (16, 16, 1)

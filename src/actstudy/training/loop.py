@@ -11,6 +11,7 @@ epoch, validation and test metrics at the best epoch, confusion matrices), ``bes
 weights) and ``manifest.json`` (the run spec, seeds, device, versions, git commit, the code it
 ran). While it runs, ``last.pt`` holds the state after the latest epoch (plain values and
 tensors, its sha256 in ``last.pt.sha256``); a run started again resumes from it if it is intact.
+The prepared arrays are checked against their manifest's sha256 before training.
 """
 
 from __future__ import annotations
@@ -303,7 +304,7 @@ def train_run(
     recipe, evaluation = spec["training"], spec["evaluation"]
     run_id = fingerprint(spec)
 
-    prepared = load_prepared(prepared_dir)
+    prepared = load_prepared(prepared_dir, verify=True)
     train_idx, val_idx = fold_indices(folds_file, evaluation["fold"])
     train_x, train_y = prepared.train.x[train_idx], prepared.train.y[train_idx]
     normalize = _normalization(spec["dataset"]["normalize"], train_x)
