@@ -159,13 +159,13 @@ def test_a_job_killed_in_epoch_3_of_4_resumes_to_the_same_result(digits16, tmp_p
     deadline = time.time() + 120
     while time.time() < deadline and process.poll() is None:
         resume = killed / RESUME_FILE
-        if resume.exists() and torch.load(resume, weights_only=False)["run"]["epoch"] == 2:
+        if resume.exists() and torch.load(resume, weights_only=True)["run"]["epoch"] == 2:
             os.kill(process.pid, signal.SIGKILL)
             break
         time.sleep(0.01)
     process.wait()
     assert process.returncode == -signal.SIGKILL, "the job was not killed in epoch 3"
-    assert torch.load(killed / RESUME_FILE, weights_only=False)["run"]["epoch"] == 2
+    assert torch.load(killed / RESUME_FILE, weights_only=True)["run"]["epoch"] == 2
     assert not (killed / "metrics.json").exists()
 
     subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
@@ -271,7 +271,7 @@ def test_dsrelu_best_weights_are_evaluated_at_the_progress_they_were_trained_to(
     best = frame.loc[result["best_epoch"]]
     assert result["val"]["loss"] == pytest.approx(best["val_loss"], rel=1e-5)
     assert result["val"]["accuracy"] == pytest.approx(best["val_accuracy"])
-    saved = torch.load(tmp_path / "run" / "best.pt", weights_only=False)["model"]
+    saved = torch.load(tmp_path / "run" / "best.pt", weights_only=True)["model"]
     assert saved["act1._extra_state"]["t"] == pytest.approx(best["progress_t"])
 
 

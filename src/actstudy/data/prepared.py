@@ -7,7 +7,8 @@ dataset has an official test set; ``val`` where it has an official validation se
   ``<split>_groups.npy``  optional int64 group per sample (e.g. the patient of an ECG beat), so
                           folds can keep a group on one side (no patient in train and validation);
 and ``manifest.json``: class names, shapes, counts per class and split, the source, sha256 of the
-source files and of every array. Arrays are memory-mapped when read.
+source files and of every array. Arrays are memory-mapped when read, after their sha256 is checked
+against the manifest's (once per process that opens them: a training job, the folds step).
 """
 
 from __future__ import annotations
@@ -120,8 +121,35 @@ def write_prepared(
     return manifest
 
 
-def load_prepared(path: str | os.PathLike[str], verify: bool = False) -> Prepared:
-    """Open a prepared dataset; ``verify`` re-checks every array's sha256."""
+def _differs(file: Path, root: Path, what: str) -> ValueError:
+    return ValueError(
+        f"{file} differs from its manifest ({what}); delete {root} and run again to re-prepare it"
+    )
+
+
+def _open_array(
+    root: Path, entry: dict[str, str], shape: tuple[int, ...], verify: bool
+) -> np.ndarray:
+    """Memory-map one array of the manifest, after checking its sha256 when ``verify``."""
+    file = root / entry["file"]
+    if not file.is_file():
+        raise FileNotFoundError(
+            f"{file} is missing from the prepared dataset; delete {root} and run again to "
+            "re-prepare it"
+        )
+    if verify:
+        actual = file_digest(file)
+        if actual != entry["sha256"]:
+            raise _differs(file, root, f"sha256 {actual[:12]}…, manifest {entry['sha256'][:12]}…")
+    array = np.load(file, mmap_mode="r")
+    if array.shape != shape:
+        raise _differs(file, root, f"shape {array.shape}, manifest {shape}")
+    return array
+
+
+def load_prepared(path: str | os.PathLike[str], verify: bool = True) -> Prepared:
+    """Open a prepared dataset: arrays are memory-mapped and checked against the manifest's
+    shapes and, when ``verify`` (the default), its sha256 (one read of every array)."""
     root = Path(path)
     manifest_file = root / "manifest.json"
     if not manifest_file.exists():
@@ -131,13 +159,10 @@ def load_prepared(path: str | os.PathLike[str], verify: bool = False) -> Prepare
     manifest = read_json(manifest_file)
     splits = {}
     for name, info in manifest["splits"].items():
-        arrays = {}
-        for part, entry in info["files"].items():
-            file = root / entry["file"]
-            if verify and file_digest(file) != entry["sha256"]:
-                raise ValueError(
-                    f"{file} does not match its manifest checksum; delete {root} and prepare again"
-                )
-            arrays[part] = np.load(file, mmap_mode="r")
+        shapes = {"x": tuple(info["shape"]), "y": (info["count"],), "groups": (info["count"],)}
+        arrays = {
+            part: _open_array(root, entry, shapes[part], verify)
+            for part, entry in info["files"].items()
+        }
         splits[name] = Split(arrays["x"], arrays["y"], arrays.get("groups"))
     return Prepared(root, manifest, splits)

@@ -9,8 +9,9 @@ modules (:mod:`actstudy.activations.progress`), whatever their type.
 Writes, into the run folder: ``history.csv`` (one row per epoch), ``metrics.json`` (status, best
 epoch, validation and test metrics at the best epoch, confusion matrices), ``best.pt`` (the best
 weights) and ``manifest.json`` (the run spec, seeds, device, versions, git commit, the code it
-ran). While it runs, ``last.pt`` holds the state after the latest epoch; a run started again
-resumes from it.
+ran). While it runs, ``last.pt`` holds the state after the latest epoch (plain values and
+tensors, its sha256 in ``last.pt.sha256``); a run started again resumes from it if it is intact.
+The prepared arrays are checked against their manifest's sha256 before training.
 """
 
 from __future__ import annotations
@@ -46,7 +47,12 @@ from actstudy.plugins import load_plugins
 from actstudy.provenance import environment, fingerprint
 from actstudy.run_code import digest, display_name, run_files
 from actstudy.training.batches import DeviceData, channel_stats
-from actstudy.training.checkpoint import load_resume_state, save_checkpoint
+from actstudy.training.checkpoint import (
+    discard_resume_state,
+    load_resume_state,
+    save_checkpoint,
+    save_resume_state,
+)
 from actstudy.training.device import DeviceSetup, setup_device
 from actstudy.training.folds import fold_indices
 from actstudy.training.metrics import classification_metrics, confusion
@@ -61,7 +67,8 @@ RESUME_FILE = "last.pt"
 
 @dataclass
 class RunState:
-    """Everything that changes from epoch to epoch, saved in the resume checkpoint."""
+    """Everything that changes from epoch to epoch, saved in the resume checkpoint as plain
+    values and tensors (so that it loads with ``weights_only``)."""
 
     epoch: int = 0
     history: list[dict[str, float]] = field(default_factory=list)
@@ -268,7 +275,7 @@ def _epochs(
             log.info("no validation-loss improvement for %d epochs: stopping", stopping.patience)
         state.early_stopping = stopping.state_dict()
         if state.status == "running" and state.epoch < epochs:
-            save_checkpoint(
+            save_resume_state(
                 checkpoint,
                 {
                     "fingerprint": run_id,
@@ -297,7 +304,7 @@ def train_run(
     recipe, evaluation = spec["training"], spec["evaluation"]
     run_id = fingerprint(spec)
 
-    prepared = load_prepared(prepared_dir)
+    prepared = load_prepared(prepared_dir, verify=True)
     train_idx, val_idx = fold_indices(folds_file, evaluation["fold"])
     train_x, train_y = prepared.train.x[train_idx], prepared.train.y[train_idx]
     normalize = _normalization(spec["dataset"]["normalize"], train_x)
@@ -355,7 +362,7 @@ def train_run(
             "seconds": round(time.time() - started, 3),
         },
     )
-    (out / RESUME_FILE).unlink(missing_ok=True)
+    discard_resume_state(out / RESUME_FILE)
     return result
 
 
