@@ -2,10 +2,21 @@
 
 The formula is parsed with :mod:`ast` and checked node by node against a whitelist; it is never
 evaluated as Python code. Allowed: the variable ``x``, numbers, ``+ - * / **``, unary ``-`` and
-``+``, parentheses and the functions in :data:`FUNCTIONS`. Powers are written ``**`` (``^`` is
-rejected), and a constant exponent must lie in [-MAX_EXPONENT, MAX_EXPONENT]. Constant
-sub-formulas are folded once, in float64, and must stay finite in float32. The result is a small
-tree of torch operations, so autograd differentiates it.
+``+``, parentheses and the functions in :data:`FUNCTIONS`, all written in ASCII (a look-alike
+letter such as the Cyrillic ``х`` is refused by name). Constant sub-formulas are folded once, in
+float64, and must stay finite in float32. The result is a small tree of torch operations, so
+autograd differentiates it.
+
+Powers are written ``**`` (``^`` is rejected). A power of an expression in x takes a constant
+exponent (after folding, so ``x**(2**3)`` is ``x**8``) in [-MAX_EXPONENT, MAX_EXPONENT]: an
+exponent that depends on x, as in ``x**(x*0 + 100)``, is refused rather than clamped at run time:
+its size cannot be checked before training, a clamp would silently compute another formula, and a
+negative base with a varying (so non-integer) exponent gives NaN anyway. A constant base may take
+any exponent (``2**x``), as ``exp`` may.
+
+Nesting is measured in depth, not width: each function call, unary sign and operand of another
+operator is one level deeper, while a chain of operators of one precedence (``x+x+...+x``,
+``x*y/z``), which Python parses as a deep tree, stays on one level; MAX_LENGTH bounds its length.
 """
 
 from __future__ import annotations
@@ -13,6 +24,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -197,6 +209,27 @@ def _call(node: ast.Call, depth: int) -> _Term:
     return _apply(operation, args, node)
 
 
+_PRECEDENCE: dict[type[ast.operator], int] = {
+    ast.Add: 1,
+    ast.Sub: 1,
+    ast.Mult: 2,
+    ast.Div: 2,
+    ast.Pow: 3,
+}
+
+
+def _operand_depth(node: ast.BinOp, operand: ast.AST, depth: int) -> int:
+    """The depth of an operand of ``node``: the same as ``node``'s when it continues a chain of
+    operators of one precedence on the side that needs no parentheses (the left of ``+ - * /``,
+    the right of ``**``), else one more."""
+    chained = (
+        isinstance(operand, ast.BinOp)
+        and _PRECEDENCE.get(type(operand.op)) == _PRECEDENCE.get(type(node.op))
+        and (operand is node.right) == isinstance(node.op, ast.Pow)
+    )
+    return depth if chained else depth + 1
+
+
 def _binary(node: ast.BinOp, depth: int) -> _Term:
     op = type(node.op)
     if op is ast.BitXor:
@@ -205,17 +238,20 @@ def _binary(node: ast.BinOp, depth: int) -> _Term:
         )
     if op not in _OPERATORS:
         raise _reject(f"the operator {_OPERATOR_SYMBOLS.get(op, op.__name__)!r}")
-    left, right = _compile(node.left, depth + 1), _compile(node.right, depth + 1)
-    if (
-        op is ast.Pow
-        and isinstance(right, _Constant)
-        and not isinstance(left, _Constant)
-        and abs(right.value) > MAX_EXPONENT
-    ):
-        raise ValueError(
-            f"the exponent {right.value:g} in the activation formula is too large; constant "
-            f"exponents must lie in [-{MAX_EXPONENT:g}, {MAX_EXPONENT:g}]"
-        )
+    left = _compile(node.left, _operand_depth(node, node.left, depth))
+    right = _compile(node.right, _operand_depth(node, node.right, depth))
+    if op is ast.Pow and not isinstance(left, _Constant):
+        if not isinstance(right, _Constant):
+            raise ValueError(
+                f"the exponent {ast.unparse(node.right)!r} in the activation formula depends on "
+                "x, so its size cannot be checked; a power of an expression in x takes a constant "
+                f"exponent in [-{MAX_EXPONENT:g}, {MAX_EXPONENT:g}], as in x**2"
+            )
+        if abs(right.value) > MAX_EXPONENT:
+            raise ValueError(
+                f"the exponent {right.value:g} in the activation formula is too large; constant "
+                f"exponents must lie in [-{MAX_EXPONENT:g}, {MAX_EXPONENT:g}]"
+            )
     return _apply(_OPERATORS[op], (left, right), node)
 
 
@@ -256,6 +292,14 @@ def parse(formula: str) -> _Term:
             f"the activation formula has {len(formula)} characters; shorten it to at most "
             f"{MAX_LENGTH}"
         )
+    for position, character in enumerate(formula, start=1):
+        if not character.isascii():
+            name = unicodedata.name(character, "unnamed")
+            raise ValueError(
+                f"the activation formula {formula!r} has the non-ASCII character {character!r} "
+                f"(U+{ord(character):04X} {name}) at position {position}; type it in ASCII, "
+                "as in x*sigmoid(x)"
+            )
     try:
         tree = ast.parse(formula.strip(), mode="eval")
     except (SyntaxError, ValueError) as error:  # ValueError: a null byte

@@ -9,10 +9,8 @@ is checked against them too. Both the training set and the official test set are
 
 from __future__ import annotations
 
-import gzip
 import logging
 import os
-import shutil
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -20,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from torchvision import datasets
 
-from actstudy.data.archives import unpacked
+from actstudy.data.archives import gunzip, unpacked
 from actstudy.data.downloads import fetch_url
 from actstudy.data.prepared import write_prepared
 from actstudy.data.sources import register_source
@@ -79,11 +77,6 @@ def _cifar_ready(cls: type, root: Path) -> list[Path]:
     return [archive] if archive.is_file() else [folder / name for name, _ in batches]
 
 
-def _gunzip(packed: Path, target: Path) -> None:
-    with gzip.open(packed) as source, open(target, "wb") as sink:
-        shutil.copyfileobj(source, sink)
-
-
 def _mnist_ready(cls: type, root: Path) -> list[Path]:
     """Verify (downloading first) the ``.gz`` files and unzip them for the class to read."""
     raw = root / cls.__name__ / "raw"
@@ -94,7 +87,7 @@ def _mnist_ready(cls: type, root: Path) -> list[Path]:
             _check_md5(packed, md5, "delete it and rerun, or place a good copy")
         else:
             fetch_url([f"{mirror}{name}" for mirror in cls.mirrors], packed, ("md5", md5))
-        write_with(packed.with_suffix(""), partial(_gunzip, packed))
+        write_with(packed.with_suffix(""), partial(gunzip, packed))
         files.append(packed)
     return files
 
