@@ -19,6 +19,7 @@ from actstudy.data.archives import (
     DEFAULT_MAX_BYTES,
     MAX_BYTES_VARIABLE,
     MAX_MEMBERS_VARIABLE,
+    MAX_RATIO_VARIABLE,
     gunzip,
     unpacked,
 )
@@ -246,6 +247,34 @@ def test_a_bad_unpacking_limit_is_one_sentence(tmp_path, monkeypatch, variable, 
     monkeypatch.setenv(variable, value)
     message = _refused_unpack(tmp_path, tmp_path / "fine.tar.gz")
     assert message == f"{variable} must be a whole number of at least 1, not {value!r}"
+
+
+@pytest.mark.hostile
+def test_a_1_gib_zip_bomb_is_refused_before_writing_under_the_default_limits(tmp_path):
+    archive = tmp_path / "fruits.zip"
+    with (
+        zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zipped,
+        zipped.open("zeros.bin", "w", force_zip64=True) as member,
+    ):
+        for _ in range(64):
+            member.write(bytes(16 * MIB))  # 1 GiB of zeros, a few MB packed
+    message = _refused_unpack(tmp_path, archive)  # which checks that nothing was written
+    assert message.startswith(f"{archive} is refused because its ")
+    assert "would unpack to 1,073,741,824 bytes (1.0 GiB), more than 100 times its size" in message
+    assert MAX_RATIO_VARIABLE in message
+
+
+@pytest.mark.hostile
+def test_a_gzip_bomb_is_stopped_by_its_expansion_while_streaming(tmp_path):
+    packed = tmp_path / "train-labels-idx1-ubyte.gz"
+    with gzip.open(packed, "wb", compresslevel=1) as sink:
+        for _ in range(160):
+            sink.write(ZEROS)
+    target = tmp_path / "train-labels-idx1-ubyte"
+    before = _listing(tmp_path)
+    with pytest.raises(ValueError, match=r"more than 100 times its size \(a zip bomb\)"):
+        gunzip(packed, target)
+    assert _listing(tmp_path) == before and not target.exists()
 
 
 @pytest.mark.hostile

@@ -37,6 +37,7 @@ CORRUPT_ERRORS = (zipfile.BadZipFile, tarfile.TarError, gzip.BadGzipFile, zlib.e
 
 MAX_BYTES_VARIABLE = "ACTSTUDY_UNPACK_MAX_BYTES"
 MAX_MEMBERS_VARIABLE = "ACTSTUDY_UNPACK_MAX_MEMBERS"
+MAX_RATIO_VARIABLE = "ACTSTUDY_UNPACK_MAX_RATIO"
 # The defaults leave room above the largest archives this project unpacks:
 # - Fruits-360, the whole Kaggle archive (moltean/fruits): the 100x100 branch alone held 90,483
 #   images in 2020 (version 2020.05.18) and 151,736 in 2025, beside the original-size (71,395),
@@ -48,6 +49,12 @@ MAX_MEMBERS_VARIABLE = "ACTSTUDY_UNPACK_MAX_MEMBERS"
 # So 16 GiB is more than twice the largest and a million members more than three times the most.
 DEFAULT_MAX_BYTES = 16 << 30
 DEFAULT_MAX_MEMBERS = 1_000_000
+# A "zip bomb" expands by hundreds or thousands of times; the datasets here are images (JPEG, PNG,
+# CIFAR's raw bytes) that barely compress: CIFAR's tarball 1.1 times, Fruits-360's zip about 1,
+# MNIST's .gz files 4.7 (and they are small). Past RATIO_FLOOR unpacked, an expansion beyond 100
+# times the archive's size is refused.
+DEFAULT_MAX_RATIO = 100
+RATIO_FLOOR = 100 << 20
 _CHUNK = 1 << 20
 _MAX_LINK_HOPS = 40  # as Linux's limit on symbolic links followed in one path
 
@@ -103,6 +110,7 @@ class _Budget:
     archive: Path
     max_bytes: int
     max_members: int
+    max_ratio: int
     written: int = 0
 
     @classmethod
@@ -111,7 +119,19 @@ class _Budget:
             archive,
             _limit(MAX_BYTES_VARIABLE, max_bytes, DEFAULT_MAX_BYTES),
             _limit(MAX_MEMBERS_VARIABLE, max_members, DEFAULT_MAX_MEMBERS),
+            _limit(MAX_RATIO_VARIABLE, None, DEFAULT_MAX_RATIO),
         )
+
+    def _check_ratio(self, size: int, at_least: str) -> None:
+        """Refuse an expansion of more than ``max_ratio`` times the archive, past RATIO_FLOOR."""
+        packed = max(self.archive.stat().st_size, 1)
+        if size > RATIO_FLOOR and size > self.max_ratio * packed:
+            raise ValueError(
+                f"{self.archive} is refused because its {_amount(packed)} would unpack to "
+                f"{at_least}{_amount(size)}, more than {self.max_ratio} times its size (a zip "
+                f"bomb); if the archive is genuine, raise {MAX_RATIO_VARIABLE} to fit it, "
+                "otherwise delete it and rerun"
+            )
 
     def check_declared(self, members: int, size: int, complete: bool = True) -> None:
         """Refuse an archive whose headers declare too many members or bytes; ``complete`` is
@@ -129,10 +149,12 @@ class _Budget:
                 f"more than the limit of {_amount(self.max_bytes)}; if the archive is genuine, "
                 f"raise {MAX_BYTES_VARIABLE} to fit it, otherwise delete it and rerun"
             )
+        self._check_ratio(size, at_least)
 
     def take(self, size: int) -> None:
         """Count ``size`` more bytes about to be written; refuse them past the byte limit."""
         self.written += size
+        self._check_ratio(self.written, "more than ")
         if self.written > self.max_bytes:
             raise ValueError(
                 f"{self.archive} is refused because it unpacked to more than the limit of "
