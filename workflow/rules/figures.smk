@@ -29,7 +29,7 @@ rule figures:
         " -p runs_csv {input.runs:q} -p summary_csv {input.summary:q}"
         " -p curves_png {output.curves:q} -p accuracy_png {output.accuracy:q}"
         " && python -m nbconvert --to html {output.notebook:q} --output-dir"
-        " \"$(dirname {output.html:q})\") > {log:q} 2>&1"
+        ' "$(dirname {output.html:q})") > {log:q} 2>&1'
 
 
 rule figures_all:
