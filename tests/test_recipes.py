@@ -10,14 +10,100 @@ import math
 import numpy as np
 import pytest
 import torch
+from workflow_helpers import REPO
 
-from actstudy.config import ConfigError, run_spec, validate_config
+from actstudy.config import ConfigError, load_config, run_spec, validate_config
 from actstudy.training.batches import DeviceData
 from actstudy.training.device import DeviceSetup
 from actstudy.training.loop import evaluate, train_run
 from actstudy.training.recipe import build_loss, lr_factor
 
+S2 = REPO / "studies" / "s2_trainable_cifar10.yaml"
 FLOOR_10 = math.log(1 + 9 / math.e)  # softmax_outputs' least loss with 10 classes
+
+
+def learning_rates(training: dict, epochs: list[int]) -> list[float]:
+    """The learning rate of a resolved recipe in each of these (0-based) epochs."""
+    base = training["optimizer"]["lr"]
+    return [base * lr_factor(e, training["epochs"], training["schedule"]) for e in epochs]
+
+
+def sequential_lr(training: dict) -> list[float]:
+    """What the released code's schedulers give: LinearLR chained to MultiStepLR by
+    SequentialLR (or MultiStepLR alone without a warm-up), one value per epoch."""
+    schedule, epochs = training["schedule"], training["epochs"]
+    optimizer = torch.optim.SGD(
+        [torch.nn.Parameter(torch.zeros(1))], lr=training["optimizer"]["lr"]
+    )
+    steps = torch.optim.lr_scheduler.MultiStepLR(
+        optimizer, schedule["milestones"], schedule["gamma"]
+    )
+    if schedule["warmup_epochs"]:
+        warmup = torch.optim.lr_scheduler.LinearLR(
+            optimizer, schedule["warmup_start"], 1.0, schedule["warmup_epochs"]
+        )
+        steps = torch.optim.lr_scheduler.SequentialLR(
+            optimizer, [warmup, steps], [schedule["warmup_epochs"]]
+        )
+    rates = []
+    for _ in range(epochs):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        steps.step()
+    return rates
+
+
+# --- S2: a learning rate and warm-up per (activation, depth) --------------------------------
+
+
+@pytest.fixture(scope="module")
+def s2() -> dict:
+    return load_config(S2)
+
+
+def test_s2_coslu_resnet56_warms_up_and_drops_after_the_warmup(s2):
+    for dataset in ("cifar10", "cifar100"):
+        training = run_spec(s2, dataset, "resnet56", "coslu", 0)["training"]
+        rates = learning_rates(training, [0, 10, 54, 55, 74, 75])
+        assert rates == pytest.approx([0.002, 0.02, 0.02, 0.002, 0.002, 0.0002])
+        assert training["schedule"]["milestones_from"] == "warmup_end"
+        assert training["select"] == "val_loss"
+
+
+def test_s2_relu_resnet56_has_no_warmup_and_drops_at_45_and_65(s2):
+    training = run_spec(s2, "cifar10", "resnet56", "relu", 0)["training"]
+    assert learning_rates(training, [0, 44, 45, 65]) == pytest.approx([0.1, 0.1, 0.01, 0.001])
+    assert training["schedule"]["warmup_epochs"] == 0
+
+
+@pytest.mark.parametrize(
+    ("model", "activation", "lr", "warmup"),
+    [
+        ("resnet20", "relu", 0.1, 0),
+        ("resnet20", "coslu", 0.1, 0),
+        ("resnet20", "relun", 0.1, 0),
+        ("resnet32", "relu", 0.1, 0),
+        ("resnet32", "coslu", 0.07, 10),
+        ("resnet32", "delu", 0.07, 10),
+        ("resnet32", "relun", 0.1, 10),
+        ("resnet56", "coslu", 0.02, 10),
+        ("resnet56", "delu", 0.03, 10),
+        ("resnet56", "relun", 0.04, 10),
+    ],
+)
+def test_s2_every_recipe_follows_the_released_schedulers(s2, model, activation, lr, warmup):
+    training = run_spec(s2, "cifar10", model, activation, 0)["training"]
+    assert training["optimizer"]["lr"] == lr
+    assert training["optimizer"]["momentum"] == 0.9  # the overrides changed only lr
+    assert training["schedule"]["warmup_epochs"] == warmup
+    epochs = list(range(training["epochs"]))
+    assert learning_rates(training, epochs) == pytest.approx(sequential_lr(training))
+
+
+def test_s2_normalises_each_dataset_with_its_own_statistics(s2):
+    spec = run_spec(s2, "cifar100", "resnet20", "relu", 0)
+    assert spec["dataset"]["normalize"]["mean"] == [0.5071, 0.4865, 0.4409]
+    assert spec["dataset"]["normalize"]["std"] == [0.2673, 0.2564, 0.2762]
 
 
 # --- overrides: merged key by key, in order, validated by index -----------------------------
