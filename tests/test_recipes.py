@@ -19,6 +19,7 @@ from actstudy.training.loop import evaluate, train_run
 from actstudy.training.recipe import build_loss, lr_factor
 
 S2 = REPO / "studies" / "s2_trainable_cifar10.yaml"
+S4 = REPO / "studies" / "s4_tanh_relu_mnist.yaml"
 FLOOR_10 = math.log(1 + 9 / math.e)  # softmax_outputs' least loss with 10 classes
 
 
@@ -246,7 +247,11 @@ def test_the_loss_variant_leaves_probabilities_and_accuracy_those_of_the_softmax
     assert variant["loss"] > math.log(1 + 3 / math.e) and variant["loss"] != plain["loss"]
 
 
-def test_a_run_trains_with_the_softmax_outputs_loss_and_records_it(digits16, tmp_path):
+def test_s4_trains_with_the_softmax_outputs_loss_and_records_it(digits16, tmp_path):
+    s4 = load_config(S4)
+    assert s4["training"]["loss"]["name"] == "softmax_outputs"
+    assert s4["training"]["optimizer"]["name"] == "adam"
+    assert s4["evaluation"]["mode"] == "holdout"
     prepared, folds = digits16
     config = {
         "study": "unit",
