@@ -246,6 +246,7 @@ def test_validation_fills_every_default_from_the_schema(tiny_config):
     assert training["schedule"] == {
         "name": "none",
         "milestones": [],
+        "milestones_from": "start",
         "gamma": 0.1,
         "min_factor": 0.0,
         "warmup_epochs": 0,
@@ -275,7 +276,7 @@ def test_validation_fills_every_default_from_the_schema(tiny_config):
 def test_allowed_values_come_from_the_schema_and_the_code_handles_each():
     from actstudy.training.batches import augment
     from actstudy.training.loop import _normalization
-    from actstudy.training.recipe import OPTIMIZERS, lr_factor
+    from actstudy.training.recipe import LOSSES, OPTIMIZERS, lr_factor
     from actstudy.training.selection import BestEpoch
 
     assert sorted(OPTIMIZERS) == sorted(allowed("training", "optimizer", "name"))
@@ -286,6 +287,9 @@ def test_allowed_values_come_from_the_schema_and_the_code_handles_each():
     schedule = schema_defaults_of("schedule")
     for name in allowed("training", "schedule", "name"):
         assert 0 < lr_factor(1, 4, {**schedule, "name": name}) <= 1
+    for start in allowed("training", "schedule", "milestones_from"):
+        assert 0 < lr_factor(3, 4, {**schedule, "milestones_from": start}) <= 1
+    assert sorted(LOSSES) == sorted(allowed("training", "loss", "name"))
     for select in allowed("training", "select"):
         assert BestEpoch(select).consider(1, {"loss": 0.5, "accuracy": 0.9})
     pixels = np.zeros((2, 4, 4, 1), dtype=np.uint8)

@@ -136,17 +136,65 @@ def _validate(instance: Any, sub_schema: Mapping[str, Any], prefix: str = "") ->
         raise ConfigError(_sentence(error, prefix))
 
 
+def _merged(recipe: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``recipe`` with ``overrides`` merged in key by key: a mapping merges into the recipe's
+    mapping unless it names another ``name`` (another optimiser, schedule or loss), which
+    replaces it whole, as does any other value."""
+    merged = dict(recipe)
+    for key, value in overrides.items():
+        base = merged.get(key)
+        if (
+            isinstance(value, Mapping)
+            and isinstance(base, Mapping)
+            and value.get("name", base.get("name")) == base.get("name")
+        ):
+            merged[key] = _merged(dict(base), value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _matches(entry: Mapping[str, Any], **labels: str | None) -> bool:
+    """Whether an ``overrides`` entry applies to these labels: each list it gives holds the
+    label (a label not given, None, matches no list)."""
+    return all(kind not in entry or label in entry[kind] for kind, label in labels.items())
+
+
 def training_for(
-    config: Mapping[str, Any], dataset: str, model: str | None = None
+    config: Mapping[str, Any],
+    dataset: str,
+    model: str | None = None,
+    activation: str | None = None,
 ) -> dict[str, Any]:
-    """The study's training recipe, then the dataset's and the model's overrides, with the
-    schema's defaults filled in."""
+    """The study's training recipe, then the dataset's and the model's overrides (each key
+    given replaces the recipe's), then every matching entry of ``overrides`` in order (merged
+    key by key, see ``_merged``), with the schema's defaults filled in. Each step is validated
+    on its own, so that a mistake is named by the key that made it."""
     recipe = copy.deepcopy(dict(config["training"]))
-    recipe.update(copy.deepcopy(dict(config["datasets"][dataset].get("training", {}))))
+    steps: list[tuple[str, Mapping[str, Any], bool]] = [
+        (f"datasets.{dataset}.training", config["datasets"][dataset].get("training", {}), False)
+    ]
     if model is not None:
-        recipe.update(copy.deepcopy(dict(config["models"][model].get("training", {}))))
-    prefix = f"models.{model}.training" if model is not None else f"datasets.{dataset}.training"
-    _validate(recipe, training_schema(), prefix)
+        steps.append(
+            (f"models.{model}.training", config["models"][model].get("training", {}), False)
+        )
+    steps += [
+        (f"overrides.{index}.training", entry["training"], True)
+        for index, entry in enumerate(config["overrides"])
+        if _matches(entry, datasets=dataset, models=model, activations=activation)
+    ]
+    validated = False
+    for prefix, overrides, merge in steps:
+        if not overrides:
+            continue
+        if merge:
+            recipe = _merged(recipe, overrides)
+        else:
+            recipe.update(copy.deepcopy(dict(overrides)))
+        _validate(recipe, training_schema(), prefix)
+        validated = True
+    if not validated:
+        _validate(recipe, training_schema(), "training")
     return recipe
 
 
@@ -277,7 +325,11 @@ def _dataset_problems(config: Mapping[str, Any], label: str) -> list[str]:
                 )
     if size is not None and channels is not None:
         for model in config["models"]:
-            batch = training_for(config, label, model)["batch_size"]
+            crossed = [a for d, m, a in _cells(config) if (d, m) == (label, model)]
+            batch = max(  # the largest of the model's runs on this dataset
+                training_for(config, label, model, activation)["batch_size"]
+                for activation in crossed or [None]
+            )
             needed = batch * channels * size**dims * 4  # one batch of float32 inputs
             if needed > memory_bytes():
                 problems.append(
@@ -308,6 +360,30 @@ def _input_problems(config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def _override_problems(config: Mapping[str, Any]) -> list[str]:
+    """``overrides`` entries that name labels the study does not define, or match no run."""
+    problems = []
+    cells = _cells(config)
+    for index, entry in enumerate(config["overrides"]):
+        unknown = False
+        for kind in ("datasets", "models", "activations"):
+            missing = [label for label in entry.get(kind, []) if label not in config[kind]]
+            if missing:
+                unknown = True
+                problems.append(
+                    f"config key 'overrides.{index}.{kind}' names {', '.join(missing)}, which the "
+                    f"study does not define; allowed: {', '.join(config[kind])}"
+                )
+        if not unknown and not any(
+            _matches(entry, datasets=d, models=m, activations=a) for d, m, a in cells
+        ):
+            problems.append(
+                f"config key 'overrides.{index}' matches no run (a model limited to other "
+                "datasets or activations?); correct its lists or remove it"
+            )
+    return problems
+
+
 def _moved_key_problems(config: Mapping[str, Any]) -> list[str]:
     problems = []
     for key, where in MOVED_KEYS.items():
@@ -317,6 +393,12 @@ def _moved_key_problems(config: Mapping[str, Any]) -> list[str]:
             (f"{kind}.{label}.training", entry.get("training"))
             for kind in ("datasets", "models")
             for label, entry in (config.get(kind) or {}).items()
+            if isinstance(entry, Mapping)
+        ]
+        overrides = config.get("overrides")
+        trainings += [
+            (f"overrides.{index}.training", entry.get("training"))
+            for index, entry in enumerate(overrides if isinstance(overrides, list) else [])
             if isinstance(entry, Mapping)
         ]
         for where_key, node in trainings:
@@ -337,10 +419,14 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     evaluation_given = config.get("evaluation")
     folds_given = isinstance(evaluation_given, Mapping) and "folds" in evaluation_given
     _validate(config, schema())
+    if problems := _override_problems(config):
+        raise ConfigError("\n".join(problems))
     for dataset in config["datasets"]:
         training_for(config, dataset)
         for model in config["models"]:
             training_for(config, dataset, model)
+    for dataset, model, activation in _cells(config):
+        training_for(config, dataset, model, activation)
     if config["evaluation"]["mode"] == "holdout" and folds_given:
         raise ConfigError(
             "config key 'evaluation.folds' applies to mode kfold; remove it or set mode: kfold"
@@ -400,8 +486,14 @@ def run_spec(
         },
         "activation": {"label": activation, "spec": act_spec},
         "evaluation": {**evaluation(config), "fold": fold},
-        "training": training_for(config, dataset, model),
+        "training": training_for(config, dataset, model, activation),
     }
+
+
+def _cells(config: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """Every (dataset, model, activation) the study runs, once (not once per fold)."""
+    runs = run_grid(config)
+    return list(dict.fromkeys((r["dataset"], r["model"], r["activation"]) for r in runs))
 
 
 def run_label(run: Mapping[str, Any]) -> str:

@@ -402,9 +402,15 @@ def final_metrics(
 
 
 def _faithfulness(model: nn.Module, spec: dict[str, Any]) -> dict[str, Any]:
-    """Which paper-or-code variant this run used: every module's ``describe()``, and the
-    parameter scope of a single activation."""
-    info: dict[str, Any] = {"modules": describe_modules(model)}
+    """Which paper-or-code variant this run used: every module's ``describe()``, the
+    parameter scope of a single activation, the loss (``training.loss.name``) and where the
+    schedule's milestones count from (``training.schedule.milestones_from``)."""
+    recipe = spec["training"]
+    info: dict[str, Any] = {
+        "modules": describe_modules(model),
+        "loss": recipe["loss"]["name"],
+        "milestones_from": recipe["schedule"]["milestones_from"],
+    }
     act_spec = spec["activation"]["spec"]
     if not (isinstance(act_spec, dict) and "roles" in act_spec):
         info["activation_scope"] = scope_of(act_spec)

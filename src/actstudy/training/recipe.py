@@ -35,8 +35,10 @@ def lr_factor(epoch: int, epochs: int, schedule: dict[str, Any]) -> float:
     """Multiplier of the base learning rate during ``epoch`` (0-based).
 
     A linear warm-up from ``warmup_start`` × lr over ``warmup_epochs`` epochs comes first; then
-    ``multistep`` (× gamma at each milestone epoch), ``cosine`` (to ``min_factor`` at the last
-    epoch) or ``none``. ``schedule`` is ``training.schedule`` of a validated config.
+    ``multistep`` (× gamma at each milestone epoch, counted from epoch 0 or, with
+    ``milestones_from: warmup_end``, from the end of the warm-up as PyTorch's SequentialLR
+    counts a chained MultiStepLR's epochs), ``cosine`` (to ``min_factor`` at the last epoch) or
+    ``none``. ``schedule`` is ``training.schedule`` of a validated config.
     """
     warmup = schedule["warmup_epochs"]
     if epoch < warmup:
@@ -46,7 +48,8 @@ def lr_factor(epoch: int, epochs: int, schedule: dict[str, Any]) -> float:
     if name == "none":
         return 1.0
     if name == "multistep":
-        passed = sum(1 for milestone in schedule["milestones"] if epoch >= milestone)
+        counted = epoch - warmup if schedule["milestones_from"] == "warmup_end" else epoch
+        passed = sum(1 for milestone in schedule["milestones"] if counted >= milestone)
         return schedule["gamma"] ** passed
     if name == "cosine":
         span = max(epochs - warmup - 1, 1)
@@ -57,5 +60,28 @@ def lr_factor(epoch: int, epochs: int, schedule: dict[str, Any]) -> float:
     raise ValueError(f"schedule must be one of {names}, not {name!r}")
 
 
+class SoftmaxOutputsCrossEntropy(nn.CrossEntropyLoss):
+    """Cross-entropy applied to the softmax OUTPUTS: ``-log softmax(softmax(logits))[y]``.
+
+    What a softmax output layer followed by a loss that applies softmax again computes (S4,
+    Pan et al. 2019, whose reported losses sit just above this loss's floor). With k classes a
+    perfectly confident, correct prediction scores ln(1 + (k - 1)/e), ≈ 1.4612 for 10 classes.
+    The model still outputs logits: the training loop's probabilities and accuracy stay
+    ``softmax(logits)``, the model's softmax outputs.
+    """
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return super().forward(torch.softmax(logits, dim=1), target)
+
+
+LOSSES = {"cross_entropy": nn.CrossEntropyLoss, "softmax_outputs": SoftmaxOutputsCrossEntropy}
+
+
 def build_loss(spec: dict[str, Any]) -> nn.Module:
-    return nn.CrossEntropyLoss(label_smoothing=spec["label_smoothing"])
+    """``training.loss`` of a validated config: cross-entropy of the logits, or of their
+    softmax (``softmax_outputs``), with label smoothing."""
+    name = spec["name"]
+    if name not in LOSSES:
+        names = ", ".join(allowed("training", "loss", "name"))
+        raise ValueError(f"loss must be one of {names}, not {name!r}")
+    return LOSSES[name](label_smoothing=spec["label_smoothing"])
