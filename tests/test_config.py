@@ -139,6 +139,7 @@ def test_a_run_spec_holds_only_its_own_activation(tiny_config):
 
 def test_the_shipped_configs_are_valid(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # where S1's transfer model finds weights
+    monkeypatch.chdir(REPO)  # the studies name their reported files relative to it
     weights = tmp_path / "hub" / "checkpoints" / "resnet50-0676ba61.pth"
     weights.parent.mkdir(parents=True)
     weights.touch()

@@ -299,6 +299,25 @@ def _activation_problems(config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def _reported_problems(config: Mapping[str, Any]) -> list[str]:
+    """The study's reported results and claims files: each row's format, and labels the study
+    defines (see actstudy.evaluation.reported)."""
+    from actstudy.evaluation.reported import load_claims, load_reported
+
+    files = config.get("reported") or {}
+    problems = []
+    for key, load in (
+        ("results", lambda path: load_reported(path, config)),
+        ("claims", lambda path: load_claims(path, config["study"], config)),
+    ):
+        if key in files:
+            try:
+                load(files[key])
+            except ValueError as error:
+                problems += [f"config key 'reported.{key}': {s}" for s in str(error).splitlines()]
+    return problems
+
+
 def memory_bytes() -> int:
     """This machine's physical memory."""
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -412,7 +431,8 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
 
     Raises ConfigError with one sentence per problem (on its own line), each naming the key and
     the fix: first the schema's, then everything the registries can tell before any job runs
-    (unknown names and options, plugins, missing pretrained weights, input sizes).
+    (unknown names and options, plugins, missing pretrained weights, input sizes, the
+    reported results and claims files).
     """
     if problems := _moved_key_problems(config) + _non_finite(config):
         raise ConfigError("\n".join(problems))
@@ -438,6 +458,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     except (ValueError, FileNotFoundError) as error:
         raise ConfigError(f"config key 'plugins': {error}") from None
     problems = _source_problems(config) + _model_problems(config) + _activation_problems(config)
+    problems += _reported_problems(config)
     if not problems:
         problems = _input_problems(config)
     if problems:
