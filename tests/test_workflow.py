@@ -18,13 +18,49 @@ TINY = tiny_config()
 RESULTS = "results/tiny"
 
 
+REPORTED = """dataset,model,activation,metric,split,at,paper_fold,value,source,note
+digits,lenet5,relu,accuracy,val,best,,0.97,a made-up paper,
+digits,lenet5,dsrelu,accuracy,val,best,,0.5,a made-up paper,
+digits,lenet5,relu,accuracy,train,last3,,0.99,a made-up paper,
+"""
+CLAIMS = "\n".join(
+    [
+        "study,claim,comparison,left,relation,right,metric,split,at,scope,expected,source,note",
+        "tiny,ReLU beats DSReLU,relu > dsrelu,activation=relu,>,activation=dsrelu,"
+        "accuracy,val,best,dataset=digits,,a made-up paper,",
+        "tiny,They fall in order,relu > dsrelu,activation=relu|dsrelu,descending,,"
+        "accuracy,val,best,,,a made-up paper,",
+        "",
+    ]
+)
+
+
 @pytest.fixture(scope="module")
 def done(tmp_path_factory) -> Path:
-    """A scratch folder in which the tiny study has run end to end."""
+    """A scratch folder in which the tiny study, with a made-up paper's numbers and claims
+    beside it, has run end to end."""
     workdir = tmp_path_factory.mktemp("tiny")
-    write_config(workdir, TINY)
+    (workdir / "reported.csv").write_text(REPORTED)
+    (workdir / "claims.csv").write_text(CLAIMS)
+    config = {**TINY, "reported": {"results": "reported.csv", "claims": "claims.csv"}}
+    write_config(workdir, config)
     snakemake(workdir, "--cores", "2")
     return workdir
+
+
+def test_every_reported_number_and_claim_is_set_beside_ours(done):
+    table = pd.read_csv(done / RESULTS / "tables/all/paper_vs_ours.csv")
+    assert len(table) == 3 and (table["status"] == "compared").all()
+    assert (table["folds"] == 2).all()
+    runs = pd.read_csv(done / RESULTS / "tables/all/runs.csv")
+    relu = runs[runs["activation"] == "relu"]["val_accuracy"]
+    assert table.loc[0, "ours_mean"] == pytest.approx(relu.mean())
+    assert table.loc[0, "difference"] == pytest.approx(relu.mean() - 0.97)
+    claims = pd.read_csv(done / RESULTS / "tables/all/claims.csv")
+    assert len(claims) == 2
+    assert claims.loc[0, "verdict"] in {"supported", "not supported", "inconclusive"}
+    assert "over 2 fold(s)" in claims.loc[0, "evidence"]
+    assert claims.loc[1, "verdict"] == "not run"
 
 
 def run_dirs(workdir: Path) -> list[Path]:

@@ -71,6 +71,20 @@ def cmd_statistics(args: argparse.Namespace) -> None:
     write_statistics(args.runs, args.out)
 
 
+def cmd_compare(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from actstudy.evaluation.paper_vs_ours import claims_table, paper_vs_ours
+    from actstudy.evaluation.reported import load_claims, load_reported
+    from actstudy.io import write_text
+
+    runs = pd.read_csv(args.runs)
+    table = paper_vs_ours(runs, load_reported(args.results))
+    write_text(args.paper_vs_ours, table.to_csv(index=False))
+    claims = claims_table(runs, load_claims(args.claims, args.study))
+    write_text(args.claims_out, claims.to_csv(index=False))
+
+
 def cmd_validate(args: argparse.Namespace) -> None:
     import yaml
 
@@ -122,6 +136,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", required=True, type=Path)
     p.add_argument("--out", required=True, type=Path)
     p.set_defaults(run=cmd_statistics)
+
+    p = steps.add_parser("compare", help="the paper's numbers and claims beside ours")
+    p.add_argument("--runs", required=True, type=Path, help="the study's tables/all/runs.csv")
+    p.add_argument("--results", required=True, type=Path, help="the reported-results file")
+    p.add_argument("--claims", required=True, type=Path, help="the claims file")
+    p.add_argument("--study", required=True, help="the study's name (its rows of the claims)")
+    p.add_argument("--paper-vs-ours", required=True, type=Path)
+    p.add_argument("--claims-out", required=True, type=Path)
+    p.set_defaults(run=cmd_compare)
 
     p = steps.add_parser("validate", help="check a study file against the schema and registries")
     p.add_argument("config", type=Path)

@@ -94,5 +94,10 @@ def slice_runs(wildcards):
     return run_metrics(wildcards.slice)
 
 
+def reported_file(kind):
+    """The study's reported-results or claims file (a path relative to the working directory)."""
+    return (config["reported"] or {}).get(kind, [])
+
+
 def run_dirs_of(paths):
     return sorted({str(Path(p).parent) for p in paths})

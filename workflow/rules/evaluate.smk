@@ -39,6 +39,34 @@ rule statistics:
         " > {log:q} 2>&1"
 
 
+rule compare:
+    input:
+        runs="results/{study}/tables/all/runs.csv",
+        results=reported_file("results"),
+        claims=reported_file("claims"),
+    output:
+        paper_vs_ours=report(
+            "results/{study}/tables/all/paper_vs_ours.csv",
+            caption="../report/paper_vs_ours.rst",
+            category="Tables",
+        ),
+        claims=report(
+            "results/{study}/tables/all/claims.csv",
+            caption="../report/claims.rst",
+            category="Tables",
+        ),
+    log:
+        "results/{study}/logs/compare.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        study=STUDY,
+    shell:
+        "python -m actstudy compare --runs {input.runs:q} --results {input.results:q}"
+        " --claims {input.claims:q} --study {params.study:q}"
+        " --paper-vs-ours {output.paper_vs_ours:q} --claims-out {output.claims:q} > {log:q} 2>&1"
+
+
 rule evaluate_all:
     input:
         expand(
@@ -46,4 +74,5 @@ rule evaluate_all:
             study=STUDY,
             slice="all",
         ),
+        expand(rules.compare.output, study=STUDY) if config["reported"] else [],
     localrule: True

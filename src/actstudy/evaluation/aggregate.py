@@ -14,6 +14,18 @@ from actstudy.io import read_json, write_text
 KEYS = ["dataset", "model", "activation"]
 SUMMARY_METRICS = ["val_accuracy", "val_loss", "val_f1_macro", "val_f1_weighted", "val_roc_auc"]
 LAST_EPOCHS = 3  # S4 reports training accuracy and loss as the mean of the last three epochs
+TRAIN_METRICS = ("accuracy", "loss", "f1_macro", "f1_weighted", "roc_auc")
+
+
+def _train_at(history: pd.DataFrame, best_epoch: int | None) -> dict[str, float]:
+    """Training metrics of the best and of the final epoch, as a paper may report them."""
+    row: dict[str, float] = {}
+    best = history[history["epoch"] == best_epoch]
+    for metric in TRAIN_METRICS:
+        column = f"train_{metric}"
+        row[f"{column}_final"] = history[column].iloc[-1]
+        row[f"{column}_best"] = best[column].iloc[0] if len(best) else np.nan
+    return row
 
 
 def _flatten(metrics: dict) -> dict:
@@ -37,10 +49,15 @@ def collect(run_dirs: Iterable[str | os.PathLike[str]]) -> tuple[pd.DataFrame, p
             "fold": spec["evaluation"]["fold"],
         }
         history = pd.read_csv(run_dir / "history.csv")
+        metrics = _flatten(read_json(run_dir / "metrics.json"))
+        train = _train_at(history, metrics["best_epoch"])
         runs.append(
             {
                 **labels,
-                **_flatten(read_json(run_dir / "metrics.json")),
+                **metrics,
+                **train,
+                "train_minus_test_accuracy": train["train_accuracy_best"]
+                - metrics.get("test_accuracy", np.nan),
                 "train_accuracy_last3": history["train_accuracy"].tail(LAST_EPOCHS).mean(),
                 "train_loss_last3": history["train_loss"].tail(LAST_EPOCHS).mean(),
                 "mean_epoch_seconds": history["epoch_seconds"].mean(),

@@ -264,7 +264,7 @@ class _Study:
         )
 
 
-def _selector(text: str) -> tuple[dict[str, list[str]], str | None]:
+def parse_selector(text: str) -> tuple[dict[str, list[str]], str | None]:
     """``model=resnet50 activation=a|b`` as {key: labels} (the schema checked its form)."""
     selection: dict[str, list[str]] = {}
     for term in text.split():
@@ -308,7 +308,7 @@ def _claim_row_problems(
     relation, problems = row["relation"], []
     selections = {}
     for column in LABEL_COLUMNS["claims"]:
-        selections[column], problem = _selector(row[column])
+        selections[column], problem = parse_selector(row[column])
         if problem:
             problems.append(f"{column} {problem}")
     if not relation:
