@@ -61,6 +61,12 @@ def test_every_reported_number_and_claim_is_set_beside_ours(done):
     assert claims.loc[0, "verdict"] in {"supported", "not supported", "inconclusive"}
     assert "over 2 fold(s)" in claims.loc[0, "evidence"]
     assert claims.loc[1, "verdict"] == "not run"
+    notebook = json.loads((done / RESULTS / "notebooks/paper_vs_ours.ipynb").read_text())
+    outputs = [o for c in notebook["cells"] for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o["output_type"] == "error"]
+    with Image.open(done / RESULTS / "figures/paper_vs_ours.png") as image:
+        assert image.format == "PNG" and image.width > 300
+        assert len(image.getcolors(maxcolors=1 << 20) or range(1000)) > 10
 
 
 def run_dirs(workdir: Path) -> list[Path]:

@@ -32,7 +32,37 @@ rule figures:
         ' "$(dirname {output.html:q})") > {log:q} 2>&1'
 
 
+rule paper_figures:
+    input:
+        notebook=NOTEBOOKS / "paper_vs_ours.ipynb",
+        runs="results/{study}/tables/all/runs.csv",
+        paper_vs_ours=rules.compare.output.paper_vs_ours,
+        claims=rules.compare.output.claims,
+    output:
+        notebook="results/{study}/notebooks/paper_vs_ours.ipynb",
+        html="results/{study}/notebooks/paper_vs_ours.html",
+        figure=report(
+            "results/{study}/figures/paper_vs_ours.png",
+            caption="../report/paper_vs_ours_figure.rst",
+            category="Figures",
+        ),
+    log:
+        "results/{study}/logs/paper_figures.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        study=STUDY,
+    shell:
+        "(python -m papermill {input.notebook:q} {output.notebook:q} --kernel python3 --cwd ."
+        " -p study {params.study:q} -p runs_csv {input.runs:q}"
+        " -p paper_vs_ours_csv {input.paper_vs_ours:q} -p claims_csv {input.claims:q}"
+        " -p paper_png {output.figure:q}"
+        " && python -m nbconvert --to html {output.notebook:q} --output-dir"
+        ' "$(dirname {output.html:q})") > {log:q} 2>&1'
+
+
 rule figures_all:
     input:
         expand(rules.figures.output, study=STUDY),
+        expand(rules.paper_figures.output, study=STUDY) if config["reported"] else [],
     localrule: True
