@@ -85,6 +85,18 @@ def cmd_compare(args: argparse.Namespace) -> None:
     write_text(args.claims_out, claims.to_csv(index=False))
 
 
+def cmd_smoke(args: argparse.Namespace) -> None:
+    import yaml
+
+    from actstudy.config import load_config
+    from actstudy.io import write_text
+    from actstudy.smoke import smoke_variant
+
+    smoke = smoke_variant(load_config(args.config))
+    write_text(args.out, yaml.safe_dump(smoke, sort_keys=False, allow_unicode=True))
+    print(f"{args.out}: the smoke variant of {args.config}")
+
+
 def cmd_validate(args: argparse.Namespace) -> None:
     import yaml
 
@@ -145,6 +157,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--paper-vs-ours", required=True, type=Path)
     p.add_argument("--claims-out", required=True, type=Path)
     p.set_defaults(run=cmd_compare)
+
+    p = steps.add_parser("smoke", help="write a study's smoke variant (generated data, 1 epoch)")
+    p.add_argument("config", type=Path)
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(run=cmd_smoke)
 
     p = steps.add_parser("validate", help="check a study file against the schema and registries")
     p.add_argument("config", type=Path)

@@ -437,7 +437,11 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     if problems := _moved_key_problems(config) + _non_finite(config):
         raise ConfigError("\n".join(problems))
     evaluation_given = config.get("evaluation")
-    folds_given = isinstance(evaluation_given, Mapping) and "folds" in evaluation_given
+    folds_default = schema()["properties"]["evaluation"]["properties"]["folds"]["default"]
+    folds_given = (  # a resolved config (validate --show) carries the default: that is fine
+        isinstance(evaluation_given, Mapping)
+        and evaluation_given.get("folds", folds_default) != folds_default
+    )
     _validate(config, schema())
     if problems := _override_problems(config):
         raise ConfigError("\n".join(problems))

@@ -62,7 +62,7 @@ def _missing(resources: Path, download: bool = True, **_: object) -> str | None:
     return missing_sentence(DATASET, resources / "fruits360", locate_branch, download, LAYOUT)
 
 
-@register_source("fruits360", missing=_missing, channels=3)
+@register_source("fruits360", missing=_missing, channels=3, classes=131)
 def prepare_fruits360(
     out_dir: Path, resources: Path, size: int = NATIVE_SIZE, download: bool = True
 ) -> None:

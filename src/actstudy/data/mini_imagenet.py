@@ -133,7 +133,7 @@ def _missing(
     return missing_sentence(dataset, resources / "mini_imagenet", locate_images, download, LAYOUT)
 
 
-@register_source("mini_imagenet", missing=_missing, channels=3)
+@register_source("mini_imagenet", missing=_missing, channels=3, classes=100)
 def prepare_mini_imagenet(
     out_dir: Path,
     resources: Path,

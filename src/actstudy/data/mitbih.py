@@ -252,7 +252,7 @@ def _missing(
 
 
 @register_source(
-    "mitdb", missing=_missing, input_size=lambda length, **_: length, dims=1, channels=1
+    "mitdb", missing=_missing, input_size=lambda length, **_: length, dims=1, channels=1, classes=5
 )
 def prepare_mitdb(
     out_dir: Path,

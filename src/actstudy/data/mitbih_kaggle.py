@@ -49,7 +49,12 @@ def _missing(resources: Path, download: bool = True, **_: object) -> str | None:
 
 
 @register_source(
-    "mitbih_kaggle", missing=_missing, input_size=lambda **_: BEAT_LENGTH, dims=1, channels=1
+    "mitbih_kaggle",
+    missing=_missing,
+    input_size=lambda **_: BEAT_LENGTH,
+    dims=1,
+    channels=1,
+    classes=5,
 )
 def prepare_mitbih_kaggle(out_dir: Path, resources: Path, download: bool = True) -> None:
     """The Kaggle train and test beats as they are."""

@@ -27,7 +27,8 @@ class Source:
     missing: Callable[..., str | None] | None = None
     input_size: Callable[..., int | None] | None = None
     dims: int = 2
-    channels: int | None = None
+    channels: int | Callable[..., int] | None = None
+    classes: int | None = None
     source_file: str = ""
 
 
@@ -38,6 +39,8 @@ SOURCES: dict[str, Source] = {}
 # jobs and config validation start fast.
 BUILTIN: dict[str, str] = {
     "digits": "digits",
+    "synthetic_images": "synthetic",
+    "synthetic_signals": "synthetic",
     "cifar10": "torchvision_sets",
     "cifar100": "torchvision_sets",
     "mnist": "torchvision_sets",
@@ -55,15 +58,17 @@ def register_source(
     *,
     input_size: Callable[..., int | None] | None = None,
     dims: int = 2,
-    channels: int | None = None,
+    channels: int | Callable[..., int] | None = None,
+    classes: int | None = None,
 ):
     """Register ``prepare(out_dir, resources, **options)`` under ``name``.
 
     ``missing(resources, **options)`` says in one sentence why the raw files cannot be had;
     ``input_size(**options)`` gives the side length (or 1-D length) of the prepared samples
     (default: the ``size`` option, where the source has one); ``dims`` is 2 for images N×H×W×C
-    and 1 for signals N×1×L; ``channels`` the number of channels of its samples, where known
-    (checked against a study's ``normalize`` before any job).
+    and 1 for signals N×1×L; ``channels`` the number of channels of its samples (or a function
+    of its options), where known (checked against a study's ``normalize`` before any job);
+    ``classes`` its number of classes, where fixed (smoke variants generate data that matches).
     """
 
     registering_file = plugins.registering_file()
@@ -71,7 +76,9 @@ def register_source(
     def decorator(prepare: Callable[..., None]) -> Callable[..., None]:
         if name in SOURCES:
             raise ValueError(f"dataset source {name!r} is registered twice")
-        SOURCES[name] = Source(prepare, missing, input_size, dims, channels, registering_file)
+        SOURCES[name] = Source(
+            prepare, missing, input_size, dims, channels, classes, registering_file
+        )
         return prepare
 
     return decorator
@@ -120,7 +127,13 @@ def check_options(options: dict[str, Any]) -> None:
 
 def input_channels(options: dict[str, Any]) -> int | None:
     """The channels of the prepared samples, where the source declares them."""
-    return resolved_options(options)[0].channels
+    source, resolved = resolved_options(options)
+    return source.channels(**resolved) if callable(source.channels) else source.channels
+
+
+def source_of(options: dict[str, Any]) -> Source:
+    """The registered source that ``options`` names."""
+    return resolved_options(options)[0]
 
 
 def input_shape(options: dict[str, Any]) -> tuple[int, int | None]:

@@ -1,0 +1,122 @@
+"""Smoke variants: a study's wiring on generated data in minutes, for CI and for a first look.
+
+A smoke variant keeps a study's models, activations, recipe options, reported numbers and
+claims, and swaps each dataset for generated data of the same input shape and class count
+(:mod:`actstudy.data.synthetic`); it trains 1 epoch, on 2 folds where the study cross-validates,
+and, where a study crosses more than MAX_CROSS combinations, crosses each model with only some
+of the activations and datasets, so that every model, activation and dataset still appears in
+some run. A transfer model gets randomly
+initialised weights of the right shape, written once under ``resources/smoke/``. Run it in a
+working folder of its own: its outputs go to results/<study>/ as the study's would.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from actstudy.config import run_grid, source_options
+from actstudy.data.sources import input_channels, input_shape, source_of
+
+SAMPLES = 160  # generated training images per dataset (at least 2 per class for 2 folds)
+MAX_CROSS = 30  # (dataset, model, activation) combinations above which models are limited
+RANDOM_WEIGHTS = Path("resources/smoke/resnet50-random.pth")
+
+
+def _dataset(config: dict[str, Any], label: str) -> dict[str, Any]:
+    options = source_options(config, label)
+    dims, size = input_shape(options)
+    classes = source_of(options).classes or 10
+    per_class = max(2, SAMPLES // classes)
+    kept = {k: v for k, v in config["datasets"][label].items() if k in ("normalize", "training")}
+    if dims == 1:
+        return {
+            "source": "synthetic_signals",
+            "length": size or 187,
+            "classes": classes,
+            "per_class": per_class,
+            **kept,
+        }
+    channels = input_channels(options) or 3
+    return {
+        "source": "synthetic_images",
+        "size": size or 32,
+        "channels": channels,
+        "classes": classes,
+        "per_class": per_class,
+        **kept,
+    }
+
+
+def _cover(labels: list[str], allowed: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Each model's share of ``labels``: every label to some model allowed it, round robin,
+    and every model at least one label."""
+    models = list(allowed)
+    chosen: dict[str, list[str]] = {model: [] for model in models}
+    for index, label in enumerate(labels):
+        takers = [m for m in models if label in allowed[m]]
+        if takers:
+            chosen[takers[index % len(takers)]].append(label)
+    for model in models:
+        if not chosen[model] and allowed[model]:
+            chosen[model].append(allowed[model][0])
+    return chosen
+
+
+def _matches_a_run(config: dict[str, Any], override: dict[str, Any]) -> bool:
+    """Whether a training override still applies to some run once models are limited."""
+    for entry in config["models"].values():
+        for kind in ("datasets", "activations"):
+            if kind in override and not set(override[kind]) & set(entry.get(kind, config[kind])):
+                break
+        else:
+            if "models" not in override or any(
+                config["models"][m] is entry for m in override["models"]
+            ):
+                return True
+    return False
+
+
+def _one_epoch(training: dict[str, Any] | None) -> None:
+    if isinstance(training, dict) and "epochs" in training:
+        training["epochs"] = 1
+
+
+def _random_weights(path: Path) -> Path:
+    """torchvision's ResNet-50 state dict, randomly initialised (the shape the transfer model
+    loads), saved once."""
+    if not path.exists():
+        import torch
+        from torchvision.models import resnet50
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(resnet50().state_dict(), path)
+    return path.resolve()
+
+
+def smoke_variant(config: dict[str, Any]) -> dict[str, Any]:
+    """The smoke variant of a validated study (see the module docstring)."""
+    smoke = copy.deepcopy(config)
+    smoke["description"] = f"Smoke variant of {config['study']}: generated data, 1 epoch."
+    smoke["datasets"] = {label: _dataset(config, label) for label in config["datasets"]}
+    models = smoke["models"]
+    combinations = {(r["dataset"], r["model"], r["activation"]) for r in run_grid(config)}
+    for kind in ("activations", "datasets") if len(combinations) > MAX_CROSS else ():
+        allowed = {m: list(entry.get(kind, config[kind])) for m, entry in models.items()}
+        for model, labels in _cover(list(config[kind]), allowed).items():
+            models[model][kind] = labels
+    smoke["overrides"] = [o for o in smoke.get("overrides", []) if _matches_a_run(smoke, o)]
+    for entry in models.values():
+        _one_epoch(entry.get("training"))
+        if entry["name"] == "resnet50_transfer":
+            entry["weights"] = str(_random_weights(RANDOM_WEIGHTS))
+    for entry in [*smoke["datasets"].values(), *smoke.get("overrides", [])]:
+        _one_epoch(entry.get("training"))
+    _one_epoch(smoke["training"])
+    if smoke["evaluation"]["mode"] == "kfold":
+        smoke["evaluation"]["folds"] = 2
+    if smoke.get("reported"):
+        smoke["reported"] = {k: str(Path(v).resolve()) for k, v in smoke["reported"].items()}
+    smoke["plugins"] = [str(Path(p).resolve()) for p in smoke["plugins"]]
+    return smoke
