@@ -147,6 +147,31 @@ def test_the_shipped_configs_are_valid(tmp_path, monkeypatch):
         load_config(path)
 
 
+def test_the_s3_study_never_flips_digits_and_runs_the_papers_models_and_functions(monkeypatch):
+    monkeypatch.chdir(REPO)
+    config = load_config(REPO / "studies" / "s3_eelu_evaluation.yaml")
+    assert {"eelu", "eelu_pos", "eelu_sq", "erf_softplus"} <= set(config["activations"])
+    assert config["models"]["mobilenet_v1"]["name"] == "mobilenet_v1"
+    for dataset, options in config["datasets"].items():
+        for model in config["models"]:
+            augmentation = training_for(config, dataset, model)["augmentation"]
+            if options["source"] in ("mnist", "fashion_mnist"):
+                assert "flip" not in augmentation, (dataset, model)
+    assert "flip" in training_for(config, "cifar10", "resnet50")["augmentation"]
+
+
+def test_the_s5_study_offers_both_mitbih_protocols_to_the_1d_model_only(monkeypatch):
+    monkeypatch.chdir(REPO)
+    config = load_config(REPO / "studies" / "s5_dsrelu.yaml")
+    sources = {label: options["source"] for label, options in config["datasets"].items()}
+    assert sources["mitbih_kaggle"] == "mitbih_kaggle"
+    assert sources["mitdb187"] == "mitdb"
+    signals = [label for label, source in sources.items() if source.startswith("mit")]
+    assert sorted(config["models"]["resnet34_1d"]["datasets"]) == sorted(signals)
+    assert not set(config["models"]["resnet34"]["datasets"]) & set(signals)
+    assert config["evaluation"]["grouped"] is True
+
+
 @pytest.mark.hostile
 @pytest.mark.workflow
 def test_snakemake_stops_with_the_sentence_before_any_job(tmp_path, tiny_config):
