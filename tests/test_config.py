@@ -118,6 +118,20 @@ def test_per_dataset_training_overrides_are_validated_and_applied(tiny_config):
         validate_config(broken(tiny_config, "datasets.digits.training", {"batch_size": 0}))
 
 
+@pytest.mark.hostile
+def test_flipping_handwritten_digits_is_refused_with_the_fix(tiny_config):
+    config = broken(tiny_config, "training.augmentation", "flip_and_crop")
+    with pytest.raises(ConfigError) as error:
+        validate_config(copy.deepcopy(config))
+    assert str(error.value) == (
+        "config key 'datasets.digits': augmentation flip_and_crop mirrors the images, which "
+        "turns a digit into another class or none; give the dataset training: "
+        "{augmentation: crop} (or none)"
+    )
+    config["datasets"]["digits"]["training"] = {"augmentation": "crop"}
+    assert training_for(validate_config(config), "digits")["augmentation"] == "crop"
+
+
 def test_model_overrides_apply_after_dataset_overrides(tiny_config):
     config = broken(tiny_config, "datasets.digits.training", {"batch_size": 32, "epochs": 3})
     config["models"]["lenet5"]["training"] = {"batch_size": 16}

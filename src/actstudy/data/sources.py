@@ -29,6 +29,7 @@ class Source:
     dims: int = 2
     channels: int | None = None
     source_file: str = ""
+    flip_safe: bool = True
 
 
 SOURCES: dict[str, Source] = {}
@@ -56,6 +57,7 @@ def register_source(
     input_size: Callable[..., int | None] | None = None,
     dims: int = 2,
     channels: int | None = None,
+    flip_safe: bool = True,
 ):
     """Register ``prepare(out_dir, resources, **options)`` under ``name``.
 
@@ -63,7 +65,9 @@ def register_source(
     ``input_size(**options)`` gives the side length (or 1-D length) of the prepared samples
     (default: the ``size`` option, where the source has one); ``dims`` is 2 for images N×H×W×C
     and 1 for signals N×1×L; ``channels`` the number of channels of its samples, where known
-    (checked against a study's ``normalize`` before any job).
+    (checked against a study's ``normalize`` before any job); ``flip_safe`` False where a
+    mirrored sample can belong to another class or none (handwritten digits), so that a study
+    refuses horizontal-flip augmentation on it before any job.
     """
 
     registering_file = plugins.registering_file()
@@ -71,7 +75,9 @@ def register_source(
     def decorator(prepare: Callable[..., None]) -> Callable[..., None]:
         if name in SOURCES:
             raise ValueError(f"dataset source {name!r} is registered twice")
-        SOURCES[name] = Source(prepare, missing, input_size, dims, channels, registering_file)
+        SOURCES[name] = Source(
+            prepare, missing, input_size, dims, channels, registering_file, flip_safe
+        )
         return prepare
 
     return decorator
@@ -121,6 +127,11 @@ def check_options(options: dict[str, Any]) -> None:
 def input_channels(options: dict[str, Any]) -> int | None:
     """The channels of the prepared samples, where the source declares them."""
     return resolved_options(options)[0].channels
+
+
+def flip_safe(options: dict[str, Any]) -> bool:
+    """Whether a horizontal flip keeps every sample's class (False for handwritten digits)."""
+    return resolved_options(options)[0].flip_safe
 
 
 def input_shape(options: dict[str, Any]) -> tuple[int, int | None]:

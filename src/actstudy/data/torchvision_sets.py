@@ -110,7 +110,11 @@ def _register(name: str, cls: type) -> None:
         return size if size is not None else native + 2 * pad
 
     @register_source(
-        name, missing=missing, input_size=input_size, channels=3 if _is_cifar(cls) else 1
+        name,
+        missing=missing,
+        input_size=input_size,
+        channels=3 if _is_cifar(cls) else 1,
+        flip_safe=name != "mnist",  # a mirrored digit is another digit or none
     )
     def prepare(
         out_dir: Path,
