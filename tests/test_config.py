@@ -118,6 +118,20 @@ def test_per_dataset_training_overrides_are_validated_and_applied(tiny_config):
         validate_config(broken(tiny_config, "datasets.digits.training", {"batch_size": 0}))
 
 
+@pytest.mark.hostile
+def test_flipping_handwritten_digits_is_refused_with_the_fix(tiny_config):
+    config = broken(tiny_config, "training.augmentation", "flip_and_crop")
+    with pytest.raises(ConfigError) as error:
+        validate_config(copy.deepcopy(config))
+    assert str(error.value) == (
+        "config key 'datasets.digits': augmentation flip_and_crop mirrors the images, which "
+        "turns a digit into another class or none; give the dataset training: "
+        "{augmentation: crop} (or none)"
+    )
+    config["datasets"]["digits"]["training"] = {"augmentation": "crop"}
+    assert training_for(validate_config(config), "digits")["augmentation"] == "crop"
+
+
 def test_model_overrides_apply_after_dataset_overrides(tiny_config):
     config = broken(tiny_config, "datasets.digits.training", {"batch_size": 32, "epochs": 3})
     config["models"]["lenet5"]["training"] = {"batch_size": 16}
@@ -145,6 +159,31 @@ def test_the_shipped_configs_are_valid(tmp_path, monkeypatch):
     weights.touch()
     for path in [REPO / "config.yaml", *sorted((REPO / "studies").glob("*.yaml"))]:
         load_config(path)
+
+
+def test_the_s3_study_never_flips_digits_and_runs_the_papers_models_and_functions(monkeypatch):
+    monkeypatch.chdir(REPO)
+    config = load_config(REPO / "studies" / "s3_eelu_evaluation.yaml")
+    assert {"eelu", "eelu_pos", "eelu_sq", "erf_softplus"} <= set(config["activations"])
+    assert config["models"]["mobilenet_v1"]["name"] == "mobilenet_v1"
+    for dataset, options in config["datasets"].items():
+        for model in config["models"]:
+            augmentation = training_for(config, dataset, model)["augmentation"]
+            if options["source"] in ("mnist", "fashion_mnist"):
+                assert "flip" not in augmentation, (dataset, model)
+    assert "flip" in training_for(config, "cifar10", "resnet50")["augmentation"]
+
+
+def test_the_s5_study_offers_both_mitbih_protocols_to_the_1d_model_only(monkeypatch):
+    monkeypatch.chdir(REPO)
+    config = load_config(REPO / "studies" / "s5_dsrelu.yaml")
+    sources = {label: options["source"] for label, options in config["datasets"].items()}
+    assert sources["mitbih_kaggle"] == "mitbih_kaggle"
+    assert sources["mitdb187"] == "mitdb"
+    signals = [label for label, source in sources.items() if source.startswith("mit")]
+    assert sorted(config["models"]["resnet34_1d"]["datasets"]) == sorted(signals)
+    assert not set(config["models"]["resnet34"]["datasets"]) & set(signals)
+    assert config["evaluation"]["grouped"] is True
 
 
 @pytest.mark.hostile

@@ -245,6 +245,27 @@ def test_imagenet_models_equal_torchvision(name: str, reference) -> None:
     assert shapes == {key: value.shape for key, value in theirs.state_dict().items()}
 
 
+@pytest.mark.parametrize(("num_classes", "count"), [(1000, 4_231_976), (10, 3_217_226)])
+def test_mobilenet_v1_has_the_published_size(num_classes: int, count: int) -> None:
+    """Howard et al. 2017 Table 1: 4.2 M parameters at 1000 classes (Keras's MobileNet counts
+    4,231,976 trainable), 3.2 M with a 10-class head; 13 depthwise 3x3 convolutions."""
+    with torch.device("meta"):
+        model = models.create("mobilenet_v1", num_classes=num_classes)
+    assert n_params(model) == count
+    depthwise = [m for m in model.modules() if isinstance(m, nn.Conv2d) and m.groups > 1]
+    assert len(depthwise) == 13
+    assert all(m.groups == m.in_channels == m.out_channels for m in depthwise)
+
+
+@pytest.mark.parametrize(("stem", "size", "final"), [("imagenet", 32, 1), ("cifar", 32, 2)])
+def test_mobilenet_v1_stems(stem: str, size: int, final: int) -> None:
+    model = models.create("mobilenet_v1", num_classes=NUM_CLASSES, stem=stem).eval()
+    assert model.features(torch.randn(1, 3, size, size)).shape[-1] == final
+    assert models.min_input_size("mobilenet_v1", stem=stem) == (32 if stem == "imagenet" else 16)
+    with pytest.raises(ValueError, match="stem must be one of imagenet, cifar"):
+        models.create("mobilenet_v1", num_classes=NUM_CLASSES, stem="tiny")
+
+
 @pytest.mark.parametrize(("depth", "millions"), [(20, 0.27), (56, 0.85)])
 def test_cifar_resnets_have_the_published_sizes(depth: int, millions: float) -> None:
     with torch.device("meta"):

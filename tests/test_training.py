@@ -273,6 +273,18 @@ def test_dsrelu_best_weights_are_evaluated_at_the_progress_they_were_trained_to(
     assert result["val"]["accuracy"] == pytest.approx(best["val_accuracy"])
     saved = torch.load(tmp_path / "run" / "best.pt", weights_only=True)["model"]
     assert saved["act1._extra_state"]["t"] == pytest.approx(best["progress_t"])
+    # the t of the kept weights is in metrics.json, read from the history's progress_t
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["progress_t_at_best"] == pytest.approx(best["progress_t"])
+    assert 0 < metrics["progress_t_at_best"] < 1
+    described = json.loads((tmp_path / "run" / "manifest.json").read_text())["faithfulness"]
+    assert described["modules"]["DSReLU"]["progress_definition"].startswith("planned epochs")
+
+
+def test_a_model_without_progress_driven_modules_records_no_progress_t(digits16, tmp_path):
+    prepared, folds = digits16
+    result = train_run(make_spec(epochs=1), prepared, folds, tmp_path / "run")
+    assert result["best_epoch"] == 1 and "progress_t_at_best" not in result
 
 
 @pytest.mark.parametrize(

@@ -361,12 +361,32 @@ def _dataset_problems(config: Mapping[str, Any], label: str) -> list[str]:
     return problems
 
 
+def _flip_problems(config: Mapping[str, Any]) -> list[str]:
+    """Horizontal flips on a dataset whose mirrored samples change class (handwritten digits)."""
+    from actstudy import data
+
+    problems = []
+    for label in config["datasets"]:
+        if data.flip_safe(source_options(config, label)):
+            continue
+        recipes = [training_for(config, d, m, a) for d, m, a in _cells(config) if d == label]
+        flips = sorted({r["augmentation"] for r in recipes if "flip" in r["augmentation"]})
+        if flips:
+            problems.append(
+                f"config key 'datasets.{label}': augmentation {', '.join(flips)} mirrors the "
+                "images, which turns a digit into another class or none; give the dataset "
+                "training: {augmentation: crop} (or none)"
+            )
+    return problems
+
+
 def _input_problems(config: Mapping[str, Any]) -> list[str]:
     """Datasets whose values do not make sense, and models whose input size or dimensionality
     does not fit a dataset they are crossed with."""
     from actstudy import data, models
 
     problems = [p for label in config["datasets"] for p in _dataset_problems(config, label)]
+    problems += _flip_problems(config)
     if problems:
         return problems
     for label, entry in config["models"].items():

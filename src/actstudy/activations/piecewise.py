@@ -40,7 +40,17 @@ DSRELU_VARIANTS = {
 }
 
 
-DSRELU_PROGRESS = ("paper", "code")
+# How t follows training, by name: the definition is recorded in every run's manifest.
+DSRELU_PROGRESS = {
+    "paper": (
+        "planned epochs: t = optimiser steps done / steps planned over training.epochs, "
+        "set before each step on every instance (early stopping ends a run before t = 1)"
+    ),
+    "code": (
+        "released code: t += 1/(batches per epoch) once per epoch, on the model's first "
+        "DSReLU only (every other instance stays at t = 0)"
+    ),
+}
 
 
 @register("dsrelu", compile=True)
@@ -53,7 +63,8 @@ class DSReLU(nn.Module):
     picks how t follows training: ``paper`` (before each optimiser step, t = steps done over
     steps planned, on every instance) or ``code`` (the released code: t grows by
     1/(batches per epoch) after each epoch, on the model's first instance only; every other
-    instance stays at t = 0).
+    instance stays at t = 0). :meth:`describe` records the choice by name and its definition
+    (``DSRELU_PROGRESS``) in the run's manifest.
 
     Eager mode passes s(t) to the native leaky-ReLU kernels as a Python number. Under
     ``torch.compile`` it reads t from the buffer ``progress`` instead, so that a new t does
@@ -117,6 +128,7 @@ class DSReLU(nn.Module):
             "b": self.b,
             "k": self.k,
             "progress": self.progress_mode,
+            "progress_definition": DSRELU_PROGRESS[self.progress_mode],
         }
 
     def get_extra_state(self) -> dict[str, float]:

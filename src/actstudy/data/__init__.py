@@ -6,6 +6,7 @@ Source modules register themselves when first used (see :data:`sources.BUILTIN`)
 from actstudy.data.prepared import Prepared, load_prepared, write_prepared
 from actstudy.data.sources import (
     check_options,
+    flip_safe,
     input_channels,
     input_shape,
     missing,
@@ -17,6 +18,7 @@ from actstudy.data.sources import (
 __all__ = [
     "Prepared",
     "check_options",
+    "flip_safe",
     "input_channels",
     "input_shape",
     "load_prepared",

@@ -11,7 +11,9 @@ from actstudy.data.sources import register_source
 from actstudy.data.transforms import resize_uint8
 
 
-@register_source("digits", channels=1, classes=10)
+@register_source(
+    "digits", channels=1, classes=10, flip_safe=False
+)  # a mirrored digit changes class
 def prepare_digits(out_dir: Path, resources: Path, size: int = 32) -> None:
     """Scale the 0–16 grey levels to 0–255 and resize to ``size``×``size``."""
     from sklearn.datasets import load_digits

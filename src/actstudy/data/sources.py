@@ -30,6 +30,7 @@ class Source:
     channels: int | Callable[..., int] | None = None
     classes: int | None = None
     source_file: str = ""
+    flip_safe: bool = True
 
 
 SOURCES: dict[str, Source] = {}
@@ -60,6 +61,7 @@ def register_source(
     dims: int = 2,
     channels: int | Callable[..., int] | None = None,
     classes: int | None = None,
+    flip_safe: bool = True,
 ):
     """Register ``prepare(out_dir, resources, **options)`` under ``name``.
 
@@ -68,7 +70,10 @@ def register_source(
     (default: the ``size`` option, where the source has one); ``dims`` is 2 for images N×H×W×C
     and 1 for signals N×1×L; ``channels`` the number of channels of its samples (or a function
     of its options), where known (checked against a study's ``normalize`` before any job);
-    ``classes`` its number of classes, where fixed (smoke variants generate data that matches).
+    ``classes`` its number of classes, where fixed (smoke variants generate data that matches);
+    ``flip_safe`` False where a mirrored sample can belong to another class or none
+    (handwritten digits), so that a study refuses horizontal-flip augmentation on it before any
+    job.
     """
 
     registering_file = plugins.registering_file()
@@ -77,7 +82,7 @@ def register_source(
         if name in SOURCES:
             raise ValueError(f"dataset source {name!r} is registered twice")
         SOURCES[name] = Source(
-            prepare, missing, input_size, dims, channels, classes, registering_file
+            prepare, missing, input_size, dims, channels, classes, registering_file, flip_safe
         )
         return prepare
 
@@ -134,6 +139,11 @@ def input_channels(options: dict[str, Any]) -> int | None:
 def source_of(options: dict[str, Any]) -> Source:
     """The registered source that ``options`` names."""
     return resolved_options(options)[0]
+
+
+def flip_safe(options: dict[str, Any]) -> bool:
+    """Whether a horizontal flip keeps every sample's class (False for handwritten digits)."""
+    return resolved_options(options)[0].flip_safe
 
 
 def input_shape(options: dict[str, Any]) -> tuple[int, int | None]:

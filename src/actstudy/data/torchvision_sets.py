@@ -115,6 +115,7 @@ def _register(name: str, cls: type) -> None:
         input_size=input_size,
         channels=3 if _is_cifar(cls) else 1,
         classes=100 if name == "cifar100" else 10,
+        flip_safe=name != "mnist",  # a mirrored digit is another digit or none
     )
     def prepare(
         out_dir: Path,

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from actstudy.evaluation.improvement import METRIC, with_improvement_column
 from actstudy.io import read_json, write_text
 
 KEYS = ["dataset", "model", "activation"]
@@ -30,6 +31,8 @@ def _train_at(history: pd.DataFrame, best_epoch: int | None) -> dict[str, float]
 
 def _flatten(metrics: dict) -> dict:
     row = {k: metrics[k] for k in ("status", "best_epoch", "epochs_run", "diverged_epoch")}
+    # the training progress t of the kept weights, where the model has progress-driven modules
+    row["progress_t_at_best"] = metrics.get("progress_t_at_best", np.nan)
     for split in ("val", "test"):
         for name, value in metrics.get(split, {}).items():
             row[f"{split}_{name}"] = value
@@ -73,8 +76,12 @@ def collect(run_dirs: Iterable[str | os.PathLike[str]]) -> tuple[pd.DataFrame, p
 
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     """Mean and std over folds per dataset × model × activation; diverged runs are counted
-    apart and left out of the means (their metrics are not comparable)."""
+    apart and left out of the means (their metrics are not comparable). Each row also has its
+    fold-mean validation accuracy's improvement over the best other activation of its dataset ×
+    model (STUDIES.md S5's "improvement over the second best", see
+    :mod:`actstudy.evaluation.improvement`)."""
     extra = ["test_accuracy", "train_accuracy_last3", "train_loss_last3", "mean_epoch_seconds"]
+    extra.append("progress_t_at_best")
     metrics = [m for m in [*SUMMARY_METRICS, *extra] if m in runs]
     rows = []
     for key, group in runs.groupby(KEYS, sort=False):
@@ -88,6 +95,8 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
             row[f"{metric}_std"] = values.std(ddof=1) if len(values) > 1 else np.nan
         rows.append(row)
     summary = pd.DataFrame(rows)
+    if METRIC in summary:
+        summary = with_improvement_column(summary)
     return summary.sort_values([*KEYS[:2], "val_accuracy_mean"], ascending=[True, True, False])
 
 

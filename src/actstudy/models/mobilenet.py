@@ -1,4 +1,5 @@
-"""MobileNetV2 (Sandler et al. 2018), width 1.0, as torchvision's ``mobilenet_v2``."""
+"""MobileNetV2 (Sandler et al. 2018), width 1.0, as torchvision's ``mobilenet_v2``; MobileNet v1
+(Howard et al. 2017), width multiplier 1."""
 
 from __future__ import annotations
 
@@ -94,3 +95,57 @@ class MobileNetV2(nn.Module):
 def mobilenet_v2(num_classes: int, in_channels: int, make_act: MakeAct) -> MobileNetV2:
     """MobileNetV2 (S3), 3.5 M parameters at 1000 classes; 32-pixel inputs end at 1x1."""
     return MobileNetV2(num_classes, in_channels, make_act)
+
+
+# MobileNet v1 (Howard et al. 2017, Table 1): (output channels, stride) of the 13
+# depthwise-separable blocks after the 32-channel stride-2 first convolution.
+V1_BLOCKS = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), *((512, 1),) * 5,
+             (1024, 2), (1024, 1))  # fmt: skip
+V1_STEMS = ("imagenet", "cifar")
+
+
+class MobileNetV1(nn.Module):
+    """MobileNet v1 at width multiplier 1: a 3x3 convolution, 13 depthwise-separable blocks
+    (3x3 depthwise then 1x1 pointwise, each with batch norm and activation), global average
+    pooling and one fully connected layer. Activation roles: ``"stem"`` (first convolution),
+    ``"block"`` (every depthwise and pointwise convolution); the paper's ReLU is whatever the
+    spec gives."""
+
+    def __init__(self, num_classes: int, in_channels: int, make_act: MakeAct, stem: str) -> None:
+        super().__init__()
+        if stem not in V1_STEMS:
+            raise ValueError(f"stem must be one of {', '.join(V1_STEMS)}, not {stem!r}")
+        first_stride = 2 if stem == "imagenet" else 1
+        layers: list[nn.Module] = [
+            conv_bn_act(in_channels, STEM_WIDTH, 3, first_stride, 1, make_act("stem"))
+        ]
+        channels = STEM_WIDTH
+        for width, stride in V1_BLOCKS:
+            layers += [
+                conv_bn_act(channels, channels, 3, stride, channels, make_act("block")),
+                conv_bn_act(channels, width, 1, 1, 1, make_act("block")),
+            ]
+            channels = width
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Linear(channels, num_classes)
+        init_weights(self, linear_std=0.01)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = nn.functional.adaptive_avg_pool2d(self.features(x), 1)
+        return self.classifier(torch.flatten(x, 1))
+
+
+def _v1_min_size(options: dict) -> int:
+    # Five stride-2 blocks, and the stem's when it is the paper's: at least one pixel at the end.
+    return 32 if options["stem"] == "imagenet" else 16
+
+
+@register_model("mobilenet_v1", roles=("stem", "block"), min_size=_v1_min_size)
+def mobilenet_v1(
+    num_classes: int, in_channels: int, make_act: MakeAct, *, stem: str = "imagenet"
+) -> MobileNetV1:
+    """MobileNet v1 (S3: the paper's "MobileNet"), 4.2 M parameters at 1000 classes, 3.2 M at
+    10. ``stem="imagenet"``: the paper's stride-2 first convolution (32-pixel inputs end at
+    1x1). ``stem="cifar"``: the same convolution at stride 1, for 32-pixel images (2x2 at the
+    end)."""
+    return MobileNetV1(num_classes, in_channels, make_act, stem)

@@ -7,10 +7,12 @@ returns its row, :func:`evaluate` scores a split, :func:`write_outputs` writes t
 modules (:mod:`actstudy.activations.progress`), whatever their type.
 
 Writes, into the run folder: ``history.csv`` (one row per epoch), ``metrics.json`` (status, best
-epoch, validation and test metrics at the best epoch, confusion matrices), ``best.pt`` (the best
-weights) and ``manifest.json`` (the run spec, seeds, device, versions, git commit, the code it
-ran). While it runs, ``last.pt`` holds the state after the latest epoch (plain values and
-tensors, its sha256 in ``last.pt.sha256``); a run started again resumes from it if it is intact.
+epoch, validation and test metrics at the best epoch, confusion matrices, and
+``progress_t_at_best``, the history's ``progress_t`` of the best epoch, where the model has
+progress-driven modules), ``best.pt`` (the best weights) and ``manifest.json`` (the run spec,
+seeds, device, versions, git commit, the code it ran). While it runs, ``last.pt`` holds the
+state after the latest epoch (plain values and tensors, its sha256 in ``last.pt.sha256``); a run
+started again resumes from it if it is intact.
 The prepared arrays are checked against their manifest's sha256 before training.
 """
 
@@ -385,6 +387,9 @@ def final_metrics(
     if best_epoch is None:
         result["val"] = {k: math.nan for k in ("loss", "accuracy")}
         return result
+    progress_t = _progress_t_at(state.history, best_epoch)
+    if progress_t is not None:
+        result["progress_t_at_best"] = progress_t
     batch_size = run.recipe["batch_size"]
     val_metrics, val_probs, val_labels = evaluate(
         run.model, val, run.loss_fn, run.setup, batch_size
@@ -399,6 +404,15 @@ def final_metrics(
         result["test"] = test_metrics
         result["test_confusion"] = confusion(test_labels, test_probs)
     return result
+
+
+def _progress_t_at(history: list[dict[str, float]], epoch: int) -> float | None:
+    """The training progress t the model's progress-driven modules had at the end of
+    ``epoch`` (the history's ``progress_t``), or None for a model without any."""
+    for row in history:
+        if row["epoch"] == epoch and math.isfinite(row.get("progress_t", math.nan)):
+            return float(row["progress_t"])
+    return None
 
 
 def _faithfulness(model: nn.Module, spec: dict[str, Any]) -> dict[str, Any]:
