@@ -34,8 +34,8 @@ def prepare_synthetic_images(
     channels: int = 3,
     classes: int = 10,
     per_class: int = 8,
-    test: bool = True,
-    seed: int = 0,
+    test_split: bool = True,
+    generator_seed: int = 0,
 ) -> None:
     """uint8 images: noise, plus a bright cell at the class's place in a grid of cells."""
     side = int(np.ceil(np.sqrt(classes)))
@@ -50,9 +50,14 @@ def prepare_synthetic_images(
 
     write_prepared(
         out_dir,
-        _splits(make, classes, per_class, test, seed),
+        _splits(make, classes, per_class, test_split, generator_seed),
         classes=[f"class{c}" for c in range(classes)],
-        source={"name": "synthetic_images", "size": size, "channels": channels, "seed": seed},
+        source={
+            "name": "synthetic_images",
+            "size": size,
+            "channels": channels,
+            "seed": generator_seed,
+        },
     )
 
 
@@ -63,8 +68,8 @@ def prepare_synthetic_signals(
     length: int = 187,
     classes: int = 5,
     per_class: int = 8,
-    test: bool = True,
-    seed: int = 0,
+    test_split: bool = True,
+    generator_seed: int = 0,
 ) -> None:
     """float32 beats N×1×length: a sine whose frequency is set by the class, plus noise."""
     steps = np.linspace(0.0, 1.0, length, dtype=np.float32)
@@ -76,7 +81,7 @@ def prepare_synthetic_signals(
 
     write_prepared(
         out_dir,
-        _splits(make, classes, per_class, test, seed),
+        _splits(make, classes, per_class, test_split, generator_seed),
         classes=[f"class{c}" for c in range(classes)],
-        source={"name": "synthetic_signals", "length": length, "seed": seed},
+        source={"name": "synthetic_signals", "length": length, "seed": generator_seed},
     )
