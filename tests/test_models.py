@@ -12,7 +12,13 @@ import torchvision.models as tv
 from torch import nn
 
 from actstudy import activations, models
-from actstudy.models.transfer import base_layers, hub_weights_file, imagenet_weights
+from actstudy.models.transfer import (
+    LAYER_COUNTS,
+    base_layers,
+    hub_weights_file,
+    imagenet_weights,
+    keras_layers,
+)
 
 TRANSFER = "resnet50_transfer"
 SLOW = {"vgg16"}  # its 102 M-weight first dense layer: ~2 s alone, up to ~8 s on busy cores
@@ -441,9 +447,61 @@ def test_transfer_loads_the_weights(transfer_model: nn.Module, weights_file: Pat
         assert torch.equal(loaded[key], state[key])
 
 
-def test_transfer_freezes_all_but_the_last_layers(transfer_model: nn.Module) -> None:
-    trainable = {name for name, p in transfer_model.named_parameters() if p.requires_grad}
-    assert trainable == {
+def trainable_names(model: nn.Module) -> set[str]:
+    return {name for name, p in model.named_parameters() if p.requires_grad}
+
+
+def test_transfer_by_default_freezes_all_but_the_last_three_keras_layers(
+    transfer_model: nn.Module,
+) -> None:
+    # Keras' layers[-3:] are conv5_block3_3_bn, conv5_block3_add and conv5_block3_out
+    assert trainable_names(transfer_model) == {
+        "layer4.2.bn3.weight",
+        "layer4.2.bn3.bias",
+        "fc.weight",
+        "fc.bias",
+    }
+    assert transfer_model.describe() == {
+        "freeze": "keras",
+        "trainable_layers": 3,
+        "trainable": ["conv5_block3_3_bn", "conv5_block3_add", "conv5_block3_out"],
+        "preprocessing": "imagenet mean/std (torchvision's weights), not Keras' caffe mode",
+    }
+    transfer_model.train()
+    assert not transfer_model.bn1.training and not transfer_model.layer4[2].bn2.training
+    assert transfer_model.layer4[2].bn3.training
+
+
+def test_transfer_keras_layers_are_those_of_keras_resnet50(transfer_model: nn.Module) -> None:
+    layers = keras_layers(transfer_model)
+    assert len(layers) == 175  # len(keras.applications.ResNet50(include_top=False).layers)
+    assert {"keras": 175, "modules": len(base_layers(transfer_model))} == LAYER_COUNTS
+    with_weights = [module for _, module in layers if module is not None]
+    assert len(with_weights) == 106 and len({id(m) for m in with_weights}) == 106
+    assert {id(m) for m in with_weights} == {id(m) for m in base_layers(transfer_model)}
+    names = [name for name, _ in layers]
+    first_block = names[names.index("conv2_block1_1_conv") : names.index("conv2_block1_out") + 1]
+    assert first_block[5:10] == [
+        "conv2_block1_2_relu",
+        "conv2_block1_0_conv",
+        "conv2_block1_3_conv",
+        "conv2_block1_0_bn",
+        "conv2_block1_3_bn",
+    ]
+    assert dict(layers)["conv2_block1_0_bn"] is transfer_model.layer1[0].downsample[1]
+    assert names[-4:] == [
+        "conv5_block3_3_conv",
+        "conv5_block3_3_bn",
+        "conv5_block3_add",
+        "conv5_block3_out",
+    ]
+
+
+def test_transfer_modules_variant_trains_the_last_convolutions_and_batch_norms(
+    weights_file: Path,
+) -> None:
+    model = models.create(TRANSFER, num_classes=3, weights=str(weights_file), freeze="modules")
+    assert trainable_names(model) == {
         "layer4.2.bn2.weight",
         "layer4.2.bn2.bias",
         "layer4.2.conv3.weight",
@@ -452,10 +510,28 @@ def test_transfer_freezes_all_but_the_last_layers(transfer_model: nn.Module) -> 
         "fc.weight",
         "fc.bias",
     }
-    assert len(base_layers(transfer_model)) == 106
-    transfer_model.train()
-    assert not transfer_model.bn1.training and not transfer_model.layer4[2].bn1.training
-    assert transfer_model.layer4[2].bn2.training and transfer_model.layer4[2].bn3.training
+    assert model.describe()["trainable"] == ["layer4.2.bn2", "layer4.2.conv3", "layer4.2.bn3"]
+    assert len(base_layers(model)) == 106
+    model.train()
+    assert not model.bn1.training and not model.layer4[2].bn1.training
+    assert model.layer4[2].bn2.training and model.layer4[2].bn3.training
+    keras8 = models.create(TRANSFER, num_classes=3, weights=str(weights_file), trainable_layers=8)
+    assert trainable_names(keras8) - {"fc.weight", "fc.bias"} == {
+        "layer4.2.conv2.weight",
+        "layer4.2.bn2.weight",
+        "layer4.2.bn2.bias",
+        "layer4.2.conv3.weight",
+        "layer4.2.bn3.weight",
+        "layer4.2.bn3.bias",
+    }
+
+
+def test_transfer_declares_imagenet_normalisation() -> None:
+    assert models.normalization(TRANSFER) == (
+        [0.485, 0.456, 0.406],
+        [0.229, 0.224, 0.225],
+    )
+    assert models.normalization("lenet5") is None
 
 
 def test_transfer_head_is_new_and_only_it_and_the_last_layers_learn(
@@ -514,5 +590,17 @@ def test_transfer_rejects_bad_requests(tmp_path, weights_file: Path) -> None:
     torch.save({"conv1.weight": torch.zeros(64, 3, 3, 3)}, misshapen)
     with pytest.raises(ValueError, match=r"do not fit ResNet-50 \(size mismatch"):
         models.create(TRANSFER, num_classes=3, weights=str(misshapen))
-    with pytest.raises(ValueError, match="trainable_layers must lie between 0 and 106"):
-        models.create(TRANSFER, num_classes=3, weights=str(wrong), trainable_layers=107)
+    with pytest.raises(ValueError, match="trainable_layers must lie between 0 and 175 with"):
+        models.create(TRANSFER, num_classes=3, weights=str(wrong), trainable_layers=176)
+    with pytest.raises(ValueError, match="between 0 and 106 with freeze: modules, not 107"):
+        models.create(
+            TRANSFER, num_classes=3, weights=str(wrong), freeze="modules", trainable_layers=107
+        )
+    with pytest.raises(ValueError, match="freeze must be keras or modules, not 'keras_last3'"):
+        models.create(TRANSFER, num_classes=3, weights=str(wrong), freeze="keras_last3")
+    # and before any job, without building the model
+    with pytest.raises(ValueError, match="freeze must be keras or modules, not 'Keras'"):
+        models.check(TRANSFER, weights=str(wrong), freeze="Keras")
+    with pytest.raises(ValueError, match="between 0 and 175 with freeze: keras, not -1"):
+        models.check(TRANSFER, weights=str(wrong), trainable_layers=-1)
+    models.check(TRANSFER, weights=str(wrong), freeze="modules", trainable_layers=106)

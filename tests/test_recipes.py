@@ -18,6 +18,7 @@ from actstudy.training.device import DeviceSetup
 from actstudy.training.loop import evaluate, train_run
 from actstudy.training.recipe import build_loss, lr_factor
 
+S1 = REPO / "studies" / "s1_lrelu_fruits.yaml"
 S2 = REPO / "studies" / "s2_trainable_cifar10.yaml"
 S4 = REPO / "studies" / "s4_tanh_relu_mnist.yaml"
 FLOOR_10 = math.log(1 + 9 / math.e)  # softmax_outputs' least loss with 10 classes
@@ -52,6 +53,24 @@ def sequential_lr(training: dict) -> list[float]:
         optimizer.step()
         steps.step()
     return rates
+
+
+# --- S1: the report's last epoch, Keras' frozen layers ------------------------------------------
+
+
+def test_s1_reports_the_last_epoch_and_freezes_keras_layers(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # where the transfer model finds weights
+    monkeypatch.chdir(REPO)
+    weights = tmp_path / "hub" / "checkpoints" / "resnet50-0676ba61.pth"
+    weights.parent.mkdir(parents=True)
+    weights.touch()
+    s1 = load_config(S1)
+    transfer = run_spec(s1, "fruits360_32", "transfer", "relu", 0)
+    assert transfer["model"]["freeze"] == "keras" and transfer["model"]["trainable_layers"] == 3
+    assert transfer["training"]["select"] == "last"
+    assert transfer["training"]["batch_size"] == 256
+    lrelu = run_spec(s1, "fruits360_32", "resnet50", "lrelu_1e3", 0)
+    assert lrelu["training"]["select"] == "last" and lrelu["training"]["batch_size"] == 512
 
 
 # --- S2: a learning rate and warm-up per (activation, depth) --------------------------------

@@ -301,3 +301,68 @@ def test_expressions_trainable_and_combined_activations_train(digits16, tmp_path
     result = train_run(spec, prepared, folds, tmp_path / "run")
     assert result["status"] == "completed"
     assert result["val"]["accuracy"] > 0.3  # ten classes: chance is 0.1
+
+
+def test_select_last_reports_the_final_epoch_and_saves_its_weights(digits16, tmp_path):
+    prepared, folds = digits16
+    spec = make_spec(epochs=3, select="last", optimizer={"name": "sgd", "lr": 0.5})
+    result = train_run(spec, prepared, folds, tmp_path / "last")
+    val_losses = pd.read_csv(tmp_path / "last" / "history.csv")["val_loss"].tolist()
+    assert len(set(val_losses)) == 3  # each epoch's weights score differently
+    assert result["select"] == "last" and result["best_epoch"] == result["epochs_run"] == 3
+    # metrics.json scores the weights saved in best.pt: those of epoch 3, whichever was best
+    assert result["val"]["loss"] == pytest.approx(val_losses[-1], rel=1e-5)
+    assert torch.load(tmp_path / "last" / "best.pt", weights_only=True)["best_epoch"] == 3
+    # best.pt itself scores epoch 3's validation loss
+    from actstudy.data.prepared import load_prepared
+    from actstudy.models import create
+    from actstudy.training.loop import _normalization
+
+    data = load_prepared(prepared)
+    train_idx, val_idx = fold_indices(folds, 0)
+    stats, _ = _normalization("fold", data.train.x[train_idx])
+    val = DeviceData.from_arrays(
+        data.train.x[val_idx], data.train.y[val_idx], torch.device("cpu"), stats
+    )
+    model = create("lenet5", num_classes=len(data.classes), in_channels=1, input_size=16)
+    model.load_state_dict(weights(tmp_path / "last"))
+    model.eval()
+    with torch.no_grad():
+        logits = torch.cat([model(x) for x, _ in val.batches(64)])
+    loss = torch.nn.functional.cross_entropy(logits, val.y).item()
+    assert loss == pytest.approx(val_losses[-1], rel=1e-4)
+    assert all(loss != pytest.approx(v, rel=1e-4) for v in val_losses[:-1])
+
+
+def test_a_model_that_declares_its_normalisation_gets_it_whatever_the_dataset_says(
+    digits16, tmp_path, monkeypatch
+):
+    import dataclasses
+
+    from actstudy.models import registry
+    from actstudy.training.loop import _normalization
+
+    pixels = np.full((2, 4, 4, 3), 255, dtype=np.uint8)
+    imagenet = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+    for dataset in ("fold", "none", {"mean": [0.5] * 3, "std": [0.5] * 3}):
+        stats, record = _normalization(dataset, pixels, "resnet50_transfer")
+        assert stats == imagenet
+        assert record == {"by": "model resnet50_transfer", "mean": imagenet[0], "std": imagenet[1]}
+    assert _normalization("fold", pixels, "lenet5")[1] == {
+        "by": "fold",
+        "mean": [1.0] * 3,
+        "std": [1e-8] * 3,
+    }
+    assert _normalization("none", pixels, "lenet5") == (None, None)
+
+    prepared, folds = digits16
+    train_run(make_spec(epochs=1), prepared, folds, tmp_path / "fold")
+    manifest = json.loads((tmp_path / "fold" / "manifest.json").read_text())
+    assert manifest["normalization"]["by"] == "fold"
+    declared = ([0.25], [0.5])
+    entry = dataclasses.replace(registry._MODELS["lenet5"], normalize=declared)
+    monkeypatch.setitem(registry._MODELS, "lenet5", entry)
+    train_run(make_spec(epochs=1), prepared, folds, tmp_path / "model")
+    manifest = json.loads((tmp_path / "model" / "manifest.json").read_text())
+    assert manifest["normalization"] == {"by": "model lenet5", "mean": [0.25], "std": [0.5]}
+    assert not history(tmp_path / "fold").equals(history(tmp_path / "model"))

@@ -52,10 +52,33 @@ def test_fruits360_is_downloaded_through_the_kaggle_client(
     for label, name in enumerate(classes):
         mean = prepared.train.x[prepared.train.y == label].mean(axis=(0, 1, 2))
         np.testing.assert_allclose(mean, FRUITS[name], atol=3)
-    assert prepared.manifest["source"]["branch"] == "fruits/fruits-360_dataset/fruits-360"
+    source = prepared.manifest["source"]
+    assert source["branch"] == "fruits/fruits-360_dataset/fruits-360"
+    assert source["classes"] == 3 and source["images"] == {"train": 12, "test": 6}
+    assert source["release"] is None and source["report_release"] is False
     assert "unpacking fruits.zip" in caplog.text and "100%" in caplog.text
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "Fruits-360 here has 3 classes (12 training / 6 test images, a release not known here); "
+        "the report used 131 (67,692 / 22,688, release 2020.05.18.0): results are not directly "
+        "comparable with the report's"
+    ]
     manifest_text = (tmp_path / "out" / "manifest.json").read_text()
     assert kaggle.key not in caplog.text and kaggle.key not in manifest_text
+
+
+def test_fruits360_releases_are_named_and_only_the_reports_is_quiet():
+    from actstudy.data.fruits360 import differs_from_report, release
+
+    assert differs_from_report(131, 67692, 22688) is None
+    assert release(131, 67692, 22688).startswith("2020.05.18.0")
+    newer = differs_from_report(155, 76893, 25746)
+    assert newer.startswith("Fruits-360 here has 155 classes (76,893 training / 25,746 test")
+    assert "images, 2025 (155 classes)); the report used 131" in newer
+    assert release(131, 67692, 22000) is None
+    assert "131 classes (67,692 training / 22,000 test images, a release not known" in (
+        differs_from_report(131, 67692, 22000)
+    )
 
 
 def test_fruits360_placed_by_hand_needs_no_credentials(
@@ -258,7 +281,11 @@ def test_a_busy_kaggle_storage_server_is_retried(tmp_path, kaggle, zip_bytes, jp
     assert load_prepared(tmp_path / "out").train.x.shape == (12, 8, 8, 3)
     assert kaggle.server.count("/storage/moltean/fruits.zip") == 3
     assert len(kaggle.download_requests()) == 3
-    retries = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    retries = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and r.name == "actstudy.data.retry"
+    ]
     assert [line.split("; ")[1].split(" in ")[0] for line in retries] == [
         "attempt 2 of 4",
         "attempt 3 of 4",

@@ -4,6 +4,10 @@ The official layout is ``Training/<class>/*.jpg`` and ``Test/<class>/*.jpg``; th
 nests it (``fruits-360_dataset/fruits-360/``, ``fruits-360_100x100/fruits-360/``) beside other
 branches (original size, multi-fruit), so the branch whose images are 100 by 100 pixels and that
 has the most classes is used. Classes are the Training folder names, sorted.
+
+The release changes over time (131 classes in S1's report, 155 in 2025): the prepared
+manifest's ``source`` records the branch folder, the class and image counts and the release they
+match (None when unknown), and preparing warns when they are not the report's.
 """
 
 from __future__ import annotations
@@ -25,6 +29,34 @@ DATASET = "moltean/fruits"
 NATIVE_SIZE = 100
 LAYOUT = "Fruits-360 images (Training/<class>/*.jpg and Test/<class>/*.jpg of 100x100 pixels)"
 SPLITS = {"train": "Training", "test": "Test"}
+# Known releases of the 100x100 branch by (classes, training images, test images).
+RELEASES = {
+    (131, 67692, 22688): "2020.05.18.0 (131 classes, the S1 report's)",
+    (155, 76893, 25746): "2025 (155 classes)",
+}
+REPORT_RELEASE = (131, 67692, 22688)
+
+
+def release(classes: int, train: int, test: int) -> str | None:
+    """The name of the known release with these counts, or None."""
+    return RELEASES.get((classes, train, test))
+
+
+def differs_from_report(classes: int, train: int, test: int) -> str | None:
+    """One sentence when the data is not the release the S1 report used, else None."""
+    if (classes, train, test) == REPORT_RELEASE:
+        return None
+    report_classes, report_train, report_test = REPORT_RELEASE
+    name = release(classes, train, test) or "a release not known here"
+    counts = f"{classes} classes ({train:,} training / {test:,} test images, {name})"
+    report = (
+        f"{report_classes} ({report_train:,} / {report_test:,}, "
+        f"release {RELEASES[REPORT_RELEASE].split()[0]})"
+    )
+    return (
+        f"Fruits-360 here has {counts}; the report used {report}: results are not directly "
+        "comparable with the report's"
+    )
 
 
 def _class_folders(split_dir: Path) -> list[Path]:
@@ -90,6 +122,10 @@ def prepare_fruits360(
         )
         images, digests[split] = read_images(files, size, branch, f"reading Fruits-360 {split}")
         arrays[split] = (images, labels.astype(np.int64))
+    counts = (len(classes), len(arrays["train"][1]), len(arrays["test"][1]))
+    warning = differs_from_report(*counts)
+    if warning:
+        logger.warning(warning)
     write_prepared(
         out_dir,
         arrays,
@@ -99,6 +135,10 @@ def prepare_fruits360(
             "provider": f"Kaggle {DATASET}",
             "branch": branch.relative_to(folder).as_posix(),
             "size": size,
+            "classes": counts[0],
+            "images": {"train": counts[1], "test": counts[2]},
+            "release": release(*counts),
+            "report_release": counts == REPORT_RELEASE,
             "images_sha256": digests,
         },
     )

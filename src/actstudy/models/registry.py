@@ -21,6 +21,7 @@ from actstudy.options import check_types, unknown_options_sentence
 
 Builder = Callable[..., nn.Module]
 MinSize = int | Callable[[Mapping[str, Any]], int]
+Normalize = tuple[Sequence[float], Sequence[float]]
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class _Entry:
     dims: int
     check: Callable[..., None] | None
     source_file: str
+    normalize: Normalize | None = None
 
 
 _MODELS: dict[str, _Entry] = {}
@@ -43,6 +45,7 @@ def register_model(
     min_size: MinSize = 1,
     dims: int = 2,
     check: Callable[..., None] | None = None,
+    normalize: Normalize | None = None,
 ):
     """Register a model builder under ``name``.
 
@@ -51,15 +54,25 @@ def register_model(
     ``dims`` is 2 for NxCxHxW images and 1 for NxCxL signals; ``check(**options)`` raises
     ValueError or FileNotFoundError with one sentence when the model cannot be built with these
     options on this machine (e.g. pretrained weights that are absent), so a study stops before
-    any job.
+    any job. ``normalize`` = (mean, std) per channel, in 0–1 units, is the input normalisation
+    the model needs (pretrained weights learnt with it): image runs of the model use it instead
+    of their dataset's ``normalize``, and the run manifest says so.
     """
+    if normalize is not None:
+        mean, std = normalize
+        if len(mean) != len(std) or not all(s > 0 for s in std):
+            raise ValueError(
+                f"model {name!r}: normalize needs a mean and a positive std per channel"
+            )
 
     registering_file = plugins.registering_file()
 
     def decorator(builder: Builder) -> Builder:
         if name in _MODELS:
             raise ValueError(f"model name {name!r} is registered twice")
-        _MODELS[name] = _Entry(builder, tuple(roles), min_size, dims, check, registering_file)
+        _MODELS[name] = _Entry(
+            builder, tuple(roles), min_size, dims, check, registering_file, normalize
+        )
         return builder
 
     return decorator
@@ -68,6 +81,12 @@ def register_model(
 def source_file(name: str) -> str:
     """The file that registers the named model."""
     return _entry(name).source_file
+
+
+def normalization(name: str) -> tuple[list[float], list[float]] | None:
+    """The (mean, std) input normalisation the named model declared, or None."""
+    declared = _entry(name).normalize
+    return None if declared is None else (list(declared[0]), list(declared[1]))
 
 
 def names() -> list[str]:

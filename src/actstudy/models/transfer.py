@@ -34,9 +34,29 @@ def hub_weights_file() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / name
 
 
+IMAGENET_NORMALIZE = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+"""The mean and std (0–1 units, RGB) torchvision's ImageNet weights were trained with."""
+
+LAYER_COUNTS = {"keras": 175, "modules": 106}
+"""What ``freeze`` counts as a layer, and how many of them the base has (tested)."""
+
+
 class TransferResNet(ResNet):
     """A ResNet whose frozen batch norms (no parameter requires grad) stay in inference mode,
     using the pretrained running statistics, as Keras runs frozen BatchNormalization layers."""
+
+    freeze: str = "keras"
+    trainable_layers: int = 0
+    trainable_names: tuple[str, ...] = ()
+
+    def describe(self) -> dict[str, object]:
+        """For the run manifest's faithfulness: how the base was frozen, which layers train."""
+        return {
+            "freeze": self.freeze,
+            "trainable_layers": self.trainable_layers,
+            "trainable": list(self.trainable_names),
+            "preprocessing": "imagenet mean/std (torchvision's weights), not Keras' caffe mode",
+        }
 
     def train(self, mode: bool = True) -> TransferResNet:
         super().train(mode)
@@ -85,8 +105,31 @@ def weights_file(weights: str | Path | None, download: bool) -> Path | None:
     )
 
 
-def check_weights(*, weights: str | Path | None, download: bool, **_: object) -> None:
-    """Before any job: the weights are in the configured file or the torch hub cache."""
+def _check_freeze(freeze: str, trainable_layers: int) -> None:
+    if freeze not in LAYER_COUNTS:
+        raise ValueError(
+            f"freeze must be {' or '.join(LAYER_COUNTS)}, not {freeze!r}; keras counts Keras' "
+            "layers (the paper's), modules counts convolutions and batch norms"
+        )
+    count = LAYER_COUNTS[freeze]
+    if not 0 <= trainable_layers <= count:
+        raise ValueError(
+            f"trainable_layers must lie between 0 and {count} with freeze: {freeze}, "
+            f"not {trainable_layers}"
+        )
+
+
+def check_options(
+    *,
+    weights: str | Path | None,
+    download: bool,
+    freeze: str,
+    trainable_layers: int,
+    **_: object,
+) -> None:
+    """Before any job: ``freeze`` and ``trainable_layers`` are valid, and the weights are in
+    the configured file or the torch hub cache."""
+    _check_freeze(freeze, trainable_layers)
     weights_file(weights, download)
 
 
@@ -130,7 +173,53 @@ def base_layers(model: ResNet) -> list[nn.Module]:
     ]
 
 
-@register_model("resnet50_transfer", roles=ROLES, min_size=32, check=check_weights)
+def keras_layers(model: ResNet) -> list[tuple[str, nn.Module | None]]:
+    """The layers of Keras' ``ResNet50(include_top=False)`` in ``base_model.layers`` order, by
+    their Keras names, each with the module here that holds its weights (None for the
+    parameter-free input, padding, pooling, ReLU and add layers): 175 layers, 106 of them
+    convolutions and batch norms. Keras puts a block's shortcut convolution after its second
+    ReLU and the shortcut's batch norm after the third convolution."""
+    layers: list[tuple[str, nn.Module | None]] = [
+        ("input_1", None),
+        ("conv1_pad", None),
+        ("conv1_conv", model.conv1),
+        ("conv1_bn", model.bn1),
+        ("conv1_relu", None),
+        ("pool1_pad", None),
+        ("pool1_pool", None),
+    ]
+    for stage, name in enumerate(model._stages, start=2):
+        for index, block in enumerate(getattr(model, name), start=1):
+            prefix = f"conv{stage}_block{index}"
+            layers += [
+                (f"{prefix}_1_conv", block.conv1),
+                (f"{prefix}_1_bn", block.bn1),
+                (f"{prefix}_1_relu", None),
+                (f"{prefix}_2_conv", block.conv2),
+                (f"{prefix}_2_bn", block.bn2),
+                (f"{prefix}_2_relu", None),
+            ]
+            if block.downsample is None:
+                layers += [(f"{prefix}_3_conv", block.conv3), (f"{prefix}_3_bn", block.bn3)]
+            else:
+                shortcut_conv, shortcut_bn = block.downsample
+                layers += [
+                    (f"{prefix}_0_conv", shortcut_conv),
+                    (f"{prefix}_3_conv", block.conv3),
+                    (f"{prefix}_0_bn", shortcut_bn),
+                    (f"{prefix}_3_bn", block.bn3),
+                ]
+            layers += [(f"{prefix}_add", None), (f"{prefix}_out", None)]
+    return layers
+
+
+@register_model(
+    "resnet50_transfer",
+    roles=ROLES,
+    min_size=32,
+    check=check_options,
+    normalize=IMAGENET_NORMALIZE,
+)
 def resnet50_transfer(
     num_classes: int,
     in_channels: int,
@@ -138,26 +227,37 @@ def resnet50_transfer(
     *,
     weights: str | Path | None = None,
     download: bool = False,
+    freeze: str = "keras",
     trainable_layers: int = 3,
 ) -> TransferResNet:
     """ImageNet ResNet-50 (ImageNet stem), global average pooling and a new dense head ``fc``.
 
-    S1 froze "all base layers except the last three". A *layer* here is one parameterised
-    module of the base: a convolution or a batch norm (53 + 53 in ResNet-50), in torchvision's
-    order; the last ``trainable_layers`` of them train, all others are frozen (their batch norms
-    use the ImageNet running statistics). The default 3 leaves ``layer4.2.bn2``,
-    ``layer4.2.conv3`` and ``layer4.2.bn3`` trainable. Keras's ``base_model.layers`` also count
-    the parameter-free add and ReLU layers, so a Keras ``layers[:-3]`` there trains only the last
-    batch norm: ``trainable_layers=1`` reproduces that. (torchvision's detection models use the
-    same option name for whole stages; this is not that.) The head always trains, and so do any
-    parameters of the activations, which the weights do not hold. Roles: ``"stem"``,
-    ``"block"``; the weights were learnt with ReLU.
+    S1 froze "all base layers except the last three" of Keras' ResNet50: ``freeze`` says what a
+    *layer* is when the last ``trainable_layers`` of the base train and all others are frozen
+    (their batch norms use the ImageNet running statistics):
+
+    - ``keras`` (the paper's, default): a layer of Keras' ``base_model.layers``
+      (:func:`keras_layers`, 175), parameter-free ReLU, add, padding and pooling layers
+      included. The default 3 trains ``conv5_block3_3_bn`` (``layer4.2.bn3``), ``_add`` and
+      ``_out``: only the last batch norm of the base learns.
+    - ``modules`` (our earlier reading, a variant): a convolution or batch norm of the base
+      (:func:`base_layers`, 106), so 3 trains ``layer4.2.bn2``, ``layer4.2.conv3`` and
+      ``layer4.2.bn3``.
+
+    (torchvision's detection models use the option name ``trainable_layers`` for whole stages;
+    this is not that.) The head always trains, and so do any parameters of the activations,
+    which the weights do not hold. Inputs are normalised with the ImageNet mean and std the
+    weights were trained with (declared at registration, whatever the dataset's ``normalize``
+    says; Keras' own weights would want its "caffe" preprocessing instead). Roles: ``"stem"``,
+    ``"block"``; the weights were learnt with ReLU. The manifest's faithfulness records
+    ``freeze``, ``trainable_layers`` and the trainable layers by name.
     """
     if in_channels != 3:
         raise ValueError(
             f"resnet50_transfer needs in_channels=3, not {in_channels}: its ImageNet weights "
             "are RGB; convert the images to 3 channels"
         )
+    _check_freeze(freeze, trainable_layers)
     state = _state_dict(weights, download)
     made: list[nn.Module] = []
 
@@ -168,13 +268,16 @@ def resnet50_transfer(
 
     block, depths = IMAGENET_DEPTHS["resnet50"]
     model = TransferResNet(block, depths, IMAGENET_WIDTHS, IMAGENET_CLASSES, 3, recording)
-    layers = base_layers(model)
-    if not 0 <= trainable_layers <= len(layers):
-        raise ValueError(
-            f"trainable_layers must lie between 0 and {len(layers)}, not {trainable_layers}"
-        )
+    if freeze == "keras":
+        named = keras_layers(model)
+    else:
+        module_names = {id(module): name for name, module in model.named_modules()}
+        named = [(module_names[id(module)], module) for module in base_layers(model)]
     _load(model, state, made)
-    for layer in layers[: len(layers) - trainable_layers]:
-        layer.requires_grad_(False)
+    for _, layer in named[: len(named) - trainable_layers]:
+        if layer is not None:
+            layer.requires_grad_(False)
+    model.freeze, model.trainable_layers = freeze, trainable_layers
+    model.trainable_names = tuple(name for name, _ in named[len(named) - trainable_layers :])
     model.fc = nn.Linear(model.fc.in_features, num_classes)
     return model.train()

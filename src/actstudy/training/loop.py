@@ -44,6 +44,7 @@ from actstudy.activations.registry import scope_of
 from actstudy.data.prepared import Prepared, load_prepared
 from actstudy.io import write_json, write_text
 from actstudy.models.registry import create as create_model
+from actstudy.models.registry import normalization as model_normalization
 from actstudy.models.registry import options as model_option_names
 from actstudy.plugins import load_plugins
 from actstudy.provenance import environment, fingerprint
@@ -106,12 +107,34 @@ class Run:
         return torch.channels_last if self.setup.channels_last else torch.contiguous_format
 
 
-def _normalization(spec: Any, train_x: np.ndarray) -> tuple[list[float], list[float]] | None:
-    if train_x.dtype != np.uint8 or spec == "none":
-        return None
-    if spec == "fold":
-        return channel_stats(train_x)
-    return list(spec["mean"]), list(spec["std"])
+def _normalization(
+    dataset: Any, train_x: np.ndarray, model: str | None = None
+) -> tuple[tuple[list[float], list[float]] | None, dict[str, Any] | None]:
+    """The (mean, std) that image inputs are normalised with, and the manifest's record of it
+    (None for both when inputs are not normalised: signals, or ``normalize: none``).
+
+    A model that declares its normalisation (``register_model(normalize=...)``, e.g. the
+    ImageNet statistics of pretrained weights) gets it whatever the dataset's ``normalize``
+    says; otherwise the dataset's (``dataset``): the training fold's statistics or the given
+    values."""
+    if train_x.dtype != np.uint8:
+        return None, None
+    declared = None if model is None else model_normalization(model)
+    if declared is not None:
+        if dataset != "fold":
+            log.info(
+                "model %s normalises its inputs as its weights need; dataset normalize %s unused",
+                model,
+                dataset,
+            )
+        by, stats = f"model {model}", declared
+    elif dataset == "none":
+        return None, None
+    elif dataset == "fold":
+        by, stats = "fold", channel_stats(train_x)
+    else:
+        by, stats = "dataset", (list(dataset["mean"]), list(dataset["std"]))
+    return stats, {"by": by, "mean": stats[0], "std": stats[1]}
 
 
 def _model_options(spec: dict[str, Any], size: int) -> dict[str, Any]:
@@ -309,7 +332,9 @@ def train_run(
     prepared = load_prepared(prepared_dir, verify=True)
     train_idx, val_idx = fold_indices(folds_file, evaluation["fold"])
     train_x, train_y = prepared.train.x[train_idx], prepared.train.y[train_idx]
-    normalize = _normalization(spec["dataset"]["normalize"], train_x)
+    normalize, normalization = _normalization(
+        spec["dataset"]["normalize"], train_x, spec["model"]["name"]
+    )
     setup = setup_device(recipe["device"], recipe["precision"], recipe["channels_last"], threads)
     train = DeviceData.from_arrays(train_x, train_y, setup.device, normalize)
     val = DeviceData.from_arrays(
@@ -357,7 +382,7 @@ def train_run(
         result,
         {
             "fingerprint": run_id,
-            "normalization": normalize,
+            "normalization": normalization,
             "resumed_from_epoch": resumed_from,
             "prepared_manifest": str(Path(prepared_dir) / "manifest.json"),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),

@@ -10,7 +10,9 @@ from typing import Any
 
 @dataclass
 class BestEpoch:
-    """Keeps the epoch whose validation ``select`` metric (val_loss or val_accuracy) was best."""
+    """Keeps the epoch whose validation ``select`` metric (val_loss or val_accuracy) was best;
+    with ``select`` ``last`` every epoch considered becomes the best, so the run reports its
+    final epoch (as S1's report did)."""
 
     select: str
     epoch: int | None = None
@@ -18,6 +20,9 @@ class BestEpoch:
 
     def consider(self, epoch: int, val_metrics: dict[str, float]) -> bool:
         """Whether ``epoch`` (1-based) is the best so far; it becomes the best if so."""
+        if self.select == "last":
+            self.epoch, self.score = epoch, math.inf  # any later epoch replaces it
+            return True
         score = val_metrics["loss"] if self.select == "val_loss" else -val_metrics["accuracy"]
         if not (math.isfinite(score) and score < self.score):
             return False
