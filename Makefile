@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 STUDY_ARGS := $(if $(STUDY),--configfile $(STUDY) --replace-workflow-config)
 
-.PHONY: run data test test-slurm lint dry-run report venv
+.PHONY: run data test smoke test-slurm lint dry-run report venv
 
 venv: $(STAMP)
 
@@ -33,6 +33,10 @@ report: $(STAMP)
 
 test: $(STAMP)
 	python -m pytest
+
+# Every study's smoke variant end to end (generated data, 1 epoch; about 3 minutes a study).
+smoke: $(STAMP)
+	python -m pytest -m smoke tests/test_smoke.py
 
 # The workflow on a real single-node Slurm started on localhost (needs root and apt-get).
 test-slurm: $(STAMP)

@@ -15,23 +15,13 @@ import pytest
 import torch
 from test_training import make_spec
 
-from actstudy.data import load_prepared, prepare
+from actstudy.data import load_prepared
 from actstudy.provenance import fingerprint
 from actstudy.training import loop
 from actstudy.training.checkpoint import digest_path
-from actstudy.training.folds import assign_folds, write_folds
 from actstudy.training.loop import RESUME_FILE, train_run
 
 FOLDS_OPTIONS = {"mode": "kfold", "folds": 2, "val_fraction": 0.1, "seed": 0, "grouped": False}
-
-
-@pytest.fixture(scope="module")
-def digits16(tmp_path_factory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("digits16")
-    prepare({"source": "digits", "size": 16}, root / "prepared", root / "resources")
-    labels = load_prepared(root / "prepared").train.y
-    write_folds(root / "folds.json", assign_folds(labels, "kfold", 2, seed=0), mode="kfold")
-    return root / "prepared", root / "folds.json"
 
 
 def resumed_from(run_dir: Path) -> int | None:

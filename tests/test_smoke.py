@@ -47,6 +47,7 @@ def test_the_full_study_plans_every_run(offline_env, study):
     assert jobs["train"] == expected
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("study", STUDIES)
 def test_the_smoke_variant_runs_end_to_end(offline_env, study):
     workdir = offline_env / "smoke"

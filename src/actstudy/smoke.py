@@ -13,6 +13,7 @@ working folder of its own: its outputs go to results/<study>/ as the study's wou
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ def _dataset(config: dict[str, Any], label: str) -> dict[str, Any]:
     dims, size = input_shape(options)
     classes = source_of(options).classes or 10
     per_class = max(2, SAMPLES // classes)
+    if config["evaluation"]["mode"] == "holdout":  # a stratified hold-out needs every class
+        per_class = max(per_class, math.ceil(1.5 / config["evaluation"]["val_fraction"]))
     kept = {k: v for k, v in config["datasets"][label].items() if k in ("normalize", "training")}
     if dims == 1:
         return {
