@@ -121,7 +121,7 @@ def test_device_batches_normalise_uint8_images_per_channel():
 
 def test_the_same_seed_gives_identical_histories_and_weights(digits16, tmp_path):
     prepared, folds = digits16
-    spec = make_spec(augmentation="flip_or_crop")
+    spec = make_spec(augmentation="crop")  # random offsets: seeded too (digits are not flipped)
     train_run(spec, prepared, folds, tmp_path / "a")
     train_run(spec, prepared, folds, tmp_path / "b")
     pd.testing.assert_frame_equal(history(tmp_path / "a"), history(tmp_path / "b"))

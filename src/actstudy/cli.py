@@ -89,8 +89,8 @@ def cmd_smoke(args: argparse.Namespace) -> None:
     import yaml
 
     from actstudy.config import load_config
+    from actstudy.data.smoke import smoke_variant
     from actstudy.io import write_text
-    from actstudy.smoke import smoke_variant
 
     smoke = smoke_variant(load_config(args.config))
     write_text(args.out, yaml.safe_dump(smoke, sort_keys=False, allow_unicode=True))

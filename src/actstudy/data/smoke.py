@@ -109,12 +109,12 @@ def smoke_variant(config: dict[str, Any]) -> dict[str, Any]:
         allowed = {m: list(entry.get(kind, config[kind])) for m, entry in models.items()}
         for model, labels in _cover(list(config[kind]), allowed).items():
             models[model][kind] = labels
-    smoke["overrides"] = [o for o in smoke.get("overrides", []) if _matches_a_run(smoke, o)]
+    smoke["overrides"] = [o for o in smoke["overrides"] if _matches_a_run(smoke, o)]
     for entry in models.values():
         _one_epoch(entry.get("training"))
         if entry["name"] == "resnet50_transfer":
             entry["weights"] = str(_random_weights(RANDOM_WEIGHTS))
-    for entry in [*smoke["datasets"].values(), *smoke.get("overrides", [])]:
+    for entry in [*smoke["datasets"].values(), *smoke["overrides"]]:
         _one_epoch(entry.get("training"))
     _one_epoch(smoke["training"])
     if smoke["evaluation"]["mode"] == "kfold":
