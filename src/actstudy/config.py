@@ -541,11 +541,6 @@ def _cells(config: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     return list(dict.fromkeys((r["dataset"], r["model"], r["activation"]) for r in runs))
 
 
-def run_label(run: Mapping[str, Any]) -> str:
-    """``dataset/model/activation/fold<k>``: how logs and messages name one run."""
-    return f"{run['dataset']}/{run['model']}/{run['activation']}/fold{run['fold']}"
-
-
 class _UniqueKeyLoader(yaml.SafeLoader):
     """YAML's safe loader, refusing a mapping that gives one key twice (YAML keeps the last)."""
 
