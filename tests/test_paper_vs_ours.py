@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
+from workflow_helpers import REPO
 
-from actstudy.evaluation.paper_vs_ours import claims_table, interval, measurement, paper_vs_ours
+from actstudy.config import load_config, run_grid
+from actstudy.evaluation.paper_vs_ours import (
+    JUDGES,
+    claims_table,
+    interval,
+    measurement,
+    paper_vs_ours,
+)
+from actstudy.evaluation.reported import allowed, load_claims
 
 SOURCE = "a test"
 
 
-def runs(values: dict[str, list[float]], column: str = "test_accuracy") -> pd.DataFrame:
+def runs(
+    values: dict[str, list[float]], column: str = "test_accuracy", dataset: str = "d"
+) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "dataset": "d",
+                "dataset": dataset,
                 "model": "m",
                 "activation": activation,
                 "fold": fold,
@@ -67,26 +79,23 @@ def test_the_paper_measurement_names_the_deviation():
     assert measurement("cases", "", "")[0] is None
 
 
-def claim(relation: str, left: str, right: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "study": "s",
-                "claim": "a beats b",
-                "comparison": "a > b",
-                "left": left,
-                "relation": relation,
-                "right": right,
-                "metric": "accuracy",
-                "split": "test",
-                "at": "best",
-                "scope": "dataset=d",
-                "expected": math.nan,
-                "source": SOURCE,
-                "note": "",
-            }
-        ]
-    )
+def claim(relation: str, left: str, right: str, **overrides) -> pd.DataFrame:
+    row = {
+        "study": "s",
+        "claim": "a beats b",
+        "comparison": "a > b",
+        "left": left,
+        "relation": relation,
+        "right": right,
+        "metric": "accuracy",
+        "split": "test",
+        "at": "best",
+        "scope": "dataset=d",
+        "expected": math.nan,
+        "source": SOURCE,
+        "note": "",
+    }
+    return pd.DataFrame([{**row, **overrides}])
 
 
 @pytest.mark.parametrize(
@@ -108,10 +117,231 @@ def test_a_claim_is_judged_on_paired_fold_differences(left, right, relation, ver
     )
 
 
-def test_a_claim_without_runs_or_an_unevaluated_relation_is_not_run():
+SHARED = (0.01, -0.01, 0.005, -0.005)  # each fold's effect on every group (sums to 0)
+WOBBLE = (1.0, -1.0, 0.5, -0.5)  # each group's own fold-to-fold noise, shifted per group
+
+
+def around(means: dict[str, float], noise: float = 0.001, folds: int = 4) -> dict[str, list[float]]:
+    """Fold values of each group: its mean (exactly, over four folds) plus a fold effect that
+    all groups share and a wobble of its own of size ``noise``."""
+    return {
+        name: [mean + SHARED[fold] + noise * WOBBLE[(fold + shift) % 4] for fold in range(folds)]
+        for shift, (name, mean) in enumerate(means.items())
+    }
+
+
+def judged(ours: pd.DataFrame, *args, **overrides) -> pd.Series:
+    return claims_table(ours, claim(*args, **overrides)).iloc[0]
+
+
+def test_a_claim_without_runs_or_without_a_relation_is_not_run():
     ours = runs({"a": [0.9, 0.9], "b": [0.8, 0.8]})
-    assert claims_table(ours, claim(">", "activation=zzz", "activation=b")).iloc[0]["verdict"] == (
-        "not run"
+    assert judged(ours, ">", "activation=zzz", "activation=b")["verdict"] == "not run"
+    row = judged(ours, "", "", "", note="the paper's own dataset")
+    assert row["verdict"] == "not run" and row["evidence"] == "the paper's own dataset"
+    assert judged(ours, "<", "activation=a", "activation=b", metric="loss")["verdict"] == "not run"
+
+
+@pytest.mark.parametrize(
+    ("relation", "left", "right", "expected"),
+    [
+        ("descending", "activation=zzz|yyy", "", math.nan),
+        ("spread", "activation=zzz|yyy", "", 0.01),
+        ("rank_best", "activation=zzz", "activation=a|b", math.nan),
+        ("share", "activation=zzz", "activation=a|b", 0.9),
+        ("improvement", "activation=zzz", "activation=a|b", 0.2),
+        ("ratio", "activation=zzz", "activation=a", 1.0),
+    ],
+)
+def test_every_relation_without_runs_of_its_groups_is_not_run(relation, left, right, expected):
+    row = judged(runs(around({"a": 0.9, "b": 0.8})), relation, left, right, expected=expected)
+    assert row["verdict"] == "not run" and row["evidence"]
+
+
+def test_every_relation_of_the_schema_has_a_judge():
+    assert set(allowed("claims", "relation")) - {""} == set(JUDGES)
+
+
+@pytest.mark.parametrize(
+    ("means", "folds", "verdict"),
+    [
+        ({"a": 0.95, "b": 0.93, "c": 0.91}, 4, "supported"),
+        ({"a": 0.95, "b": 0.91, "c": 0.93}, 4, "not supported"),  # b − c clearly below 0
+        ({"a": 0.95, "b": 0.93, "c": 0.91}, 1, "inconclusive"),  # one fold: no interval
+    ],
+)
+def test_descending_needs_every_consecutive_difference_above_zero(means, folds, verdict):
+    ours = runs(around(means) if folds == 4 else {k: [v] for k, v in means.items()})
+    row = judged(ours, "descending", "activation=a|b|c", "")
+    assert row["verdict"] == verdict
+    assert "means a 0.9500, b " in row["evidence"]
+    if folds == 4:
+        assert f"b − c = {means['b'] - means['c']:+.4f} [" in row["evidence"]
+    else:
+        assert "(in the claimed order)" in row["evidence"]
+        assert "a − b = +0.0200 (1 fold: no interval)" in row["evidence"]
+
+
+def test_descending_with_an_unclear_link_is_inconclusive():
+    ours = runs(around({"a": 0.95, "b": 0.949, "c": 0.91}, noise=0.01))
+    row = judged(ours, "descending", "activation=a|b|c", "")
+    assert row["verdict"] == "inconclusive"
+    assert "a − b = +0.0010 [-" in row["evidence"] and "b − c = +0.0390 [+" in row["evidence"]
+
+
+def across_cases(case_means: list[dict[str, float]], column: str = "test_accuracy") -> pd.DataFrame:
+    """One fold per group in each case (dataset d0, d1, ...), as a hold-out study has."""
+    return pd.concat(
+        runs({k: [v] for k, v in means.items()}, column, dataset=f"d{i}")
+        for i, means in enumerate(case_means)
     )
-    row = claims_table(ours, claim("descending", "activation=a|b", "")).iloc[0]
-    assert row["verdict"] == "not run" and "'descending' is not evaluated yet" in row["evidence"]
+
+
+def rank_cases(n: int, first: str) -> list[dict[str, float]]:
+    """n cases: ``first`` always highest, the other two taking turns in second place."""
+    others = [k for k in "abc" if k != first]
+    return [{first: 0.95, others[i % 2]: 0.91, others[1 - i % 2]: 0.90} for i in range(n)]
+
+
+@pytest.mark.parametrize(
+    ("cases", "first", "verdict", "critical"),
+    [
+        (12, "a", "supported", 0.92),  # a ranks 1.00, the others 2.50
+        (12, "b", "not supported", 0.92),  # b ranks 1.00 and a 2.50
+        (3, "a", "inconclusive", 1.83),  # three cases: the gap of 1.5 is below the critical one
+    ],
+)
+def test_rank_best_asks_for_the_critical_difference_in_mean_rank(cases, first, verdict, critical):
+    # Bonferroni–Dunn, three groups, α 0.05: q = 2.241 (Demšar 2006, table 5b);
+    # CD = 2.241·√(3·4 / (6·cases))
+    ours = across_cases(rank_cases(cases, first))
+    row = judged(ours, "rank_best", "activation=a", "activation=b|c", scope="")
+    assert row["verdict"] == verdict
+    assert f"mean rank over {cases} case(s) with runs of all 3 groups" in row["evidence"]
+    assert f"{first} 1.00" in row["evidence"]
+    assert f"the critical difference {critical:.2f}" in row["evidence"]
+
+
+def test_rank_best_over_one_case_is_inconclusive():
+    ours = across_cases([{"a": 0.95, "b": 0.9, "c": 0.8}])
+    row = judged(ours, "rank_best", "activation=a", "activation=b|c", scope="")
+    assert row["verdict"] == "inconclusive" and "one case is too few" in row["evidence"]
+
+
+WON = {"a": 0.90, "b": 0.95, "c": 0.93, "d": 0.92}  # the best of left (b) beats every right
+LOST = {"a": 0.90, "b": 0.91, "c": 0.93, "d": 0.92}
+
+
+@pytest.mark.parametrize(
+    ("won", "lost", "verdict", "numbers"),
+    [
+        (14, 1, "supported", "share 14/15 = 0.933, 95 % Clopper–Pearson interval [0.681, 0.998]"),
+        (7, 8, "not supported", "share 7/15 = 0.467, 95 % Clopper–Pearson interval [0.213, 0.734]"),
+        (12, 3, "inconclusive", "share 12/15 = 0.800"),  # 0.128 from the paper's 0.928
+        (3, 0, "inconclusive", "share 3/3 = 1.000, 95 % Clopper–Pearson interval [0.292, 1.000]"),
+    ],
+)
+def test_share_of_cases_where_the_best_of_left_beats_every_right(won, lost, verdict, numbers):
+    ours = across_cases([WON] * won + [LOST] * lost)
+    row = judged(ours, "share", "activation=a|b", "activation=c|d", scope="", expected=0.928)
+    assert row["verdict"] == verdict
+    assert numbers in row["evidence"] and "the paper 0.928" in row["evidence"]
+    assert "dataset=d0 model=m: b 0.9500 > c 0.9300" in row["evidence"]
+    if lost:
+        assert f"dataset=d{won} model=m: b 0.9100 ≤ c 0.9300" in row["evidence"]
+
+
+@pytest.mark.parametrize(
+    ("means", "folds", "verdict", "improvement"),
+    [
+        ({"x": 0.60, "y": 0.50, "z": 0.45}, 4, "supported", "+0.200"),
+        ({"x": 0.54, "y": 0.50, "z": 0.45}, 4, "not supported", "+0.080"),  # best, by too little
+        ({"x": 0.45, "y": 0.50, "z": 0.40}, 4, "not supported", "-0.100"),  # not the best
+        ({"x": 0.60, "y": 0.50, "z": 0.45}, 1, "inconclusive", "+0.200"),
+        ({"x": 0.60, "y": 0.50}, 4, "inconclusive", "+0.200"),  # z not run: y may not be second
+    ],
+)
+def test_improvement_over_the_second_best_is_about_the_papers(means, folds, verdict, improvement):
+    ours = runs(around(means) if folds == 4 else {k: [v] for k, v in means.items()})
+    row = judged(ours, "improvement", "activation=x", "activation=y|z", expected=0.2)
+    assert row["verdict"] == verdict
+    best = max((k for k in means if k != "x"), key=means.get)
+    assert f"the best other {best} {means[best]:.4f}: improvement {improvement}" in row["evidence"]
+    assert "'about' taken as 0.100 to 0.300" in row["evidence"]
+    assert ("no runs of z" in row["evidence"]) == ("z" not in means)
+
+
+ALIKE = {"a": 0.9880, "b": 0.9883, "c": 0.9885, "d": 0.9878, "e": 0.9882, "f": 0.9884}
+
+
+@pytest.mark.parametrize(
+    ("changed", "noise", "verdict"),
+    [
+        ({}, 0.0001, "supported"),
+        ({"f": 0.9780}, 0.0001, "not supported"),  # f 0.01 below the rest
+        ({"f": 0.9900}, 0.001, "inconclusive"),  # f about 0.002 above the rest
+    ],
+)
+def test_spread_asks_every_pair_to_lie_within_the_papers_spread(changed, noise, verdict):
+    means = {**ALIKE, **changed}
+    row = judged(runs(around(means, noise)), "spread", "activation=a|b|c|d|e|f", "", expected=0.002)
+    assert row["verdict"] == verdict
+    spread = max(means.values()) - min(means.values())
+    assert f"spread {spread:.4f} (the paper: at most 0.002)" in row["evidence"]
+    assert "of 15 pairs, " in row["evidence"]
+
+
+@pytest.mark.parametrize(
+    ("factors", "verdict"),
+    [
+        ((1.01, 1.02, 1.00, 1.01), "supported"),
+        ((1.50, 1.45, 1.55, 1.50), "not supported"),
+        ((1.05, 1.15, 1.02, 1.18), "inconclusive"),  # about 1.1, the end of the band
+    ],
+)
+def test_ratio_of_epoch_seconds_is_about_the_papers(factors, verdict):
+    seconds = [50.0, 52.0, 49.0, 51.0]
+    ours = runs(
+        {"x": [s * f for s, f in zip(seconds, factors, strict=True)], "y": seconds},
+        column="mean_epoch_seconds",
+    )
+    row = judged(
+        ours,
+        "ratio",
+        "activation=x",
+        "activation=y",
+        metric="epoch_seconds",
+        split="",
+        at="mean_epoch",
+        scope="",
+        expected=1.0,
+    )
+    assert row["verdict"] == verdict
+    assert f"activation=x / activation=y = {sum(factors) / 4:.3f} [" in row["evidence"]
+    assert row["evidence"].startswith("mean seconds per epoch of each run, on our hardware")
+    assert "'about' taken as 0.900 to 1.100" in row["evidence"]
+
+
+@pytest.mark.parametrize("study", sorted(p.stem for p in (REPO / "studies").glob("s*.yaml")))
+def test_every_claim_of_a_study_is_judged_on_its_runs(study, tmp_path, monkeypatch):
+    """Each shipped claim with a relation gets a verdict and its numbers from runs of every
+    (dataset, model, activation, fold) of its study (random measurements)."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # where S1's transfer model finds weights
+    (tmp_path / "hub/checkpoints").mkdir(parents=True)
+    (tmp_path / "hub/checkpoints/resnet50-0676ba61.pth").touch()
+    monkeypatch.chdir(REPO)
+    config = load_config(f"studies/{study}.yaml")
+    claims = load_claims(config["reported"]["claims"], config["study"])
+    rng = np.random.default_rng(0)
+    columns = {measurement(c.metric, c.split, c.at)[0] for c in claims.itertuples()}
+    ours = pd.DataFrame(
+        [
+            {**run, "status": "completed", **{c: rng.uniform(0.5, 1.0) for c in columns}}
+            for run in run_grid(config)
+        ]
+    )
+    table = claims_table(ours, claims)
+    assert list(table["claim"]) == list(claims["claim"])
+    for row in table[table["relation"] != ""].itertuples():
+        assert row.verdict in ("supported", "not supported", "inconclusive"), row.evidence
+        assert any(ch.isdigit() for ch in row.evidence.partition("; ")[2]), row.evidence

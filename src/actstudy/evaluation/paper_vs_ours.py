@@ -6,27 +6,63 @@ is indicative, narrower than an independent-samples one would be), the paper's v
 difference, whether the paper's value lies inside our interval, and exactly which of our
 measurements it was matched with.
 
-``claims.csv``: per claim, the comparison, our evidence (paired differences over folds, case by
-case) and a verdict: supported, not supported, inconclusive, or not run (no runs, or a
-comparison this module does not evaluate; the evidence says which). Never a verdict without the
-numbers behind it.
+``claims.csv``: per claim, the comparison, its relation and the paper's figure, our evidence and a
+verdict: supported, not supported, inconclusive, or not run (no runs of what it compares, or a
+claim that cannot be put as a comparison; the evidence says which). Never a verdict without the
+numbers behind it. A claim holds in every *case* (each combination of the labels its two sides
+leave free): not supported when any case refutes it, supported when every case supports it.
+Comparisons within a case are paired by fold, with a 95 % Student-t interval (none from one
+fold, so a one-fold study gives inconclusive verdicts with its numbers), and judged alike:
+supported when the interval lies inside the range where the claim holds, not supported when it
+lies wholly outside, inconclusive when it reaches across an end:
+
+- ``>`` / ``<``: each left − right difference above / below 0.
+- ``descending``: each group minus the next, in the order given, above 0.
+- ``spread``: every pair's difference inside ±expected.
+- ``ratio``: each left / right ratio inside expected × (1 ± RATIO_TOLERANCE).
+- ``improvement``: (left − the best of right) / the best of right inside expected ×
+  (1 ± IMPROVEMENT_TOLERANCE) and above 0 (the difference from that best, fold-paired, over its
+  mean).
+
+Two relations are about cases, not folds, and are judged over the cases (each case's groups by
+their fold means):
+
+- ``rank_best``: left's mean rank the lowest, ahead of the best other's by at least the
+  Bonferroni–Dunn critical difference, after a Friedman test that finds the ranks differ
+  (Demšar 2006); behind by as much refutes.
+- ``share``: refuted when the paper's share lies outside our share's 95 % Clopper–Pearson
+  interval; supported when it lies inside, within SHARE_TOLERANCE of our share, and the interval
+  lies above MAJORITY.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from actstudy.evaluation.improvement import improvement_over_second_best
 from actstudy.evaluation.reported import parse_selector
 
 KEYS = ("dataset", "model", "activation")
 CONFIDENCE = 0.95
+ALPHA = 1 - CONFIDENCE
+RATIO_TOLERANCE = 0.1
+"""'About' a ratio: within 10 % of the paper's (S5's epoch-time ratio 1.0: 0.9 to 1.1; its
+Table IV spans 0.97 to 1.01)."""
+IMPROVEMENT_TOLERANCE = 0.5
+"""'About' an improvement: within half of the paper's ('about 20 %': 10 % to 30 %)."""
+SHARE_TOLERANCE = 0.1
+"""'About' a share of cases: within 0.1 of the paper's (about 3 of its 28 cases)."""
+MAJORITY = 0.5
+"""A share's interval must lie above this to support a claim of a large share."""
 
 
 def measurement(metric: str, split: str, at: str) -> tuple[str | None, str]:
@@ -107,85 +143,405 @@ def paper_vs_ours(runs: pd.DataFrame, reported: pd.DataFrame) -> pd.DataFrame:
 
 
 def _groups(selection: Mapping[str, Sequence[str]]) -> list[dict[str, str]]:
-    """Every combination of the labels a selector lists (one run group each)."""
+    """Every combination of the labels a selector lists (one run group each), in their order."""
     keys = list(selection)
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*selection.values())]
-
-
-def _pair(
-    runs: pd.DataFrame, column: str, left: dict[str, str], right: dict[str, str]
-) -> tuple[float, float, float, int]:
-    """Mean and 95 % interval of left − right, paired by fold (the same folds)."""
-    a = _select(runs, {k: [v] for k, v in left.items()})[["fold", column]]
-    b = _select(runs, {k: [v] for k, v in right.items()})[["fold", column]]
-    paired = a.merge(b, on="fold", suffixes=("_left", "_right")).dropna()
-    differences = paired[f"{column}_left"] - paired[f"{column}_right"]
-    low, high = interval(differences)
-    return differences.mean() if len(differences) else math.nan, low, high, len(differences)
-
-
-def _verdict(relation: str, low: float, high: float) -> str:
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return "inconclusive"
-    above, below = low > 0, high < 0
-    if relation == "<":
-        above, below = below, above
-    return "supported" if above else "not supported" if below else "inconclusive"
 
 
 def _describe(group: Mapping[str, str]) -> str:
     return " ".join(f"{k}={v}" for k, v in group.items())
 
 
-def judge(runs: pd.DataFrame, claim: Mapping[str, Any]) -> tuple[str, str]:
-    """(verdict, evidence) of one claim on our runs."""
-    relation = claim["relation"]
-    if relation not in (">", "<"):
-        why = claim.get("note") or "the claim is not put as a comparison"
-        what = f"the comparison {relation!r} is not evaluated yet" if relation else why
-        return "not run", what
-    column, matched = measurement(claim["metric"], claim["split"], claim["at"])
-    scope, _ = parse_selector(claim["scope"]) if claim["scope"] else ({}, None)
-    left, _ = parse_selector(claim["left"])
-    right, _ = parse_selector(claim["right"])
-    runs = _select(_usable(runs), scope)
-    if column not in runs or runs.empty:
-        return "not run", f"no runs of this study measure {matched}"
-    free = [k for k in KEYS if k not in left and k not in right]
+def _names(groups: Sequence[Mapping[str, str]]) -> list[str]:
+    """Short names for groups: their labels for the keys in which they differ."""
+    keys = list(dict.fromkeys(key for group in groups for key in group))
+    varying = [k for k in keys if len({group.get(k) for group in groups}) > 1] or keys
+    return [" ".join(group[k] for k in varying if k in group) for group in groups]
+
+
+def _of(runs: pd.DataFrame, group: Mapping[str, str]) -> pd.DataFrame:
+    return _select(runs, {key: [label] for key, label in group.items()})
+
+
+def _mean(runs: pd.DataFrame, column: str, group: Mapping[str, str]) -> float:
+    """A group's mean of ``column`` over its folds (NaN without runs)."""
+    values = _of(runs, group)[column].dropna()
+    return float(values.mean()) if len(values) else math.nan
+
+
+class Estimate(NamedTuple):
+    """A quantity over the folds both sides of a comparison have: its mean, a 95 % interval
+    (NaN from fewer than two folds) and the number of folds."""
+
+    mean: float
+    low: float
+    high: float
+    folds: int
+
+    def scaled(self, factor: float) -> Estimate:
+        return Estimate(self.mean * factor, self.low * factor, self.high * factor, self.folds)
+
+    def text(self, form: str = "+.4f") -> str:
+        if self.folds == 0:
+            return "no fold of both"
+        if self.folds == 1:
+            return f"{self.mean:{form}} (1 fold: no interval)"
+        return (
+            f"{self.mean:{form}} [{self.low:{form}}, {self.high:{form}}] over {self.folds} fold(s)"
+        )
+
+
+def _fold_paired(
+    runs: pd.DataFrame,
+    column: str,
+    left: Mapping[str, str],
+    right: Mapping[str, str],
+    combine: Callable[[pd.Series, pd.Series], pd.Series] = operator.sub,
+) -> Estimate:
+    """``combine(left, right)`` fold by fold over the folds both groups have (by default the
+    difference left − right), its mean and 95 % interval."""
+    a = _of(runs, left)[["fold", column]]
+    b = _of(runs, right)[["fold", column]]
+    paired = a.merge(b, on="fold", suffixes=("_left", "_right")).dropna()
+    values = combine(paired[f"{column}_left"], paired[f"{column}_right"])
+    low, high = interval(values)
+    return Estimate(values.mean() if len(values) else math.nan, low, high, len(values))
+
+
+def _verdict(estimate: Estimate, low: float, high: float) -> str:
+    """Supported when the estimate's interval lies inside (low, high), where the claim holds;
+    not supported when it lies wholly outside; inconclusive when it reaches across an end or
+    there is no interval."""
+    if not (math.isfinite(estimate.low) and math.isfinite(estimate.high)):
+        return "inconclusive"
+    if low < estimate.low and estimate.high < high:
+        return "supported"
+    if estimate.high < low or estimate.low > high:
+        return "not supported"
+    return "inconclusive"
+
+
+def _overall(verdicts: Sequence[str]) -> str:
+    """A claim holds in every case: not supported when any case is, supported when all are."""
+    if "not supported" in verdicts:
+        return "not supported"
+    return "supported" if all(v == "supported" for v in verdicts) else "inconclusive"
+
+
+@dataclass(frozen=True)
+class _Question:
+    """A claim put to our runs: the runs within its scope (diverged ones left out), the column
+    it is measured on, its two selections, its relation and the paper's figure (NaN if none)."""
+
+    runs: pd.DataFrame
+    column: str
+    left: dict[str, list[str]]
+    right: dict[str, list[str]]
+    relation: str
+    expected: float
+
+    def cases(self) -> list[tuple[str, pd.DataFrame]]:
+        """(a prefix naming the case, its runs) per combination of the labels that left and
+        right leave free."""
+        free = [k for k in KEYS if k not in self.left and k not in self.right]
+        if not free:
+            return [("", self.runs)]
+        return [
+            (_describe(dict(zip(free, labels, strict=True))) + ": ", runs)
+            for labels, runs in self.runs.groupby(free)
+        ]
+
+
+def _each_pair(
+    q: _Question,
+    combine: Callable[[pd.Series, pd.Series], pd.Series],
+    symbol: str,
+    holds: tuple[float, float],
+) -> tuple[str, str]:
+    """Every group of left against every group of right, fold-paired, case by case."""
     verdicts, evidence = [], []
-    for case, group in runs.groupby(free) if free else [((), runs)]:
-        case_labels = dict(zip(free, case if isinstance(case, tuple) else (case,), strict=True))
-        for a, b in itertools.product(_groups(left), _groups(right)):
-            mean, low, high, n = _pair(group, column, a, b)
-            if n == 0:
-                continue
-            verdicts.append(_verdict(relation, low, high))
-            evidence.append(
-                f"{_describe(case_labels)}: {_describe(a)} − {_describe(b)} = {mean:+.4f} "
-                f"[{low:+.4f}, {high:+.4f}] over {n} fold(s)".lstrip(": ")
-            )
+    form = "+.4f" if combine is operator.sub else ".3f"
+    for case, runs in q.cases():
+        for a, b in itertools.product(_groups(q.left), _groups(q.right)):
+            estimate = _fold_paired(runs, q.column, a, b, combine)
+            if estimate.folds:
+                verdicts.append(_verdict(estimate, *holds))
+                evidence.append(
+                    f"{case}{_describe(a)} {symbol} {_describe(b)} = {estimate.text(form)}"
+                )
     if not verdicts:
         return "not run", "no runs of both sides of the comparison"
-    if "not supported" in verdicts:
-        verdict = "not supported"
-    elif all(v == "supported" for v in verdicts):
-        verdict = "supported"
+    return _overall(verdicts), "; ".join(evidence)
+
+
+def _compare(q: _Question) -> tuple[str, str]:
+    """'>' ('<'): each fold-paired difference left − right has its interval above (below) 0."""
+    return _each_pair(
+        q, operator.sub, "−", (0.0, math.inf) if q.relation == ">" else (-math.inf, 0.0)
+    )
+
+
+def _ratio(q: _Question) -> tuple[str, str]:
+    """left / right about expected: each fold-paired ratio has its interval inside expected ×
+    (1 ± RATIO_TOLERANCE) to support, wholly outside it to refute."""
+    band = (q.expected * (1 - RATIO_TOLERANCE), q.expected * (1 + RATIO_TOLERANCE))
+    verdict, evidence = _each_pair(q, operator.truediv, "/", band)
+    rule = f"the paper {q.expected:g}, 'about' taken as {band[0]:.3f} to {band[1]:.3f}"
+    return verdict, f"{rule}; {evidence}"
+
+
+def _means_text(names: Sequence[str], means: Sequence[float]) -> str:
+    return ", ".join(f"{name} {mean:.4f}" for name, mean in zip(names, means, strict=True))
+
+
+def _descending(q: _Question) -> tuple[str, str]:
+    """The groups of left in the order given, each one's fold-paired difference from the next
+    above 0 (supported when every link's interval is, not supported when any is below)."""
+    order = _groups(q.left)
+    names = _names(order)
+    verdicts, evidence = [], []
+    for case, runs in q.cases():
+        means = [_mean(runs, q.column, group) for group in order]
+        if all(math.isnan(mean) for mean in means):
+            continue
+        in_order = all(a > b for a, b in itertools.pairwise(means))
+        links = []
+        for (a, b), (name_a, name_b) in zip(
+            itertools.pairwise(order), itertools.pairwise(names), strict=True
+        ):
+            difference = _fold_paired(runs, q.column, a, b)
+            verdicts.append(_verdict(difference, 0.0, math.inf))
+            links.append(f"{name_a} − {name_b} = {difference.text()}")
+        evidence.append(
+            f"{case}means {_means_text(names, means)} "
+            f"({'in' if in_order else 'not in'} the claimed order); " + "; ".join(links)
+        )
+    if not verdicts:
+        return "not run", "no runs of the groups to order"
+    return _overall(verdicts), "; ".join(evidence)
+
+
+def _spread(q: _Question) -> tuple[str, str]:
+    """The groups of left within ``expected`` of each other: every pair's fold-paired
+    difference has its interval inside ±expected to support; any wholly outside refutes."""
+    groups = _groups(q.left)
+    names = _names(groups)
+    verdicts, evidence = [], []
+    for case, runs in q.cases():
+        means = pd.Series([_mean(runs, q.column, group) for group in groups], index=names)
+        present = means.dropna()
+        if len(present) < 2:
+            continue
+        pairs = [_fold_paired(runs, q.column, a, b) for a, b in itertools.combinations(groups, 2)]
+        pair_verdicts = [_verdict(pair, -q.expected, q.expected) for pair in pairs]
+        verdicts.append(_overall(pair_verdicts))
+        top, bottom = present.idxmax(), present.idxmin()
+        extreme = _fold_paired(
+            runs, q.column, groups[names.index(top)], groups[names.index(bottom)]
+        )
+        evidence.append(
+            f"{case}means {_means_text(names, means)}; spread {present.max() - present.min():.4f} "
+            f"(the paper: at most {q.expected:g}); {top} − {bottom} = {extreme.text()}; of "
+            f"{len(pairs)} pairs, {pair_verdicts.count('supported')} have their interval inside "
+            f"±{q.expected:g} and {pair_verdicts.count('not supported')} wholly outside"
+        )
+    if not verdicts:
+        return "not run", "no case has runs of two or more of the groups"
+    return _overall(verdicts), "; ".join(evidence)
+
+
+def _improvement(q: _Question) -> tuple[str, str]:
+    """(left − the best of right) / the best of right, per dataset × model (S5's "improvement
+    over the second best", :mod:`actstudy.evaluation.improvement`), about expected: the
+    fold-paired difference from that best, over its mean, has its interval inside expected ×
+    (1 ± IMPROVEMENT_TOLERANCE) and above 0 to support (left best, by about the paper's margin),
+    wholly outside to refute. A case missing one of the activations cannot support."""
+    control = q.left.get("activation", [])
+    if set(q.left) != {"activation"} or len(control) != 1 or set(q.right) != {"activation"}:
+        return "not run", "improvement compares one activation (left) with activations (right)"
+    activations = [*control, *q.right["activation"]]
+    chosen = q.runs[q.runs["activation"].isin(activations)]
+    summary = chosen.groupby(list(KEYS), as_index=False)[q.column].mean()
+    if control[0] not in set(summary["activation"]):
+        return "not run", f"no runs of {control[0]}"
+    tolerance = IMPROVEMENT_TOLERANCE * abs(q.expected)
+    band = (max(0.0, q.expected - tolerance), q.expected + tolerance)
+    verdicts = []
+    evidence = [f"the paper {q.expected:g}, 'about' taken as {band[0]:.3f} to {band[1]:.3f}"]
+    for _, row in improvement_over_second_best(summary, control[0], q.column).iterrows():
+        case = {"dataset": row["dataset"], "model": row["model"]}
+        second = row[f"best_other_{q.column}"]
+        relative = _fold_paired(
+            _of(q.runs, case),
+            q.column,
+            {"activation": control[0]},
+            {"activation": row["best_other"]},
+        ).scaled(1 / second if second else math.nan)
+        missing = [a for a in activations if a not in set(_of(chosen, case)["activation"])]
+        verdict = _verdict(relative, *band)
+        verdicts.append("inconclusive" if missing and verdict == "supported" else verdict)
+        evidence.append(
+            f"{_describe(case)}: {control[0]} {row[q.column]:.4f}, the best other "
+            f"{row['best_other']} {second:.4f}: improvement {row['improvement']:+.3f}; "
+            f"fold-paired ({control[0]} − {row['best_other']}) / {second:.4f} = "
+            f"{relative.text('+.3f')}" + (f"; no runs of {', '.join(missing)}" if missing else "")
+        )
+    if not verdicts:
+        return "not run", f"no dataset × model runs {control[0]} and one of right"
+    return _overall(verdicts), "; ".join(evidence)
+
+
+def _rank_best(q: _Question) -> tuple[str, str]:
+    """left's mean rank over the cases (each case's groups ranked by their fold means, highest
+    first) is the lowest, apart from the best other's by at least the Bonferroni–Dunn critical
+    difference (Demšar 2006: a control against the rest, α = 1 − CONFIDENCE), once a Friedman
+    test finds the ranks differ (three or more groups); behind by that much refutes. Only cases
+    with runs of every group count."""
+    lefts = _groups(q.left)
+    if len(lefts) != 1:
+        return "not run", "rank_best ranks one group of left against right; left names several"
+    groups = [*lefts, *_groups(q.right)]
+    names = _names(groups)
+    table = pd.DataFrame(
+        [[_mean(runs, q.column, group) for group in groups] for _, runs in q.cases()],
+        columns=names,
+    )
+    complete = table.dropna()
+    cases, k = len(complete), len(groups)
+    if cases == 0:
+        return "not run", f"no case has runs of all {k} groups"
+    ranks = complete.rank(axis=1, ascending=False).mean().sort_values()
+    ours = names[0]
+    rival = ranks.drop(ours).idxmin()
+    gap = ranks[rival] - ranks[ours]
+    critical = stats.norm.ppf(1 - ALPHA / (2 * (k - 1))) * math.sqrt(k * (k + 1) / (6 * cases))
+    numbers = [
+        f"mean rank over {cases} case(s) with runs of all {k} groups (1 = the highest "
+        f"{q.column}, each case's groups ranked by their fold means): "
+        + ", ".join(f"{name} {rank:.2f}" for name, rank in ranks.items())
+    ]
+    if len(table) > cases:
+        numbers.append(f"{len(table) - cases} case(s) left out for a group without runs")
+    p_value = math.nan
+    if k >= 3 and cases >= 2:
+        p_value = stats.friedmanchisquare(*complete.to_numpy().T).pvalue
+        numbers.append(f"Friedman test p = {p_value:.3g}")
+    numbers.append(
+        f"{ours} {ranks[ours]:.2f} against the best other, {rival} {ranks[rival]:.2f}: "
+        f"{abs(gap):.2f} apart, the critical difference {critical:.2f} (Bonferroni–Dunn, "
+        f"α {ALPHA:g}, {k} groups, {cases} cases)"
+    )
+    if cases < 2:
+        verdict, why = "inconclusive", "one case is too few to rank over"
+    elif k >= 3 and not p_value < ALPHA:
+        verdict, why = "inconclusive", "the Friedman test finds no difference among the ranks"
+    elif gap >= critical:
+        verdict, why = "supported", f"{ours} ranks best by at least the critical difference"
+    elif -gap >= critical:
+        verdict, why = "not supported", f"{rival} ranks ahead by at least the critical difference"
     else:
-        verdict = "inconclusive"
-    return verdict, f"{matched}; " + "; ".join(evidence)
+        verdict, why = "inconclusive", "the best two are less than the critical difference apart"
+    return verdict, "; ".join([*numbers, why])
+
+
+def _share(q: _Question) -> tuple[str, str]:
+    """The share of cases where the best group of left (by fold mean) beats every group of
+    right, about expected: refuted when expected lies outside our share's 95 % Clopper–Pearson
+    interval; supported when it lies inside, our share is within SHARE_TOLERANCE of it and the
+    interval lies above MAJORITY (the cases show the winners win most of them; a handful of
+    cases cannot); otherwise inconclusive. Only cases with runs of every group count."""
+    lefts, rights = _groups(q.left), _groups(q.right)
+    left_names, right_names = _names(lefts), _names(rights)
+    outcomes, won, left_out = [], 0, 0
+    for case, runs in q.cases():
+        ours = pd.Series([_mean(runs, q.column, group) for group in lefts], index=left_names)
+        theirs = pd.Series([_mean(runs, q.column, group) for group in rights], index=right_names)
+        if ours.isna().any() or theirs.isna().any():
+            left_out += 1
+            continue
+        beats = bool(ours.max() > theirs.max())
+        won += beats
+        outcomes.append(
+            f"{case}{ours.idxmax()} {ours.max():.4f} {'>' if beats else '≤'} "
+            f"{theirs.idxmax()} {theirs.max():.4f}"
+        )
+    cases = len(outcomes)
+    if not cases:
+        return "not run", "no case has runs of every group of left and right"
+    share = won / cases
+    low, high = stats.binomtest(won, cases).proportion_ci(CONFIDENCE, method="exact")
+    if not low <= q.expected <= high:
+        verdict, why = "not supported", f"the paper's {q.expected:g} lies outside our interval"
+    elif abs(share - q.expected) > SHARE_TOLERANCE:
+        verdict, why = "inconclusive", f"our share is more than {SHARE_TOLERANCE:g} from it"
+    elif low <= MAJORITY:
+        verdict, why = "inconclusive", f"too few cases: our interval reaches down to {MAJORITY:g}"
+    else:
+        verdict, why = (
+            "supported",
+            (
+                f"the paper's figure lies inside our interval, within {SHARE_TOLERANCE:g} of our "
+                f"share, and the interval lies above {MAJORITY:g}"
+            ),
+        )
+    numbers = (
+        f"share {won}/{cases} = {share:.3f}, 95 % Clopper–Pearson interval [{low:.3f}, "
+        f"{high:.3f}], the paper {q.expected:g}"
+        + (f" ({left_out} case(s) left out for a group without runs)" if left_out else "")
+    )
+    return verdict, f"{numbers}; {why}; per case, best of left vs best of right, fold means: " + (
+        "; ".join(outcomes)
+    )
+
+
+JUDGES: dict[str, Callable[[_Question], tuple[str, str]]] = {
+    ">": _compare,
+    "<": _compare,
+    "descending": _descending,
+    "rank_best": _rank_best,
+    "share": _share,
+    "improvement": _improvement,
+    "spread": _spread,
+    "ratio": _ratio,
+}
+"""How each relation of claims.csv is judged (see each function and the module docstring)."""
+
+
+def judge(runs: pd.DataFrame, claim: Mapping[str, Any]) -> tuple[str, str]:
+    """(verdict, evidence) of one claim on our runs; the evidence starts with the measurement
+    compared and gives the numbers the verdict rests on."""
+    relation = claim["relation"]
+    if not relation:
+        return "not run", claim.get("note") or "the claim is not put as a comparison"
+    column, matched = measurement(claim["metric"], claim["split"], claim["at"])
+    runs = _select(_usable(runs), parse_selector(claim["scope"])[0])
+    if column not in runs or runs.empty:
+        return "not run", f"no runs of this study measure {matched}"
+    question = _Question(
+        runs=runs,
+        column=column,
+        left=parse_selector(claim["left"])[0],
+        right=parse_selector(claim["right"])[0],
+        relation=relation,
+        expected=float(claim["expected"]),
+    )
+    verdict, evidence = JUDGES[relation](question)
+    return verdict, f"{matched}; {evidence}"
 
 
 def claims_table(runs: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
+    """One row per claim: its words, the relation and the paper's figure (``expected``, blank
+    where the relation takes none), our verdict and the evidence behind it."""
+    columns = ["claim", "comparison", "relation", "expected", "verdict", "evidence", "source"]
     rows = []
     for _, claim in claims.iterrows():
         verdict, evidence = judge(runs, claim)
         rows.append(
             {
-                "claim": claim["claim"],
-                "comparison": claim["comparison"],
+                **{key: claim[key] for key in ("claim", "comparison", "relation", "expected")},
                 "verdict": verdict,
                 "evidence": evidence,
                 "source": claim["source"],
             }
         )
-    return pd.DataFrame(rows, columns=["claim", "comparison", "verdict", "evidence", "source"])
+    return pd.DataFrame(rows, columns=columns)
