@@ -110,6 +110,7 @@ def test_a_damaged_last_pt_is_reported_and_the_run_starts_over(
     run_dir = tmp_path / "run"
     with monkeypatch.context() as patch:  # a job that died after its first epoch's checkpoint
         patch.setattr(loop, "discard_resume_state", lambda path: None)
+        patch.setenv(loop.CHECKPOINT_SECONDS_VARIABLE, "0")  # a checkpoint after every epoch
         train_run(spec, prepared, folds, run_dir)
     checkpoint = run_dir / RESUME_FILE
     assert torch.load(checkpoint, weights_only=True)["run"]["epoch"] == 1

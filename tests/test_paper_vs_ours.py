@@ -14,6 +14,7 @@ from actstudy.evaluation.paper_vs_ours import (
     JUDGES,
     claims_table,
     interval,
+    kept_weights,
     measurement,
     paper_vs_ours,
 )
@@ -345,3 +346,13 @@ def test_every_claim_of_a_study_is_judged_on_its_runs(study, tmp_path, monkeypat
     for row in table[table["relation"] != ""].itertuples():
         assert row.verdict in ("supported", "not supported", "inconclusive"), row.evidence
         assert any(ch.isdigit() for ch in row.evidence.partition("; ")[2]), row.evidence
+
+
+def test_the_matched_measurement_names_the_weights_each_fold_kept():
+    final = pd.DataFrame({"select": ["last", "last"]})
+    best = pd.DataFrame({"select": ["val_loss", "last"]})
+    assert measurement("accuracy", "test", "final", kept_weights(final))[1].startswith(
+        "test accuracy of each fold's final-epoch weights (select: last)"
+    )
+    assert kept_weights(best) == "best-validation weights (select: last, val_loss)"
+    assert kept_weights(pd.DataFrame({"fold": [0]})) == "best-validation weights"

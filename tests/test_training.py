@@ -17,10 +17,17 @@ import pytest
 import torch
 
 from actstudy.config import run_spec, validate_config
+from actstudy.training import loop
 from actstudy.training.batches import DeviceData, augment
 from actstudy.training.folds import assign_folds, fold_indices, write_folds
-from actstudy.training.loop import RESUME_FILE, train_run
-from actstudy.training.metrics import classification_metrics, roc_auc_ovr_macro
+from actstudy.training.loop import (
+    CHECKPOINT_SECONDS_VARIABLE,
+    OUTPUTS,
+    RESUME_FILE,
+    train_run,
+    train_runs,
+)
+from actstudy.training.metrics import classification_metrics, confusion, roc_auc_ovr_macro
 from actstudy.training.recipe import lr_factor
 
 TIMING = ["epoch_seconds", "samples_per_second"]
@@ -76,8 +83,31 @@ def test_roc_auc_averages_over_the_classes_present():
     assert roc_auc_ovr_macro(labels, probs) == 1.0
     metrics = classification_metrics(labels, probs, loss=0.5)
     assert metrics["accuracy"] == 1.0 and metrics["f1_weighted"] == 1.0
-    assert metrics["f1_macro"] == pytest.approx(2 / 3)  # the absent class scores 0
+    assert metrics["f1_macro"] == 1.0  # class 2 is absent from the labels: not counted as 0
     assert math.isnan(roc_auc_ovr_macro(np.array([1, 1]), probs[:2]))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_metrics_agree_with_scikit_learn(seed):
+    """Ties in the scores, a class never predicted, one absent from the labels."""
+    from sklearn.metrics import confusion_matrix, f1_score, roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 5, 300)  # classes 0..4 of 6: class 5 absent
+    logits = rng.normal(size=(300, 6)).round(1)  # rounded: many tied scores
+    logits[np.arange(300), labels] += rng.uniform(0, 2)
+    logits[:, 3] -= 10  # class 3 is never predicted
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    metrics = classification_metrics(labels, probs, loss=1.0)
+    predicted = probs.argmax(axis=1)
+    present = np.unique(labels)
+    for average in ("macro", "weighted"):
+        expected = f1_score(labels, predicted, labels=present, average=average, zero_division=0)
+        assert metrics[f"f1_{average}"] == pytest.approx(expected)
+    assert metrics["accuracy"] == pytest.approx(np.mean(predicted == labels))
+    auc = np.mean([roc_auc_score(labels == c, probs[:, c]) for c in present])
+    assert metrics["roc_auc"] == pytest.approx(auc)
+    assert confusion(labels, probs) == confusion_matrix(labels, predicted, labels=range(6)).tolist()
 
 
 def schedule_of(**given) -> dict:
@@ -133,50 +163,106 @@ def test_the_same_seed_gives_identical_histories_and_weights(digits16, tmp_path)
     assert not history(tmp_path / "a").equals(history(tmp_path / "c"))
 
 
+def train_command(
+    tmp_path: Path, digits: tuple[Path, Path], runs: list[tuple[dict, Path]]
+) -> list[str]:
+    """``actstudy train`` of ``(spec, run folder)`` pairs, as a train job runs it."""
+    prepared, folds = digits
+    specs = []
+    for index, (spec, _) in enumerate(runs):
+        specs.append(tmp_path / f"spec{index}.json")
+        specs[-1].write_text(json.dumps(spec))
+    return [
+        sys.executable,
+        "-m",
+        "actstudy",
+        "train",
+        "--spec",
+        *map(str, specs),
+        "--prepared",
+        str(prepared),
+        "--folds",
+        str(folds),
+        "--out",
+        *(str(out) for _, out in runs),
+    ]
+
+
+def kill_when_saved(command: list[str], resume: Path, epoch: int) -> None:
+    """Start ``command`` and kill it as soon as ``resume`` holds the state after ``epoch``."""
+    every_epoch = {**os.environ, CHECKPOINT_SECONDS_VARIABLE: "0"}
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL, env=every_epoch)
+    deadline = time.time() + 120
+    while time.time() < deadline and process.poll() is None:
+        if resume.exists() and torch.load(resume, weights_only=True)["run"]["epoch"] == epoch:
+            os.kill(process.pid, signal.SIGKILL)
+            break
+        time.sleep(0.01)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, f"the job was not killed after epoch {epoch}"
+
+
+def assert_same_run(a: Path, b: Path) -> None:
+    pd.testing.assert_frame_equal(history(a), history(b))
+    for name, tensor in weights(b).items():
+        assert torch.equal(tensor, weights(a)[name]), name
+    assert json.loads((a / "metrics.json").read_text()) == json.loads(
+        (b / "metrics.json").read_text()
+    )
+
+
 def test_a_job_killed_in_epoch_3_of_4_resumes_to_the_same_result(digits16, tmp_path):
     prepared, folds = digits16
     spec = make_spec(epochs=4, batch_size=8)
     train_run(spec, prepared, folds, tmp_path / "whole")
 
     killed = tmp_path / "killed"
-    spec_file = tmp_path / "spec.json"
-    spec_file.write_text(json.dumps(spec))
-    command = [
-        sys.executable,
-        "-m",
-        "actstudy",
-        "train",
-        "--spec",
-        str(spec_file),
-        "--prepared",
-        str(prepared),
-        "--folds",
-        str(folds),
-        "--out",
-        str(killed),
-    ]
-    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline and process.poll() is None:
-        resume = killed / RESUME_FILE
-        if resume.exists() and torch.load(resume, weights_only=True)["run"]["epoch"] == 2:
-            os.kill(process.pid, signal.SIGKILL)
-            break
-        time.sleep(0.01)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL, "the job was not killed in epoch 3"
+    command = train_command(tmp_path, digits16, [(spec, killed)])
+    kill_when_saved(command, killed / RESUME_FILE, 2)
     assert torch.load(killed / RESUME_FILE, weights_only=True)["run"]["epoch"] == 2
     assert not (killed / "metrics.json").exists()
 
     subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
     assert json.loads((killed / "manifest.json").read_text())["resumed_from_epoch"] == 2
     assert not (killed / RESUME_FILE).exists()
-    pd.testing.assert_frame_equal(history(killed), history(tmp_path / "whole"))
-    for name, tensor in weights(tmp_path / "whole").items():
-        assert torch.equal(tensor, weights(killed)[name]), name
-    assert json.loads((killed / "metrics.json").read_text()) == json.loads(
-        (tmp_path / "whole" / "metrics.json").read_text()
-    )
+    assert_same_run(killed, tmp_path / "whole")
+
+
+def test_short_epochs_are_not_followed_by_a_checkpoint_each(digits16, tmp_path, monkeypatch):
+    """By default the resume state is saved only once 30 s passed since the last save."""
+    prepared, folds = digits16
+    monkeypatch.setattr(loop, "discard_resume_state", lambda path: None)
+    for seconds, saved in ((None, False), ("0", True)):
+        if seconds is None:
+            monkeypatch.delenv(CHECKPOINT_SECONDS_VARIABLE, raising=False)
+        else:
+            monkeypatch.setenv(CHECKPOINT_SECONDS_VARIABLE, seconds)
+        train_run(make_spec(epochs=2), prepared, folds, tmp_path / str(seconds))
+        assert (tmp_path / str(seconds) / RESUME_FILE).exists() == saved
+
+
+def test_a_job_of_several_runs_killed_in_its_second_keeps_its_first(digits16, tmp_path):
+    """jobs.pack: folds: fold 0 finished, then the job was killed in fold 1; Snakemake deletes
+    the incomplete job's outputs, and the job started again does not train fold 0 again."""
+    prepared, folds = digits16
+    specs = [make_spec(fold=fold, epochs=3, batch_size=8) for fold in (0, 1)]
+    whole = [tmp_path / "whole" / f"fold{fold}" for fold in (0, 1)]
+    train_runs(list(zip(specs, whole, strict=True)), prepared, folds)
+    assert not any((out / RESUME_FILE).exists() for out in whole)
+
+    job = [tmp_path / "job" / f"fold{fold}" for fold in (0, 1)]
+    command = train_command(tmp_path, digits16, list(zip(specs, job, strict=True)))
+    kill_when_saved(command, job[1] / RESUME_FILE, 1)
+    assert (job[0] / "metrics.json").exists() and (job[0] / RESUME_FILE).exists()
+    for name in OUTPUTS:  # as Snakemake does before running an incomplete job again
+        (job[0] / name).unlink()
+
+    subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
+    resumed = [json.loads((out / "manifest.json").read_text())["resumed_from_epoch"] for out in job]
+    assert resumed == [3, 1]  # fold 0 only written from its final state, fold 1 resumed
+    for mine, reference in zip(job, whole, strict=True):
+        assert not (mine / RESUME_FILE).exists()
+        assert_same_run(mine, reference)
 
 
 def test_a_resume_checkpoint_of_another_configuration_is_not_used(digits16, tmp_path):

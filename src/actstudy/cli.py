@@ -50,13 +50,19 @@ def cmd_folds(args: argparse.Namespace) -> None:
 
 def cmd_train(args: argparse.Namespace) -> None:
     from actstudy.io import read_json
-    from actstudy.training.loop import train_run
+    from actstudy.training.loop import train_runs
 
-    spec = read_json(args.spec)
-    result = train_run(spec, args.prepared, args.folds, args.out, threads=args.threads)
-    logging.getLogger("actstudy").info(
-        "finished: %s, best epoch %s", result["status"], result["best_epoch"]
-    )
+    if len(args.spec) != len(args.out):
+        raise ValueError(
+            f"train got {len(args.spec)} --spec files but {len(args.out)} --out folders; "
+            "give one run folder per spec, in the same order"
+        )
+    runs = [(read_json(spec), out) for spec, out in zip(args.spec, args.out, strict=True)]
+    results = train_runs(runs, args.prepared, args.folds, threads=args.threads)
+    for (_, out), result in zip(runs, results, strict=True):
+        logging.getLogger("actstudy").info(
+            "finished %s: %s, best epoch %s", out, result["status"], result["best_epoch"]
+        )
 
 
 def cmd_aggregate(args: argparse.Namespace) -> None:
@@ -129,11 +135,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path)
     p.set_defaults(run=cmd_folds)
 
-    p = steps.add_parser("train", help="train one (dataset, model, activation, fold) run")
-    p.add_argument("--spec", required=True, type=Path, help="the run spec, a JSON file")
+    p = steps.add_parser(
+        "train", help="train (dataset, model, activation, fold) runs of one dataset, in turn"
+    )
+    p.add_argument(
+        "--spec", required=True, nargs="+", type=Path, help="run specs, JSON files, one per run"
+    )
     p.add_argument("--prepared", required=True, type=Path)
     p.add_argument("--folds", required=True, type=Path)
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument(
+        "--out", required=True, nargs="+", type=Path, help="run folders, in the order of --spec"
+    )
     p.add_argument("--threads", type=int, default=None)
     p.set_defaults(run=cmd_train)
 

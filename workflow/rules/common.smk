@@ -66,25 +66,49 @@ def fold_options(wildcards):
     return study.fold_options()
 
 
-def train_spec_file(wildcards):
-    """The run's spec as a JSON file named by its digest: a changed spec is a changed param."""
-    return study.spec_file(dict(wildcards))
+# One run's folder; a train job trains one run, or every fold of one (dataset, model,
+# activation) with `jobs: {pack: folds}` (its outputs are then those of all its folds).
+RUN = "results/{study}/runs/{dataset}/{model}/{activation}/fold{fold}"
+PACKED = config["jobs"]["pack"] == "folds"
+FOLDS = sorted({int(run["fold"]) for run in RUNS})
+TRAIN_JOB = (
+    "{dataset}/{model}/{activation}"
+    if PACKED
+    else "{dataset}/{model}/{activation}/fold{fold}"
+)
+
+
+def run_file(name):
+    """A train job's output pattern for one file of each of its runs."""
+    pattern = f"{RUN}/{name}"
+    return expand(pattern, fold=FOLDS, allow_missing=True) if PACKED else pattern
+
+
+def job_runs(wildcards):
+    """The runs (dataset, model, activation, fold) of one train job."""
+    job = dict(wildcards)
+    return [{**job, "fold": fold} for fold in FOLDS] if PACKED else [job]
+
+
+def train_spec_files(wildcards):
+    """Each run's spec as a JSON file named by its digest: a changed spec is a changed param."""
+    return [study.spec_file(run) for run in job_runs(wildcards)]
 
 
 def train_code(wildcards):
-    """Digest of the code the run executes (actstudy.run_code): edits elsewhere change nothing."""
+    """Digest of the code the runs execute (actstudy.run_code): edits elsewhere change nothing."""
     return study.code_digest(dict(wildcards))
 
 
-def run_dir(wildcards):
-    return str(Path(rules.train.output.metrics.format(**wildcards)).parent)
+def run_dirs(wildcards):
+    return [RUN.format(**run) for run in job_runs(wildcards)]
 
 
 def run_metrics(slice_name="all"):
     """Metrics files of every run in a slice: all, one activation or one dataset."""
     kind, _, name = slice_name.partition("-")
     return [
-        rules.train.output.metrics.format(study=STUDY, **run)
+        f"{RUN}/metrics.json".format(study=STUDY, **run)
         for run in RUNS
         if kind == "all" or run[kind] == name
     ]

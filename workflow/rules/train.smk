@@ -3,14 +3,14 @@ rule train:
         prepared=prepared_dir,
         folds=rules.folds.output.folds,
     output:
-        history="results/{study}/runs/{dataset}/{model}/{activation}/fold{fold}/history.csv",
-        metrics="results/{study}/runs/{dataset}/{model}/{activation}/fold{fold}/metrics.json",
-        checkpoint="results/{study}/runs/{dataset}/{model}/{activation}/fold{fold}/best.pt",
-        manifest="results/{study}/runs/{dataset}/{model}/{activation}/fold{fold}/manifest.json",
+        history=run_file("history.csv"),
+        metrics=run_file("metrics.json"),
+        checkpoint=run_file("best.pt"),
+        manifest=run_file("manifest.json"),
     log:
-        "results/{study}/logs/train/{dataset}/{model}/{activation}/fold{fold}.log",
+        f"results/{{study}}/logs/train/{TRAIN_JOB}.log",
     benchmark:
-        "results/{study}/benchmarks/train/{dataset}/{model}/{activation}/fold{fold}.tsv"
+        f"results/{{study}}/benchmarks/train/{TRAIN_JOB}.tsv"
     group:
         "train"
     conda:
@@ -18,14 +18,14 @@ rule train:
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
-        runtime=lambda wildcards, attempt: 60 * attempt,
+        runtime=lambda wildcards, attempt: 60 * attempt * (len(FOLDS) if PACKED else 1),
     params:
-        spec=train_spec_file,
+        specs=train_spec_files,
         code=train_code,
-        run_dir=run_dir,
+        run_dirs=run_dirs,
     shell:
-        "python -m actstudy train --spec {params.spec:q} --prepared {input.prepared:q}"
-        " --folds {input.folds:q} --out {params.run_dir:q} --threads {threads} > {log:q} 2>&1"
+        "python -m actstudy train --spec {params.specs:q} --prepared {input.prepared:q}"
+        " --folds {input.folds:q} --out {params.run_dirs:q} --threads {threads} > {log:q} 2>&1"
 
 
 rule train_all:

@@ -2,10 +2,10 @@
 
 A smoke variant keeps a study's models, activations, recipe options, reported numbers and
 claims, and swaps each dataset for generated data of the same input shape and class count
-(:mod:`actstudy.data.synthetic`); it trains 1 epoch, on 2 folds where the study cross-validates,
-and, where a study crosses more than MAX_CROSS combinations, crosses each model with only some
-of the activations and datasets, so that every model, activation and dataset still appears in
-some run. A transfer model gets randomly
+(:mod:`actstudy.data.synthetic`); it trains 1 epoch, on 2 folds where the study cross-validates
+(both in one job: ``jobs.pack: folds``), and, where a study crosses more than MAX_CROSS
+combinations, crosses each model with only some of the activations and datasets, so that every
+model, activation and dataset still appears in some run. A transfer model gets randomly
 initialised weights of the right shape, written once under ``resources/smoke/``. Run it in a
 working folder of its own: its outputs go to results/<study>/ as the study's would.
 """
@@ -119,6 +119,7 @@ def smoke_variant(config: dict[str, Any]) -> dict[str, Any]:
     _one_epoch(smoke["training"])
     if smoke["evaluation"]["mode"] == "kfold":
         smoke["evaluation"]["folds"] = 2
+    smoke["jobs"] = {**smoke["jobs"], "pack": "folds"}  # one process trains both folds
     if smoke.get("reported"):
         smoke["reported"] = {k: str(Path(v).resolve()) for k, v in smoke["reported"].items()}
     smoke["plugins"] = [str(Path(p).resolve()) for p in smoke["plugins"]]

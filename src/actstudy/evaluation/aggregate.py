@@ -31,6 +31,7 @@ def _train_at(history: pd.DataFrame, best_epoch: int | None) -> dict[str, float]
 
 def _flatten(metrics: dict) -> dict:
     row = {k: metrics[k] for k in ("status", "best_epoch", "epochs_run", "diverged_epoch")}
+    row["select"] = metrics.get("select")  # which epoch's weights were kept (BestEpoch)
     # the training progress t of the kept weights, where the model has progress-driven modules
     row["progress_t_at_best"] = metrics.get("progress_t_at_best", np.nan)
     for split in ("val", "test"):

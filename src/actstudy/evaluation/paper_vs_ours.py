@@ -65,14 +65,25 @@ MAJORITY = 0.5
 """A share's interval must lie above this to support a claim of a large share."""
 
 
-def measurement(metric: str, split: str, at: str) -> tuple[str | None, str]:
-    """(our runs.csv column, what it is) for a number the paper reported as metric/split/at."""
+def kept_weights(runs: pd.DataFrame) -> str:
+    """Which weights each fold kept, in words, from the runs' ``select``."""
+    chosen = sorted(runs["select"].dropna().unique()) if "select" in runs else []
+    if chosen == ["last"]:
+        return "final-epoch weights (select: last)"
+    return "best-validation weights" + (f" (select: {', '.join(chosen)})" if chosen else "")
+
+
+def measurement(
+    metric: str, split: str, at: str, kept: str = "best-validation weights"
+) -> tuple[str | None, str]:
+    """(our runs.csv column, what it is) for a number the paper reported as metric/split/at;
+    ``kept``: which weights each fold kept (:func:`kept_weights`)."""
     if metric == "epoch_seconds":
         return "mean_epoch_seconds", "mean seconds per epoch of each run, on our hardware"
     if metric == "train_minus_test_accuracy":
         return metric, "train accuracy at the best epoch minus the test accuracy of its weights"
     if split in ("val", "test"):
-        what = f"{split} {metric} of each fold's best-validation weights"
+        what = f"{split} {metric} of each fold's {kept}"
         return f"{split}_{metric}", what + {
             "final": " (the paper: the final epoch's)",
             "epoch": " (the paper: single epochs of one run, its 'folds')",
@@ -112,10 +123,13 @@ def paper_vs_ours(runs: pd.DataFrame, reported: pd.DataFrame) -> pd.DataFrame:
     runs = _usable(runs)
     rows = []
     for _, number in reported.iterrows():
-        column, matched = measurement(number["metric"], number["split"], number["at"])
         selection = {key: [number[key]] for key in KEYS if number[key]}
+        selected = _select(runs, selection)
+        column, matched = measurement(
+            number["metric"], number["split"], number["at"], kept_weights(selected)
+        )
         values = (
-            _select(runs, selection)[column].dropna().astype(float)
+            selected[column].dropna().astype(float)
             if column in runs and selection
             else pd.Series(dtype=float)
         )
@@ -513,8 +527,8 @@ def judge(runs: pd.DataFrame, claim: Mapping[str, Any]) -> tuple[str, str]:
     relation = claim["relation"]
     if not relation:
         return "not run", claim.get("note") or "the claim is not put as a comparison"
-    column, matched = measurement(claim["metric"], claim["split"], claim["at"])
     runs = _select(_usable(runs), parse_selector(claim["scope"])[0])
+    column, matched = measurement(claim["metric"], claim["split"], claim["at"], kept_weights(runs))
     if column not in runs or runs.empty:
         return "not run", f"no runs of this study measure {matched}"
     question = _Question(

@@ -11,7 +11,6 @@ import os
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
 
 from actstudy.io import read_json, write_json
 
@@ -27,6 +26,9 @@ def assign_folds(
 ) -> np.ndarray:
     """Fold index per sample (see module docstring); ``folds`` for kfold, ``val_fraction`` for
     holdout, as ``evaluation`` of a validated config gives them."""
+    # imported here: training jobs only read fold files, and scikit-learn takes a second to load
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
+
     labels = np.asarray(labels)
     assignment = np.full(len(labels), -1, dtype=np.int64)
     if mode not in ("kfold", "holdout"):

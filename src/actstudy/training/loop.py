@@ -11,9 +11,15 @@ epoch, validation and test metrics at the best epoch, confusion matrices, and
 ``progress_t_at_best``, the history's ``progress_t`` of the best epoch, where the model has
 progress-driven modules), ``best.pt`` (the best weights) and ``manifest.json`` (the run spec,
 seeds, device, versions, git commit, the code it ran). While it runs, ``last.pt`` holds the
-state after the latest epoch (plain values and tensors, its sha256 in ``last.pt.sha256``); a run
-started again resumes from it if it is intact.
+state after a recent epoch (saved at most every ``ACTSTUDY_CHECKPOINT_SECONDS``, default 30;
+plain values and tensors, its sha256 in ``last.pt.sha256``); a run started again resumes from
+it if it is intact and belongs to the same spec and code.
 The prepared arrays are checked against their manifest's sha256 before training.
+
+:func:`train_runs` trains several runs of one dataset in one process (a job of
+``jobs.pack: folds``), paying the fixed start-up (importing torch, loading and checking the
+arrays) once; each finished run keeps its final state in ``last.pt`` until all have finished,
+so a job killed part-way does not train its finished runs again.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -66,6 +73,11 @@ log = logging.getLogger(__name__)
 
 OUTPUTS = ("history.csv", "metrics.json", "best.pt", "manifest.json")
 RESUME_FILE = "last.pt"
+# The resume state is saved after an epoch once this many seconds passed since the last save
+# (0: after every epoch): a kill loses at most about this much work, and short epochs do not
+# spend their time writing checkpoints.
+CHECKPOINT_SECONDS_VARIABLE = "ACTSTUDY_CHECKPOINT_SECONDS"
+CHECKPOINT_SECONDS = 30.0
 
 
 @dataclass
@@ -276,6 +288,8 @@ def _epochs(
         if state.early_stopping
         else EarlyStopping.from_recipe(recipe["early_stopping"])
     )
+    interval = float(os.environ.get(CHECKPOINT_SECONDS_VARIABLE, CHECKPOINT_SECONDS))
+    saved = time.monotonic()
     while state.epoch < epochs and state.status == "running":
         tick = time.perf_counter()
         row = train_one_epoch(run, train, state.epoch)
@@ -299,19 +313,50 @@ def _epochs(
             state.status = "early_stopped"
             log.info("no validation-loss improvement for %d epochs: stopping", stopping.patience)
         state.early_stopping = stopping.state_dict()
-        if state.status == "running" and state.epoch < epochs:
-            save_resume_state(
-                checkpoint,
-                {
-                    "fingerprint": run_id,
-                    "model": run.model.state_dict(),
-                    "optimizer": run.optimizer.state_dict(),
-                    "scheduler": run.scheduler.state_dict(),
-                    "run": state.state_dict(),
-                },
-            )
+        due = time.monotonic() - saved >= interval
+        if state.status == "running" and state.epoch < epochs and due:
+            _save_state(run, state, checkpoint, run_id)
+            saved = time.monotonic()
     if state.status == "running":
         state.status = "completed"
+
+
+def _save_state(run: Run, state: RunState, path: Path, run_id: str) -> None:
+    save_resume_state(
+        path,
+        {
+            "fingerprint": run_id,
+            "model": run.model.state_dict(),
+            "optimizer": run.optimizer.state_dict(),
+            "scheduler": run.scheduler.state_dict(),
+            "run": state.state_dict(),
+        },
+    )
+
+
+def train_runs(
+    runs: list[tuple[dict[str, Any], Path]],
+    prepared_dir: str | Path,
+    folds_file: str | Path,
+    threads: int | None = None,
+) -> list[dict[str, Any]]:
+    """Train ``(spec, run folder)`` pairs of one dataset one after another; return metrics.
+
+    The arrays are loaded and checked once. A finished run's final state stays in its
+    ``last.pt`` until every run has finished: started again after being killed, the job
+    writes a finished run's outputs from it instead of training the run again."""
+    prepared = load_prepared(prepared_dir, verify=True)
+    keep = len(runs) > 1
+    results = []
+    for index, (spec, out) in enumerate(runs, 1):
+        if keep:
+            log.info("run %d of %d in this job: %s", index, len(runs), out)
+        results.append(
+            train_run(spec, prepared_dir, folds_file, out, threads, prepared, keep_state=keep)
+        )
+    for _, out in runs:
+        discard_resume_state(Path(out) / RESUME_FILE)
+    return results
 
 
 def train_run(
@@ -320,16 +365,26 @@ def train_run(
     folds_file: str | Path,
     out_dir: str | Path,
     threads: int | None = None,
+    prepared: Prepared | None = None,
+    *,
+    keep_state: bool = False,
 ) -> dict[str, Any]:
-    """Train one run as ``spec`` (see :func:`actstudy.config.run_spec`) says; return metrics."""
+    """Train one run as ``spec`` (see :func:`actstudy.config.run_spec`) says; return metrics.
+
+    ``prepared``: the arrays of ``prepared_dir`` when already loaded and checked.
+    ``keep_state``: leave the final state in ``last.pt`` (see :func:`train_runs`)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
     load_plugins(spec["plugins"])
     recipe, evaluation = spec["training"], spec["evaluation"]
-    run_id = fingerprint(spec)
+    files = run_files(spec)
+    code = {"digest": digest(files), "files": [display_name(f) for f in files]}
+    # a state saved by other code is not resumed: the code's digest is part of the run's id
+    run_id = fingerprint({"spec": spec, "code": code["digest"]})
 
-    prepared = load_prepared(prepared_dir, verify=True)
+    if prepared is None:
+        prepared = load_prepared(prepared_dir, verify=True)
     train_idx, val_idx = fold_indices(folds_file, evaluation["fold"])
     train_x, train_y = prepared.train.x[train_idx], prepared.train.y[train_idx]
     normalize, normalization = _normalization(
@@ -346,6 +401,8 @@ def train_run(
     resumed_from = None if state is None else state.epoch
     if state is None:
         state = RunState()
+    elif state.status != "running":
+        log.info("finished earlier (%s, epoch %d): writing its outputs", state.status, state.epoch)
     else:
         log.info("resuming from the checkpoint after epoch %d", state.epoch)
     if state.best_weights is None:
@@ -373,6 +430,8 @@ def train_run(
             row["epoch_seconds"],
         )
 
+    if keep_state:
+        _save_state(run, state, out / RESUME_FILE, run_id)
     run.model.load_state_dict(state.best_weights)
     result = final_metrics(run, state, val, prepared, normalize)
     write_outputs(
@@ -382,6 +441,7 @@ def train_run(
         result,
         {
             "fingerprint": run_id,
+            "code": code,
             "normalization": normalization,
             "resumed_from_epoch": resumed_from,
             "prepared_manifest": str(Path(prepared_dir) / "manifest.json"),
@@ -389,7 +449,8 @@ def train_run(
             "seconds": round(time.time() - started, 3),
         },
     )
-    discard_resume_state(out / RESUME_FILE)
+    if not keep_state:
+        discard_resume_state(out / RESUME_FILE)
     return result
 
 
@@ -467,7 +528,6 @@ def write_outputs(
         out / "best.pt", {"model": run.model.state_dict(), "best_epoch": state.best.get("epoch")}
     )
     write_json(out / "metrics.json", result)
-    files = run_files(spec)
     write_json(
         out / "manifest.json",
         {
@@ -481,7 +541,6 @@ def write_outputs(
             "faithfulness": _faithfulness(run.model, spec),
             "device": {**run.setup.describe(), "compiled": bool(run.compiled)},
             "parameters": sum(p.numel() for p in run.model.parameters()),
-            "code": {"digest": digest(files), "files": [display_name(f) for f in files]},
             **extra,
             **environment(),
         },
