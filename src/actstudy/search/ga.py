@@ -75,6 +75,7 @@ def elites(
 def _children(
     parents: Sequence[Chromosome], options: Mapping[str, Any], rng: np.random.Generator
 ) -> list[Proposal]:
+    """Two children of each pair of the shuffled elites: crossed over or copied, then mutated."""
     order = rng.permutation(len(parents))
     children = []
     for i in range(0, len(order) - 1, 2):

@@ -52,6 +52,7 @@ class Probe:
         return cls(float(options["low"]), float(options["high"]), int(options["points"]))
 
     def grid(self, dtype: torch.dtype) -> torch.Tensor:
+        """The grid's values (computed in float64) in ``dtype``."""
         return torch.linspace(self.low, self.high, self.points, dtype=torch.float64).to(dtype)
 
 
@@ -73,6 +74,7 @@ def _operands(node: ast.expr, operation: type[ast.operator] | str) -> list[ast.e
 
 
 def _joined(operation: type[ast.operator] | str, a: ast.expr, b: ast.expr) -> ast.expr:
+    """``a`` and ``b`` joined by ``operation``, as an operator or a two-argument call."""
     if isinstance(operation, str):
         return ast.Call(ast.Name(operation), [a, b], [])
     return ast.BinOp(a, operation(), b)

@@ -148,6 +148,7 @@ def _score(
 def _scored_rows(
     state: Mapping[str, Any], cache: dict[str, dict[str, Any]], results: Path | None
 ) -> list[dict[str, Any]]:
+    """The candidates.csv rows of ``state``'s generation, scored."""
     rows = []
     for candidate in state["candidates"]:
         fitness, cached = _score(candidate, state["generation"], cache, results)
