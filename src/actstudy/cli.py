@@ -91,6 +91,25 @@ def cmd_compare(args: argparse.Namespace) -> None:
     write_text(args.claims_out, claims.to_csv(index=False))
 
 
+def cmd_search_next(args: argparse.Namespace) -> None:
+    from actstudy.config import validate_search
+    from actstudy.io import write_json, write_text
+    from actstudy.search.state import candidates_table, read_state, search_next
+
+    options = validate_search(_json(args.options))
+    state = None if args.state is None else read_state(args.state, options)
+    following = search_next(options, state, args.results)
+    write_json(args.out, following)
+    if args.table is not None:
+        write_text(args.table, candidates_table(following).to_csv(index=False))
+    logging.getLogger("actstudy").info(
+        "generation %d: %d candidates, %d to train",
+        following["generation"],
+        len(following["candidates"]),
+        len(following["train"]),
+    )
+
+
 def cmd_smoke(args: argparse.Namespace) -> None:
     import yaml
 
@@ -169,6 +188,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--paper-vs-ours", required=True, type=Path)
     p.add_argument("--claims-out", required=True, type=Path)
     p.set_defaults(run=cmd_compare)
+
+    p = steps.add_parser(
+        "search-next", help="score one generation of the activation search, propose the next"
+    )
+    p.add_argument("--options", required=True, help="the study's search section as JSON")
+    p.add_argument(
+        "--state", type=Path, help="generation g's state file (none: propose generation 0)"
+    )
+    p.add_argument(
+        "--results", type=Path, help="the folder of generation g's runs, one folder per cache key"
+    )
+    p.add_argument("--out", required=True, type=Path, help="generation g + 1's state file")
+    p.add_argument("--table", type=Path, help="write every scored candidate here (CSV)")
+    p.set_defaults(run=cmd_search_next)
 
     p = steps.add_parser("smoke", help="write a study's smoke variant (generated data, 1 epoch)")
     p.add_argument("config", type=Path)

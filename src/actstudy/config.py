@@ -318,6 +318,107 @@ def _reported_problems(config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def _search_option_problems(search: Mapping[str, Any]) -> list[str]:
+    """What the schema cannot say of a search section: elites within the population, and a
+    probe grid that runs upwards."""
+    problems = []
+    if search["elite"] > search["population"]:
+        problems.append(
+            f"config key 'search.elite' keeps {search['elite']} candidates of a population of "
+            f"{search['population']}; give an elite of at most the population"
+        )
+    probe = search["probe"]
+    if not probe["low"] < probe["high"]:
+        problems.append(
+            f"config key 'search.probe' runs from {probe['low']} to {probe['high']}; give a low "
+            "below the high"
+        )
+    return problems
+
+
+def _search_problems(config: Mapping[str, Any]) -> list[str]:
+    """A search on a dataset the study does not define, or with a model that is not
+    registered or does not fit the dataset."""
+    from actstudy import data, models
+
+    search = config["search"]
+    if search is None:
+        return []
+    problems = _search_option_problems(search)
+    if search["dataset"] not in config["datasets"]:
+        problems.append(
+            f"config key 'search.dataset' names {search['dataset']!r}, which the study does not "
+            f"define; allowed: {', '.join(config['datasets'])}"
+        )
+    elif search["model"] not in models.names():
+        problems.append(
+            f"config key 'search.model' names the unknown model {search['model']!r}; allowed: "
+            f"{', '.join(models.names())}"
+        )
+    else:
+        shape = data.input_shape(source_options(config, search["dataset"]))
+        try:
+            models.check_input(search["model"], shape)
+        except ValueError as error:
+            problems.append(f"config key 'search.model': {error}")
+    return problems
+
+
+def validate_search(options: Any) -> dict[str, Any]:
+    """A study's ``search`` section on its own (as ``search-next --options`` gets it), checked
+    and with the schema's defaults filled in, in place; raises ConfigError."""
+    if not isinstance(options, dict):
+        raise ConfigError(
+            f"the search options are {options!r}, not a mapping; pass the study's search section"
+        )
+    _validate(options, {**schema()["properties"]["search"], "$defs": schema()["$defs"]}, "search")
+    if problems := _search_option_problems(options):
+        raise ConfigError("\n".join(problems))
+    return options
+
+
+def search_recipe(search: Mapping[str, Any]) -> dict[str, Any]:
+    """The training recipe of every candidate of a validated search section (S3): SGD with
+    its lr and momentum, its epochs, batch size and stop_below, scored at the last epoch."""
+    recipe = {
+        "epochs": search["epochs"],
+        "batch_size": search["batch_size"],
+        "seed": search["seed"],
+        "optimizer": {"name": "sgd", "lr": search["lr"], "momentum": search["momentum"]},
+        "stop_below": copy.deepcopy(search["stop_below"]),
+        "select": "last",
+    }
+    _validate(recipe, training_schema(), "search")
+    return recipe
+
+
+def search_evaluation(search: Mapping[str, Any]) -> dict[str, Any]:
+    """The seeded hold-out that scores a search's candidates (``search-next``'s folds file and
+    the candidates' ``evaluation``): no test set."""
+    split = {"mode": "holdout", "val_fraction": search["val_fraction"], "seed": search["val_seed"]}
+    _validate(split, schema()["properties"]["evaluation"], "search")
+    return {**split, "test": False}
+
+
+def search_run_spec(config: Mapping[str, Any], key: str, formula: str) -> dict[str, Any]:
+    """Everything the training run of one search candidate (cache key ``key``, trained as
+    ``formula``) depends on, shaped as :func:`run_spec`'s."""
+    from actstudy import models
+    from actstudy.plugins import used_plugins
+
+    search = config["search"]
+    dataset = search["dataset"]
+    return {
+        "study": config["study"],
+        "plugins": used_plugins(config["plugins"], [models.source_file(search["model"])]),
+        "dataset": {"label": dataset, "normalize": config["datasets"][dataset]["normalize"]},
+        "model": {"label": "search", "name": search["model"]},
+        "activation": {"label": key, "spec": {"expr": formula}},
+        "evaluation": {**search_evaluation(search), "fold": 0},
+        "training": search_recipe(search),
+    }
+
+
 def memory_bytes() -> int:
     """This machine's physical memory."""
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -482,7 +583,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     except (ValueError, FileNotFoundError) as error:
         raise ConfigError(f"config key 'plugins': {error}") from None
     problems = _source_problems(config) + _model_problems(config) + _activation_problems(config)
-    problems += _reported_problems(config)
+    problems += _reported_problems(config) + _search_problems(config)
     if not problems:
         problems = _input_problems(config)
     if problems:

@@ -67,7 +67,7 @@ from actstudy.training.device import DeviceSetup, setup_device
 from actstudy.training.folds import fold_indices
 from actstudy.training.metrics import classification_metrics, confusion
 from actstudy.training.recipe import build_loss, build_optimizer, lr_factor
-from actstudy.training.selection import BestEpoch, EarlyStopping
+from actstudy.training.selection import BestEpoch, EarlyStopping, StopBelow
 
 log = logging.getLogger(__name__)
 
@@ -288,6 +288,7 @@ def _epochs(
         if state.early_stopping
         else EarlyStopping.from_recipe(recipe["early_stopping"])
     )
+    below = StopBelow.from_recipe(recipe["stop_below"])
     interval = float(os.environ.get(CHECKPOINT_SECONDS_VARIABLE, CHECKPOINT_SECONDS))
     saved = time.monotonic()
     while state.epoch < epochs and state.status == "running":
@@ -312,6 +313,13 @@ def _epochs(
         if stopping.should_stop(val_metrics["loss"]):
             state.status = "early_stopped"
             log.info("no validation-loss improvement for %d epochs: stopping", stopping.patience)
+        elif below.should_stop(state.epoch, val_metrics):
+            state.status = "stopped_below"
+            log.info(
+                "validation accuracy below %g after epoch %d: stopping",
+                below.val_accuracy,
+                state.epoch,
+            )
         state.early_stopping = stopping.state_dict()
         due = time.monotonic() - saved >= interval
         if state.status == "running" and state.epoch < epochs and due:

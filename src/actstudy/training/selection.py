@@ -58,3 +58,23 @@ class EarlyStopping:
 
     def state_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class StopBelow:
+    """Stop after epoch ``epoch`` when its validation accuracy is below ``val_accuracy``
+    (S3's search ends a poor candidate after one epoch); ``epoch`` None never stops."""
+
+    epoch: int | None
+    val_accuracy: float
+
+    @classmethod
+    def from_recipe(cls, spec: dict[str, Any] | None) -> StopBelow:
+        """From ``training.stop_below`` ({epoch, val_accuracy} or null)."""
+        if spec is None:
+            return cls(None, math.nan)  # never stops: the threshold is not used
+        return cls(spec["epoch"], spec["val_accuracy"])
+
+    def should_stop(self, epoch: int, val_metrics: dict[str, float]) -> bool:
+        """Whether to stop after ``epoch`` (1-based) with these validation metrics."""
+        return epoch == self.epoch and val_metrics["accuracy"] < self.val_accuracy

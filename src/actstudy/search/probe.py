@@ -1,0 +1,130 @@
+"""What a candidate formula is, before any training: its cache key, its canonical form and its
+pre-screen, all from one probe grid of x (``search.probe``: ``points`` values from ``low`` to
+``high``).
+
+Two levels of sameness, both through the expression activation's own parser:
+
+- :func:`canonical` is structural: the parsed formula with the operands of every chain of ``+``,
+  ``*``, ``max`` or ``min`` flattened and sorted, so B(U1, U2) and B(U2, U1) of a commutative B
+  read the same. It is the formula a key's candidate trains with.
+- :func:`function_key` is the fitness cache's key: a digest of the function's values on the grid
+  (float64, rounded to :data:`DIGITS` significant digits, magnitudes below :data:`FLUSH` as 0),
+  so algebraically identical chromosomes share it even where no reordering relates them
+  (``x * exp(-x)`` reached as mul(x, e^-x) and as mul_exp(x, −x)). Functions equal to that
+  precision on the whole grid are one function for this search; a rounding difference can only
+  split one function into two keys (one more training), never merge two.
+
+:func:`prescreen` gives the reason a candidate earns fitness 0 without training: a value or
+gradient that is not finite, a constant, or a gradient that is zero everywhere on the grid
+(evaluated in float32, as training does).
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from actstudy.activations.expression import parse
+
+DIGITS = 6
+FLUSH = 1e-9
+_ASSOCIATIVE_CALLS = ("max", "min")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """The grid of x that keys and screens candidates."""
+
+    low: float
+    high: float
+    points: int
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Probe:
+        """From a validated ``search.probe`` ({low, high, points})."""
+        return cls(float(options["low"]), float(options["high"]), int(options["points"]))
+
+    def grid(self, dtype: torch.dtype) -> torch.Tensor:
+        """The grid's values (computed in float64) in ``dtype``."""
+        return torch.linspace(self.low, self.high, self.points, dtype=torch.float64).to(dtype)
+
+
+def _operation(node: ast.expr) -> type[ast.operator] | str | None:
+    """The associative, commutative operation at ``node`` (ast.Add, ast.Mult, "max", "min")."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mult):
+        return type(node.op)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return node.func.id if node.func.id in _ASSOCIATIVE_CALLS else None
+    return None
+
+
+def _operands(node: ast.expr, operation: type[ast.operator] | str) -> list[ast.expr]:
+    """The operands of the chain of ``operation`` that starts at ``node``."""
+    if _operation(node) != operation:
+        return [node]
+    children = [node.left, node.right] if isinstance(node, ast.BinOp) else node.args
+    return [operand for child in children for operand in _operands(child, operation)]
+
+
+def _joined(operation: type[ast.operator] | str, a: ast.expr, b: ast.expr) -> ast.expr:
+    """``a`` and ``b`` joined by ``operation``, as an operator or a two-argument call."""
+    if isinstance(operation, str):
+        return ast.Call(ast.Name(operation), [a, b], [])
+    return ast.BinOp(a, operation(), b)
+
+
+def _sorted(node: ast.expr) -> ast.expr:
+    """``node`` with every associative, commutative chain flattened and its operands sorted."""
+    operation = _operation(node)
+    if operation is not None:
+        operands = sorted((_sorted(n) for n in _operands(node, operation)), key=ast.unparse)
+        return functools.reduce(lambda a, b: _joined(operation, a, b), operands)
+    match node:
+        case ast.Call():
+            return ast.Call(node.func, [_sorted(arg) for arg in node.args], [])
+        case ast.BinOp():
+            return ast.BinOp(_sorted(node.left), node.op, _sorted(node.right))
+        case ast.UnaryOp():
+            return ast.UnaryOp(node.op, _sorted(node.operand))
+        case _:
+            return node
+
+
+def canonical(formula: str) -> str:
+    """The structural canonical form of a formula the expression activation accepts."""
+    parse(formula)  # refuses, with its sentence, anything outside the grammar
+    return ast.unparse(_sorted(ast.parse(formula.strip(), mode="eval").body))
+
+
+def function_key(formula: str, probe: Probe) -> str:
+    """The fitness cache's key of a formula: ``f`` and 16 hex digits of its values' digest."""
+    with torch.no_grad():
+        values = parse(formula)(probe.grid(torch.float64)).numpy()
+    values = np.where(np.abs(values) < FLUSH, 0.0, values) + 0.0  # + 0.0: no negative zero
+    text = ",".join(map(f"{{:.{DIGITS}g}}".format, values.tolist()))
+    return "f" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def prescreen(formula: str, probe: Probe) -> str | None:
+    """Why the formula earns fitness 0 without training, or None when it must be trained."""
+    x = probe.grid(torch.float32).requires_grad_()
+    values = parse(formula)(x)  # a formula always depends on x, so it is a tensor like x
+    (gradient,) = torch.autograd.grad(values.sum(), x)
+    values, gradient = values.detach().numpy(), gradient.numpy()
+    grid = x.detach().numpy()
+    for what, array in (("value", values), ("gradient", gradient)):
+        bad = ~np.isfinite(array)
+        if bad.any():
+            return f"{what} not finite at x = {grid[bad.argmax()]:.4g}"
+    if (values == values[0]).all():
+        return f"constant ({values[0] + 0.0:.4g}) on the probe grid"  # + 0.0: not -0
+    if not gradient.any():
+        return "zero gradient everywhere on the probe grid"
+    return None

@@ -1,0 +1,207 @@
+"""A search, one generation at a time, through JSON state files (``search-next``).
+
+The state of generation g (format :data:`FORMAT`) holds:
+
+- ``generation``: g; ``options``: the validated search section it was made with;
+- ``candidates``: the population, each ``{index, chromosome, expression, key, origin, cached,
+  screen}`` (``key``: the fitness cache's, :func:`actstudy.search.probe.function_key`;
+  ``cached``: trained in an earlier generation; ``screen``: the pre-screen's reason for fitness 0
+  without training, or null);
+- ``train``: cache key → formula of every candidate this generation must train (neither cached
+  nor screened), each one run folder ``<results>/<key>/`` (:func:`actstudy.config.search_run_spec`);
+- ``cache``: key → ``{fitness, status, reason, epochs, seconds, formula, generation}`` of every
+  candidate trained before g;
+- ``scored``: one row per candidate of generations 0 to g - 1 (:data:`COLUMNS`).
+
+:func:`search_next` scores generation g from its runs and proposes g + 1 (a pure function of the
+seed, g + 1 and the scores); the state after the last generation has no candidates. The rows of
+a state are ``candidates.csv`` (:func:`candidates_table`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from actstudy.errors import ConfigError
+from actstudy.search.fitness import Fitness, fitness_of
+from actstudy.search.ga import next_generation
+from actstudy.search.probe import Probe, canonical, function_key, prescreen
+from actstudy.search.space import Chromosome, check, decode
+
+FORMAT = "actstudy-search-state/1"
+COLUMNS = (
+    "generation",
+    "index",
+    "chromosome",
+    "expression",
+    "key",
+    "origin",
+    "fitness",
+    "status",
+    "reason",
+    "cached",
+    "prescreened",
+    "epochs",
+    "seconds",
+)
+"""The columns of candidates.csv: ``chromosome`` is the operator names, space-separated;
+``seconds`` the run's (0 when cached or pre-screened)."""
+
+
+@dataclass(frozen=True)
+class Description:
+    """A chromosome's formula, its structural canonical form, cache key and pre-screen."""
+
+    expression: str
+    formula: str
+    key: str
+    screen: str | None
+
+
+@cache
+def describe(chromosome: Chromosome, probe: Probe) -> Description:
+    """What a chromosome is before training (computed once per process)."""
+    expression = decode(chromosome)
+    return Description(
+        expression,
+        canonical(expression),
+        function_key(expression, probe),
+        prescreen(expression, probe),
+    )
+
+
+def _propose(
+    options: Mapping[str, Any],
+    generation: int,
+    scored: list[dict[str, Any]],
+    cache: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """The state of ``generation``: its candidates from the rows of the one before."""
+    probe = Probe.from_options(options["probe"])
+    previous = [
+        (tuple(row["chromosome"]), row["fitness"])
+        for row in scored
+        if row["generation"] == generation - 1
+    ]
+    proposals = []
+    if generation < options["generations"]:
+        proposals = next_generation(previous, generation, options, lambda c: describe(c, probe).key)
+    candidates, train = [], {}
+    for index, proposal in enumerate(proposals):
+        described = describe(proposal.chromosome, probe)
+        cached = described.key in cache
+        if not (cached or described.screen):
+            train[described.key] = described.formula
+        candidates.append(
+            {
+                "index": index,
+                "chromosome": list(proposal.chromosome),
+                "expression": described.expression,
+                "key": described.key,
+                "origin": proposal.origin,
+                "cached": cached,
+                "screen": described.screen,
+            }
+        )
+    return {
+        "format": FORMAT,
+        "generation": generation,
+        "options": dict(options),
+        "candidates": candidates,
+        "train": train,
+        "cache": cache,
+        "scored": scored,
+    }
+
+
+def _score(
+    candidate: Mapping[str, Any],
+    generation: int,
+    cache: dict[str, dict[str, Any]],
+    results: Path | None,
+) -> tuple[Fitness, bool]:
+    """A candidate's fitness, and whether it came from the cache (a trained one enters it)."""
+    key = candidate["key"]
+    if candidate["screen"]:
+        return Fitness(0.0, "prescreened", candidate["screen"]), False
+    if key in cache:
+        entry = cache[key]
+        return Fitness(entry["fitness"], entry["status"], entry["reason"], entry["epochs"]), True
+    if results is None:
+        raise ValueError(
+            f"candidate {key} must be trained; pass --results, the folder of the generation's "
+            "run folders (one per key)"
+        )
+    fitness = fitness_of(results / key)
+    formula = canonical(candidate["expression"])
+    cache[key] = {**vars(fitness), "formula": formula, "generation": generation}
+    return fitness, False
+
+
+def _scored_rows(
+    state: Mapping[str, Any], cache: dict[str, dict[str, Any]], results: Path | None
+) -> list[dict[str, Any]]:
+    """The candidates.csv rows of ``state``'s generation, scored."""
+    rows = []
+    for candidate in state["candidates"]:
+        fitness, cached = _score(candidate, state["generation"], cache, results)
+        row = {
+            **candidate,
+            **vars(fitness),
+            "generation": state["generation"],
+            "cached": cached,
+            "prescreened": bool(candidate["screen"]),
+        }
+        rows.append({column: row[column] for column in COLUMNS})
+    return rows
+
+
+def search_next(
+    options: Mapping[str, Any], state: Mapping[str, Any] | None, results: Path | None
+) -> dict[str, Any]:
+    """The state of the next generation: generation 0 without ``state``; else ``state``'s
+    generation scored from the run folders ``results/<key>/`` of its ``train`` keys, and the
+    generation after it proposed."""
+    if state is None:
+        return _propose(options, 0, [], {})
+    cache = {key: dict(entry) for key, entry in state["cache"].items()}
+    scored = list(state["scored"]) + _scored_rows(state, cache, results)
+    return _propose(options, state["generation"] + 1, scored, cache)
+
+
+def read_state(path: str | Path, options: Mapping[str, Any]) -> dict[str, Any]:
+    """A state file, checked against the search options it continues with (they may only
+    change ``generations``, to lengthen or shorten the search)."""
+    path = Path(path)
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not a search state ({error}); delete it and rerun") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a search state of format {FORMAT}; delete it and rerun")
+    changed = sorted(
+        key
+        for key in set(state["options"]) | set(options)
+        if key != "generations" and state["options"].get(key) != options.get(key)
+    )
+    if changed:
+        raise ConfigError(
+            f"{path} was made with other search options ({', '.join(changed)}); restore them, "
+            "or delete the search's results to start it again"
+        )
+    for candidate in state["candidates"]:
+        check(candidate["chromosome"], options["lengths"])
+    return state
+
+
+def candidates_table(state: Mapping[str, Any]) -> pd.DataFrame:
+    """Every scored candidate of a state (candidates.csv), in generation and index order."""
+    rows = [{**row, "chromosome": " ".join(row["chromosome"])} for row in state["scored"]]
+    return pd.DataFrame(rows, columns=list(COLUMNS))
