@@ -31,12 +31,15 @@ def cmd_folds(args: argparse.Namespace) -> None:
     from actstudy.training.folds import assign_folds, write_folds
 
     options = _json(args.options)
-    train = load_prepared(args.prepared).train
+    prepared = load_prepared(args.prepared)
+    train = prepared.train
     grouped = options["grouped"] and train.groups is not None
+    log = logging.getLogger("actstudy")
     if options["grouped"] and not grouped:
-        logging.getLogger("actstudy").info(
-            "%s records no groups: its folds are drawn per sample", args.prepared
-        )
+        log.info("%s records no groups: its folds are drawn per sample", args.prepared)
+    test_fraction = options["test_fraction"] if prepared.test is None else 0.0
+    if options["test_fraction"] and prepared.test is not None:
+        log.info("%s has an official test split: no test part is held out", args.prepared)
     assignment = assign_folds(
         train.y,
         options["mode"],
@@ -44,8 +47,12 @@ def cmd_folds(args: argparse.Namespace) -> None:
         options["val_fraction"],
         seed=options["seed"],
         groups=train.groups if grouped else None,
+        repeats=options["repeats"],
+        test_fraction=test_fraction,
     )
-    write_folds(args.out, assignment, **{**options, "grouped": grouped})
+    write_folds(
+        args.out, assignment, **{**options, "grouped": grouped, "test_fraction": test_fraction}
+    )
 
 
 def cmd_train(args: argparse.Namespace) -> None:
