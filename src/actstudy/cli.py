@@ -81,7 +81,7 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
 def cmd_statistics(args: argparse.Namespace) -> None:
     from actstudy.evaluation.statistics import write_statistics
 
-    write_statistics(args.runs, args.out)
+    write_statistics(args.runs, args.folds, args.run_dirs, _json(args.options), args.out)
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
@@ -182,9 +182,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("run_dirs", nargs="+", type=Path)
     p.set_defaults(run=cmd_aggregate)
 
-    p = steps.add_parser("statistics", help="Friedman and pairwise tests over activations")
-    p.add_argument("--runs", required=True, type=Path)
+    p = steps.add_parser(
+        "statistics", help="compare activations within each case (folds) and across cases"
+    )
+    p.add_argument("--runs", required=True, type=Path, help="the study's tables/all/runs.csv")
+    p.add_argument(
+        "--folds", required=True, nargs="+", type=Path, help="the fold files, <dataset>.json"
+    )
+    p.add_argument(
+        "--options", required=True, help="the study's statistics section as JSON (validated)"
+    )
     p.add_argument("--out", required=True, type=Path)
+    p.add_argument("run_dirs", nargs="+", type=Path, help="run folders (test predictions)")
     p.set_defaults(run=cmd_statistics)
 
     p = steps.add_parser("compare", help="the paper's numbers and claims beside ours")
