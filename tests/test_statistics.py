@@ -27,8 +27,9 @@ from actstudy.evaluation.statistics import (
 OPTIONS = {"control": None, "metric": "val_accuracy", "rope": None, "alpha": 0.05}
 
 
-def sizes(datasets: list[str], folds: int, train: int = 800, val: int = 200) -> dict:
-    return {d: {f: (train, val) for f in range(folds)} for d in datasets}
+def sizes(datasets: list[str], folds: int) -> dict:
+    """Fold sizes as fold files give them: 800 training, 200 validation samples a fold."""
+    return {d: {f: (800, 200) for f in range(folds)} for d in datasets}
 
 
 @pytest.fixture(autouse=True)
@@ -183,13 +184,14 @@ def test_a_diverged_run_stays_in_ranked_worst_and_counts_the_same_in_the_summary
     assert summary.loc["a", "val_loss_mean"] == math.inf
 
 
-def many_cases(count: int, better: float = 0.02) -> pd.DataFrame:
+def many_cases(count: int) -> pd.DataFrame:
+    """runs.csv of ``count`` cases, 3 folds each, where ctrl > x > y in every case."""
     rng = np.random.default_rng(count)
     return pd.concat(
         runs_table(
             {
                 name: list(0.8 + shift + rng.normal(0, 0.005, 3))
-                for name, shift in {"ctrl": better, "x": 0.0, "y": -0.03}.items()
+                for name, shift in {"ctrl": 0.02, "x": 0.0, "y": -0.03}.items()
             },
             case=(f"set{c}", "net"),
         )
@@ -243,6 +245,7 @@ def test_an_unbalanced_study_gets_statistics_on_its_complete_cases_and_names_the
 
 
 def predictions(correct: list[bool]) -> pd.DataFrame:
+    """A run's test predictions, right where ``correct`` says so."""
     labels = np.arange(len(correct)) % 3
     return pd.DataFrame(
         {"label": labels, "predicted": np.where(correct, labels, (labels + 1) % 3)}

@@ -159,11 +159,13 @@ def comparisons(activations: Sequence[str], control: str | None) -> list[tuple[s
 
 
 def _with_holm(rows: list[dict[str, Any]], alpha: float) -> list[dict[str, Any]]:
+    """The rows of one family of comparisons, each with its Holm-adjusted ``p_holm``."""
     adjusted = holm([row.get("p_value", np.nan) for row in rows], alpha)
     return [{**row, "p_holm": p} for row, p in zip(rows, adjusted, strict=True)]
 
 
 def _diverged_note(case: pd.DataFrame, names: Iterable[str]) -> str:
+    """A clause naming how many diverged runs of each activation counted as 0 (or nothing)."""
     counts = {
         name: int((case[case["activation"] == name]["status"] == "diverged").sum())
         for name in names
@@ -281,6 +283,7 @@ def _mcnemar_rows(
 
 
 def _too_few(cases: int) -> str:
+    """What a test across too few cases says instead of a p-value."""
     return (
         f"only {cases} cases: fewer than {MIN_BLOCKS}, too few for a test, so no p-value; "
         "read the mean ranks and the share of cases"

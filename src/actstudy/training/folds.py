@@ -127,6 +127,7 @@ def write_folds(path: str | os.PathLike[str], assignment: np.ndarray, **meta: An
 
 
 def _assignment(path: str | os.PathLike[str]) -> np.ndarray:
+    """The repeats × samples assignment of a fold file."""
     assignment = np.asarray(read_json(path)["assignment"], dtype=np.int64)
     if assignment.ndim != 2:
         raise ValueError(f"{path} is a fold file of an earlier version; run the 'folds' rule again")
