@@ -123,7 +123,11 @@ def main() -> int:
         workdir = Path(tmp)
         prepare({"source": "digits", "size": 32}, workdir / "prepared", workdir / "resources")
         labels = load_prepared(workdir / "prepared").train.y
-        write_folds(workdir / "folds.json", assign_folds(labels, "kfold", 5, seed=0), mode="kfold")
+        write_folds(
+            workdir / "folds.json",
+            assign_folds(labels, "kfold", 5, seed=0, repeats=1, test_fraction=0.0),
+            mode="kfold",
+        )
         train_idx, _ = fold_indices(workdir / "folds.json", 0)
         data = load_prepared(workdir / "prepared").train
         x, y = np.asarray(data.x[train_idx]), np.asarray(data.y[train_idx])

@@ -24,7 +24,11 @@ def digits16(tmp_path_factory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("digits16")
     prepare({"source": "digits", "size": 16}, root / "prepared", root / "resources")
     labels = load_prepared(root / "prepared").train.y
-    write_folds(root / "folds.json", assign_folds(labels, "kfold", 2, seed=0), mode="kfold")
+    write_folds(
+        root / "folds.json",
+        assign_folds(labels, "kfold", 2, seed=0, repeats=1, test_fraction=0.0),
+        mode="kfold",
+    )
     return root / "prepared", root / "folds.json"
 
 

@@ -15,7 +15,14 @@ import torch
 import yaml
 from workflow_helpers import REPO, snakemake, write_config
 
-from actstudy.config import ConfigError, load_config, run_spec, training_for, validate_config
+from actstudy.config import (
+    ConfigError,
+    load_config,
+    run_grid,
+    run_spec,
+    training_for,
+    validate_config,
+)
 from actstudy.schema import allowed, schema, training_schema
 
 
@@ -98,6 +105,61 @@ def test_bad_values_name_the_key_and_the_allowed_values(tiny_config, path, value
             or "lenet5" in str(error.value)
             or "digits" in str(error.value)
         )
+
+
+@pytest.mark.hostile
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"evaluation": {"mode": "holdout", "repeats": 3}},
+            "config key 'evaluation.repeats' applies to mode kfold; remove it or set mode: kfold",
+        ),
+        (
+            {"evaluation": {"mode": "kfold", "test_fraction": 0.2, "test": False}},
+            "config key 'evaluation.test_fraction' holds out a test part that evaluation.test: "
+            "false never scores; set test: true or test_fraction: 0",
+        ),
+        (
+            {
+                "evaluation": {"mode": "kfold", "test": False},
+                "statistics": {"metric": "test_accuracy"},
+            },
+            "config key 'statistics.metric' is test_accuracy, but evaluation.test is false; set "
+            "test: true or choose a val_ or train_ metric",
+        ),
+        (
+            {"statistics": {"control": "dsreLU"}},
+            "config key 'statistics.control' names 'dsreLU', which the study does not define; "
+            "allowed: relu, dsrelu",
+        ),
+        (
+            {"statistics": {"metric": "val_loss"}},
+            "config key 'statistics.metric' must be one of val_accuracy, val_f1_macro",
+        ),
+        (
+            {"statistics": {"rope": 0}},
+            "config key 'statistics.rope' must be > 0 (got 0)",
+        ),
+    ],
+)
+def test_evaluation_and_statistics_mistakes_are_one_sentence(tiny_config, changes, expected):
+    config = {**copy.deepcopy(tiny_config), **changes}
+    with pytest.raises(ConfigError) as error:
+        validate_config(config)
+    assert str(error.value).startswith(expected)
+
+
+def test_repeated_kfold_runs_every_fold_of_every_repeat(tiny_config):
+    del tiny_config["statistics"]
+    config = validate_config(
+        {**tiny_config, "evaluation": {"mode": "kfold", "folds": 2, "repeats": 3}}
+    )
+    folds = sorted({run["fold"] for run in run_grid(config)})
+    assert folds == list(range(6))
+    # without a statistics section: every pair, on validation accuracy, no Bayesian test
+    assert config["statistics"] == {"control": None, "metric": "val_accuracy", "rope": None,
+                                    "alpha": 0.05}  # fmt: skip
 
 
 @pytest.mark.hostile

@@ -1,53 +1,46 @@
-"""Aggregation and statistics: diverged runs are shown as such; the tests are the right ones."""
+"""Aggregation: diverged runs are counted, and ranked worst; the improvement column; runs.csv."""
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
+from workflow_helpers import runs_table
 
-from actstudy.evaluation.aggregate import collect, summarize
+from actstudy.evaluation.aggregate import collect, scored, summarize
 from actstudy.evaluation.improvement import COLUMN, improvement_over_second_best
-from actstudy.evaluation.statistics import activation_tests, holm
 from actstudy.io import write_json
 
 
-def runs_table(accuracies: dict[str, list[float]], diverged: dict | None = None) -> pd.DataFrame:
-    diverged = diverged or {}
-    rows = []
-    for activation, values in accuracies.items():
-        for fold, value in enumerate(values):
-            bad = fold in diverged.get(activation, ())
-            rows.append(
-                {
-                    "dataset": "d",
-                    "model": "m",
-                    "activation": activation,
-                    "fold": fold,
-                    "status": "diverged" if bad else "completed",
-                    "val_accuracy": math.nan if bad else value,
-                    "val_loss": math.nan if bad else 1 - value,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def test_summary_counts_diverged_runs_apart_and_leaves_them_out_of_the_means():
+def test_summary_counts_diverged_runs_and_ranks_them_worst():
     runs = runs_table({"a": [0.9, 0.8, 0.7], "b": [0.5, 0.6, 0.1]}, diverged={"b": [2]})
     summary = summarize(runs).set_index("activation")
     assert summary.loc["b", "folds"] == 3 and summary.loc["b", "diverged"] == 1
-    assert summary.loc["b", "val_accuracy_mean"] == pytest.approx(0.55)
+    assert summary.loc["b", "val_accuracy_mean"] == pytest.approx((0.5 + 0.6 + 0.0) / 3)
+    assert summary.loc["b", "val_loss_mean"] == math.inf and math.isnan(
+        summary.loc["b", "val_loss_std"]
+    )
     assert summary.loc["a", "val_accuracy_std"] == pytest.approx(0.1)
     assert list(summary.index) == ["a", "b"]  # best first
 
 
-def test_an_all_diverged_activation_has_no_mean():
+def test_an_all_diverged_activation_scores_the_worst_value():
     summary = summarize(runs_table({"a": [0.9, 0.8], "b": [0.1, 0.1]}, {"b": [0, 1]}))
     row = summary.set_index("activation").loc["b"]
-    assert row["diverged"] == 2 and math.isnan(row["val_accuracy_mean"])
+    assert row["diverged"] == 2 and row["val_accuracy_mean"] == 0.0
+
+
+def test_a_diverged_run_keeps_its_real_values_in_runs_csv_and_scores_worst_in_tables():
+    runs = runs_table({"a": [0.9, 0.8]}, {"a": [1]}).assign(
+        val_accuracy=[0.9, 0.7], mean_epoch_seconds=[2.0, 3.0], train_minus_test_accuracy=0.1
+    )
+    table = scored(runs)
+    assert table["val_accuracy"].tolist() == [0.9, 0.0] and runs["val_accuracy"][1] == 0.7
+    assert table["val_loss"][1] == math.inf
+    # timings and gaps are no scores: as measured
+    assert table["mean_epoch_seconds"].tolist() == [2.0, 3.0]
+    assert table["train_minus_test_accuracy"].tolist() == [0.1, 0.1]
 
 
 def test_improvement_over_the_second_best_is_relative_to_the_best_other_activation():
@@ -94,32 +87,3 @@ def test_the_progress_t_of_the_best_epoch_reaches_runs_csv(tmp_path):
     runs, _ = collect([tmp_path / "dsrelu", tmp_path / "relu"])
     t = runs.set_index("activation")["progress_t_at_best"]
     assert t["dsrelu"] == pytest.approx(0.27) and math.isnan(t["relu"])
-
-
-def test_holm_matches_the_textbook_example():
-    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
-
-
-def test_friedman_ranks_and_pairwise_tests_agree_with_scipy():
-    rng = np.random.default_rng(0)
-    accuracies = {
-        "good": list(0.9 + 0.01 * rng.random(6)),
-        "mid": list(0.8 + 0.01 * rng.random(6)),
-        "bad": list(0.5 + 0.01 * rng.random(6)),
-    }
-    table = activation_tests(runs_table(accuracies))
-    friedman = table[table["test"] == "friedman"].iloc[0]
-    expected = stats.friedmanchisquare(*accuracies.values())
-    assert friedman["statistic"] == pytest.approx(expected.statistic)
-    assert friedman["p_value"] == pytest.approx(expected.pvalue)
-    ranks = table[table["test"] == "mean_rank"].set_index("a")["statistic"]
-    assert ranks.to_dict() == {"bad": 3.0, "good": 1.0, "mid": 2.0}
-    pairs = table[table["test"] == "wilcoxon"]
-    assert len(pairs) == 3 and (pairs["p_holm"] >= pairs["p_value"]).all()
-
-
-def test_blocks_with_a_diverged_run_are_dropped_from_the_tests():
-    table = activation_tests(
-        runs_table({"a": [0.9, 0.8, 0.7, 0.6], "b": [0.5, 0.4, 0.3, 0.2]}, {"b": [0]})
-    )
-    assert set(table["blocks"]) == {3}

@@ -161,9 +161,10 @@ def test_a_key_given_twice_is_refused(tmp_path):
     study.write_text(text + "\ntraining:\n  epochs: 3\n  batch_size: 8\n")
     result = actstudy("validate", str(study), cwd=tmp_path)
     assert result.returncode == 2
+    line = len(text.splitlines()) + 2  # after a blank line
     assert one_sentence(result.stderr, "validate").endswith(
-        "the key 'training' is given twice (line 22); keep one, since YAML would silently use "
-        "the last"
+        f"the key 'training' is given twice (line {line}); keep one, since YAML would silently "
+        "use the last"
     )
 
 

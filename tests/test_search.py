@@ -383,7 +383,13 @@ def search_data(tmp_path_factory) -> tuple[dict, Path, Path]:
     split = {k: v for k, v in search_evaluation(config["search"]).items() if k != "test"}
     labels = load_prepared(root / "prepared").train.y
     folds = assign_folds(
-        labels, split["mode"], split["folds"], split["val_fraction"], seed=split["seed"]
+        labels,
+        split["mode"],
+        split["folds"],
+        split["val_fraction"],
+        seed=split["seed"],
+        repeats=split["repeats"],
+        test_fraction=split["test_fraction"],
     )
     write_folds(root / "folds.json", folds, **split)
     return config, root / "prepared", root / "folds.json"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -15,11 +16,19 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.model_selection import StratifiedKFold
 
 from actstudy.config import run_spec, validate_config
+from actstudy.data.prepared import load_prepared
 from actstudy.training import loop
 from actstudy.training.batches import DeviceData, augment
-from actstudy.training.folds import assign_folds, fold_indices, write_folds
+from actstudy.training.folds import (
+    HELD_OUT,
+    assign_folds,
+    fold_indices,
+    fold_sizes,
+    write_folds,
+)
 from actstudy.training.loop import (
     CHECKPOINT_SECONDS_VARIABLE,
     OUTPUTS,
@@ -31,6 +40,7 @@ from actstudy.training.metrics import classification_metrics, confusion, roc_auc
 from actstudy.training.recipe import lr_factor
 
 TIMING = ["epoch_seconds", "samples_per_second"]
+ONE_SPLIT = {"repeats": 1, "test_fraction": 0.0}  # the split once, no test part held out
 
 
 def make_spec(activation="relu", fold=0, plugins=(), **training) -> dict:
@@ -60,21 +70,52 @@ def history(run_dir: Path) -> pd.DataFrame:
 
 def test_kfold_assignment_is_stratified_seeded_and_complete():
     labels = np.repeat(np.arange(4), 25)
-    first = assign_folds(labels, "kfold", 5, seed=3)
-    assert (first == assign_folds(labels, "kfold", 5, seed=3)).all()
-    assert not (first == assign_folds(labels, "kfold", 5, seed=4)).all()
+    first = assign_folds(labels, "kfold", 5, **ONE_SPLIT, seed=3)
+    assert first.shape == (1, 100)
+    assert (first == assign_folds(labels, "kfold", 5, **ONE_SPLIT, seed=3)).all()
+    assert not (first == assign_folds(labels, "kfold", 5, **ONE_SPLIT, seed=4)).all()
     for fold in range(5):
-        assert (np.bincount(labels[first == fold]) == 5).all()
+        assert (np.bincount(labels[first[0] == fold]) == 5).all()
+    # one repeat is scikit-learn's StratifiedKFold: studies without repeats keep their folds
+    splitter = StratifiedKFold(n_splits=5, shuffle=True, random_state=3)
+    for fold, (_, val) in enumerate(splitter.split(labels, labels)):
+        assert (first[0, val] == fold).all()
+
+
+def test_repeated_kfold_with_a_held_out_test_part(tmp_path):
+    labels = np.repeat(np.arange(4), 25)
+    assignment = assign_folds(labels, "kfold", 5, seed=3, repeats=3, test_fraction=0.2)
+    assert assignment.shape == (3, 100)
+    test = np.flatnonzero(assignment[0] == HELD_OUT)
+    assert (np.bincount(labels[test]) == 5).all()  # stratified, 20 %
+    assert (assignment[:, test] == HELD_OUT).all()  # the same part in every repeat
+    assert not (assignment[0] == assignment[1]).all()  # each repeat shuffles anew
+    write_folds(tmp_path / "f.json", assignment, mode="kfold")
+    sizes = fold_sizes(tmp_path / "f.json")
+    assert list(sizes) == list(range(15)) and set(sizes.values()) == {(64, 16)}
+    for repeat in range(3):
+        seen = []
+        for fold in range(5):
+            train, val = fold_indices(tmp_path / "f.json", repeat * 5 + fold)
+            assert not set(test) & (set(train) | set(val))  # no fold trains or selects on it
+            assert (np.bincount(labels[val]) == 4).all()
+            seen += list(val)
+        assert sorted(seen) == sorted(set(range(100)) - set(test))
+    with pytest.raises(ValueError, match=r"fold 15 does not exist in .*run the 'folds' rule"):
+        fold_indices(tmp_path / "f.json", 15)
 
 
 def test_holdout_keeps_the_fraction_and_kfold_refuses_tiny_classes(tmp_path):
     labels = np.repeat(np.arange(2), 50)
-    assignment = assign_folds(labels, "holdout", val_fraction=0.1, seed=1)
+    assignment = assign_folds(labels, "holdout", val_fraction=0.1, **ONE_SPLIT, seed=1)
     write_folds(tmp_path / "f.json", assignment, mode="holdout")
     train, val = fold_indices(tmp_path / "f.json", 0)
     assert len(val) == 10 and len(train) == 90 and set(train).isdisjoint(val)
+    (tmp_path / "old.json").write_text(json.dumps({"assignment": assignment[0].tolist()}))
+    with pytest.raises(ValueError, match=r"old.json is a fold file of an earlier version"):
+        fold_indices(tmp_path / "old.json", 0)
     with pytest.raises(ValueError, match=r"at least 5 samples per class.*lower evaluation\.folds"):
-        assign_folds(np.array([0, 0, 0, 1, 1, 1, 1, 1]), "kfold", 5, seed=0)
+        assign_folds(np.array([0, 0, 0, 1, 1, 1, 1, 1]), "kfold", 5, **ONE_SPLIT, seed=0)
 
 
 def test_roc_auc_averages_over_the_classes_present():
@@ -338,15 +379,18 @@ def test_grouped_folds_keep_every_group_on_one_side():
     rng = np.random.default_rng(0)
     groups = np.repeat(np.arange(12), 20)
     labels = rng.integers(0, 3, len(groups))
-    assignment = assign_folds(labels, "kfold", 4, seed=0, groups=groups)
+    assignment = assign_folds(labels, "kfold", 4, **ONE_SPLIT, seed=0, groups=groups)
     for group in range(12):
-        assert len(set(assignment[groups == group])) == 1
-    assert sorted(set(assignment)) == [0, 1, 2, 3]
-    holdout = assign_folds(labels, "holdout", val_fraction=0.25, seed=0, groups=groups)
-    assert sorted(set(holdout)) == [-1, 0]
-    assert len(set(groups[holdout == 0]) & set(groups[holdout == -1])) == 0
+        assert len(set(assignment[0, groups == group])) == 1
+    assert sorted(set(assignment[0])) == [0, 1, 2, 3]
+    holdout = assign_folds(
+        labels, "holdout", val_fraction=0.25, seed=0, groups=groups, repeats=1, test_fraction=0.2
+    )[0]
+    assert sorted(set(holdout)) == [HELD_OUT, -1, 0]
+    parts = [set(groups[holdout == value]) for value in (HELD_OUT, -1, 0)]
+    assert all(not a & b for a, b in itertools.combinations(parts, 2))  # no patient in two
     with pytest.raises(ValueError, match=r"needs at least 20 groups but the data has 12"):
-        assign_folds(labels, "kfold", 20, seed=0, groups=groups)
+        assign_folds(labels, "kfold", 20, **ONE_SPLIT, seed=0, groups=groups)
 
 
 def test_dsrelu_best_weights_are_evaluated_at_the_progress_they_were_trained_to(digits16, tmp_path):
@@ -371,6 +415,30 @@ def test_a_model_without_progress_driven_modules_records_no_progress_t(digits16,
     prepared, folds = digits16
     result = train_run(make_spec(epochs=1), prepared, folds, tmp_path / "run")
     assert result["best_epoch"] == 1 and "progress_t_at_best" not in result
+
+
+def test_a_held_out_test_part_is_scored_and_its_predictions_saved(digits16, tmp_path):
+    prepared, _ = digits16
+    labels = load_prepared(prepared).train.y
+    folds = tmp_path / "folds.json"
+    assignment = assign_folds(labels, "kfold", 2, seed=0, repeats=1, test_fraction=0.2)
+    write_folds(folds, assignment, mode="kfold")
+    held_out = np.flatnonzero(assignment[0] == HELD_OUT)
+    run = tmp_path / "run"
+    result = train_run(make_spec(epochs=1), prepared, folds, run)
+    saved = pd.read_csv(run / "test_predictions.csv", index_col="sample")
+    assert len(saved) == len(held_out) == result["test"]["samples"]
+    assert (saved["label"].to_numpy() == labels[held_out]).all()
+    assert result["test"]["accuracy"] == pytest.approx(
+        (saved["label"] == saved["predicted"]).mean()
+    )
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert "test_predictions" not in metrics and metrics["test"]["samples"] == len(held_out)
+    # run again without scoring the test part: the earlier predictions do not stay behind
+    spec = make_spec(epochs=1)
+    spec["evaluation"]["test"] = False
+    assert "test" not in train_run(spec, prepared, folds, run)
+    assert not (run / "test_predictions.csv").exists()
 
 
 @pytest.mark.parametrize(
@@ -400,7 +468,6 @@ def test_select_last_reports_the_final_epoch_and_saves_its_weights(digits16, tmp
     assert result["val"]["loss"] == pytest.approx(val_losses[-1], rel=1e-5)
     assert torch.load(tmp_path / "last" / "best.pt", weights_only=True)["best_epoch"] == 3
     # best.pt itself scores epoch 3's validation loss
-    from actstudy.data.prepared import load_prepared
     from actstudy.models import create
     from actstudy.training.loop import _normalization
 

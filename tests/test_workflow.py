@@ -126,8 +126,31 @@ def test_summary_has_one_row_per_activation_over_all_folds(done):
     run = runs[(runs["activation"] == "relu") & (runs["fold"] == 1)].iloc[0]
     assert run["train_accuracy_last3"] == pytest.approx(last["train_accuracy"].mean())
     assert "train_accuracy_last3_mean" in summary
+
+
+def test_statistics_compare_the_control_within_the_case_on_the_held_out_test_part(done):
     statistics = pd.read_csv(done / RESULTS / "tables/all/statistics.csv")
-    assert set(statistics["test"]) == {"mean_rank", "wilcoxon"}
+    assert set(statistics["test"]) == {"corrected_t", "bayesian_correlated_t", "none"}
+    row = statistics[statistics["test"] == "corrected_t"].iloc[0]
+    assert (row["case"], row["a"], row["b"], row["n"], row["df"]) == (
+        "digits/lenet5",
+        "dsrelu",
+        "relu",
+        2,
+        1,
+    )
+    runs = pd.read_csv(done / RESULTS / "tables/all/runs.csv").set_index(["activation", "fold"])
+    difference = runs.loc["dsrelu", "test_accuracy"] - runs.loc["relu", "test_accuracy"]
+    assert row["mean_difference"] == pytest.approx(difference.mean())
+    assert row["ci_low"] <= row["mean_difference"] <= row["ci_high"]
+    # 360 of the 1,797 digits held out; each fold trains on half of the other 1,437
+    assert (runs["test_samples"] == 360).all()
+    assert "n_test/n_train = 0.50" in row["detail"]
+    folds = json.loads((done / RESULTS / "folds/digits.json").read_text())
+    held_out = [i for i, fold in enumerate(folds["assignment"][0]) if fold == -2]
+    labels = [pd.read_csv(run / "test_predictions.csv")["label"] for run in run_dirs(done)]
+    assert all(len(saved) == len(held_out) for saved in labels)
+    assert all(saved.equals(labels[0]) for saved in labels)  # the same samples, in order
 
 
 def test_the_figure_notebook_ran_and_saved_its_figures(done):

@@ -1,7 +1,9 @@
-"""Helpers for tests: the repository, and running Snakemake for real in a scratch folder."""
+"""Helpers for tests: the repository, running Snakemake for real in a scratch folder, and
+runs.csv tables to aggregate and compare."""
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -9,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,3 +82,29 @@ def readme_block(heading: str, language: str, index: int = 0) -> str:
     section = text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(rf"```{language}\n(.*?)```", section, flags=re.S)
     return blocks[index]
+
+
+def runs_table(
+    scores: dict[str, list[float]],
+    diverged: dict[str, list[int]] | None = None,
+    case: tuple[str, str] = ("d", "m"),
+) -> pd.DataFrame:
+    """runs.csv rows of one dataset × model: a validation accuracy per fold per activation;
+    the folds ``diverged`` names ({activation: [folds]}) diverged, with no metrics."""
+    diverged = diverged or {}
+    rows = []
+    for activation, values in scores.items():
+        for fold, value in enumerate(values):
+            bad = fold in diverged.get(activation, ())
+            rows.append(
+                {
+                    "dataset": case[0],
+                    "model": case[1],
+                    "activation": activation,
+                    "fold": fold,
+                    "status": "diverged" if bad else "completed",
+                    "val_accuracy": math.nan if bad else value,
+                    "val_loss": math.nan if bad else 1 - value,
+                }
+            )
+    return pd.DataFrame(rows)

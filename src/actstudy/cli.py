@@ -31,12 +31,15 @@ def cmd_folds(args: argparse.Namespace) -> None:
     from actstudy.training.folds import assign_folds, write_folds
 
     options = _json(args.options)
-    train = load_prepared(args.prepared).train
+    prepared = load_prepared(args.prepared)
+    train = prepared.train
     grouped = options["grouped"] and train.groups is not None
+    log = logging.getLogger("actstudy")
     if options["grouped"] and not grouped:
-        logging.getLogger("actstudy").info(
-            "%s records no groups: its folds are drawn per sample", args.prepared
-        )
+        log.info("%s records no groups: its folds are drawn per sample", args.prepared)
+    test_fraction = options["test_fraction"] if prepared.test is None else 0.0
+    if options["test_fraction"] and prepared.test is not None:
+        log.info("%s has an official test split: no test part is held out", args.prepared)
     assignment = assign_folds(
         train.y,
         options["mode"],
@@ -44,8 +47,12 @@ def cmd_folds(args: argparse.Namespace) -> None:
         options["val_fraction"],
         seed=options["seed"],
         groups=train.groups if grouped else None,
+        repeats=options["repeats"],
+        test_fraction=test_fraction,
     )
-    write_folds(args.out, assignment, **{**options, "grouped": grouped})
+    write_folds(
+        args.out, assignment, **{**options, "grouped": grouped, "test_fraction": test_fraction}
+    )
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -74,7 +81,7 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
 def cmd_statistics(args: argparse.Namespace) -> None:
     from actstudy.evaluation.statistics import write_statistics
 
-    write_statistics(args.runs, args.out)
+    write_statistics(args.runs, args.folds, args.run_dirs, _json(args.options), args.out)
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
@@ -175,9 +182,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("run_dirs", nargs="+", type=Path)
     p.set_defaults(run=cmd_aggregate)
 
-    p = steps.add_parser("statistics", help="Friedman and pairwise tests over activations")
-    p.add_argument("--runs", required=True, type=Path)
+    p = steps.add_parser(
+        "statistics", help="compare activations within each case (folds) and across cases"
+    )
+    p.add_argument("--runs", required=True, type=Path, help="the study's tables/all/runs.csv")
+    p.add_argument(
+        "--folds", required=True, nargs="+", type=Path, help="the fold files, <dataset>.json"
+    )
+    p.add_argument(
+        "--options", required=True, help="the study's statistics section as JSON (validated)"
+    )
     p.add_argument("--out", required=True, type=Path)
+    p.add_argument("run_dirs", nargs="+", type=Path, help="run folders (test predictions)")
     p.set_defaults(run=cmd_statistics)
 
     p = steps.add_parser("compare", help="the paper's numbers and claims beside ours")

@@ -231,8 +231,10 @@ def evaluation(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def fold_ids(config: Mapping[str, Any]) -> list[int]:
+    """The fold index of every run of a dataset × model × activation: 0 .. r·k − 1 for
+    r-times repeated k-fold (see actstudy.training.folds), 0 for a hold-out split."""
     ev = evaluation(config)
-    return list(range(ev["folds"])) if ev["mode"] == "kfold" else [0]
+    return list(range(ev["folds"] * ev["repeats"])) if ev["mode"] == "kfold" else [0]
 
 
 MODEL_KEYS = ("name", "datasets", "activations", "training")  # not options of the model builder
@@ -547,6 +549,45 @@ def _moved_key_problems(config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+KFOLD_KEYS = ("folds", "repeats")
+"""Evaluation keys that only k-fold reads."""
+
+
+def _kfold_keys_given(evaluation_given: Any) -> list[str]:
+    """The k-fold-only evaluation keys a study gives with other than their default value (a
+    resolved config, as validate --show prints it, carries the defaults: that is fine)."""
+    if not isinstance(evaluation_given, Mapping):
+        return []
+    properties = schema()["properties"]["evaluation"]["properties"]
+    return [
+        key
+        for key in KFOLD_KEYS
+        if evaluation_given.get(key, properties[key]["default"]) != properties[key]["default"]
+    ]
+
+
+def _evaluation_problems(config: Mapping[str, Any]) -> list[str]:
+    """A test part nobody scores, and statistics that name what the study does not have."""
+    evaluation, statistics = config["evaluation"], config["statistics"]
+    problems = []
+    if evaluation["test_fraction"] > 0 and not evaluation["test"]:
+        problems.append(
+            "config key 'evaluation.test_fraction' holds out a test part that evaluation.test: "
+            "false never scores; set test: true or test_fraction: 0"
+        )
+    if statistics["metric"].startswith("test_") and not evaluation["test"]:
+        problems.append(
+            f"config key 'statistics.metric' is {statistics['metric']}, but evaluation.test is "
+            "false; set test: true or choose a val_ or train_ metric"
+        )
+    if statistics["control"] is not None and statistics["control"] not in config["activations"]:
+        problems.append(
+            f"config key 'statistics.control' names {statistics['control']!r}, which the study "
+            f"does not define; allowed: {', '.join(config['activations'])}"
+        )
+    return problems
+
+
 def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     """Check a study and fill in the schema's defaults, in place; return it.
 
@@ -557,12 +598,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     """
     if problems := _moved_key_problems(config) + _non_finite(config):
         raise ConfigError("\n".join(problems))
-    evaluation_given = config.get("evaluation")
-    folds_default = schema()["properties"]["evaluation"]["properties"]["folds"]["default"]
-    folds_given = (  # a resolved config (validate --show) carries the default: that is fine
-        isinstance(evaluation_given, Mapping)
-        and evaluation_given.get("folds", folds_default) != folds_default
-    )
+    kfold_given = _kfold_keys_given(config.get("evaluation"))
     _validate(config, schema())
     if problems := _override_problems(config):
         raise ConfigError("\n".join(problems))
@@ -572,10 +608,13 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
             training_for(config, dataset, model)
     for dataset, model, activation in _cells(config):
         training_for(config, dataset, model, activation)
-    if config["evaluation"]["mode"] == "holdout" and folds_given:
+    if config["evaluation"]["mode"] == "holdout" and kfold_given:
         raise ConfigError(
-            "config key 'evaluation.folds' applies to mode kfold; remove it or set mode: kfold"
+            f"config key 'evaluation.{kfold_given[0]}' applies to mode kfold; remove it or set "
+            "mode: kfold"
         )
+    if problems := _evaluation_problems(config):
+        raise ConfigError("\n".join(problems))
     from actstudy.plugins import load_plugins
 
     try:

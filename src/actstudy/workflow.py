@@ -103,6 +103,10 @@ class Study:
         options = {k: v for k, v in study_config.evaluation(self.config).items() if k != "test"}
         return json.dumps(options, sort_keys=True)
 
+    def statistics_options(self) -> str:
+        """The study's ``statistics`` section (control, metric, rope, alpha) as JSON."""
+        return json.dumps(self.config["statistics"], sort_keys=True)
+
     def spec(self, run: dict[str, Any]) -> dict[str, Any]:
         return study_config.run_spec(
             self.config, run["dataset"], run["model"], run["activation"], int(run["fold"])

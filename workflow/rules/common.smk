@@ -66,6 +66,10 @@ def fold_options(wildcards):
     return study.fold_options()
 
 
+def statistics_options(wildcards):
+    return study.statistics_options()
+
+
 # One run's folder; a train job trains one run, or every fold of one (dataset, model,
 # activation) with `jobs: {pack: folds}` (its outputs are then those of all its folds).
 RUN = "results/{study}/runs/{dataset}/{model}/{activation}/fold{fold}"

@@ -24,6 +24,8 @@ rule aggregate:
 rule statistics:
     input:
         runs="results/{study}/tables/all/runs.csv",
+        folds=expand(rules.folds.output.folds, study=STUDY, dataset=DATASETS),
+        metrics=run_metrics("all"),
     output:
         tests=report(
             "results/{study}/tables/all/statistics.csv",
@@ -34,8 +36,12 @@ rule statistics:
         "results/{study}/logs/statistics.log",
     conda:
         "../../envs/analysis.yaml"
+    params:
+        options=statistics_options,
+        run_dirs=lambda wildcards, input: run_dirs_of(input.metrics),
     shell:
-        "python -m actstudy statistics --runs {input.runs:q} --out {output.tests:q}"
+        "python -m actstudy statistics --runs {input.runs:q} --folds {input.folds:q}"
+        " --options {params.options:q} --out {output.tests:q} {params.run_dirs:q}"
         " > {log:q} 2>&1"
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -29,6 +31,37 @@ def _train_at(history: pd.DataFrame, best_epoch: int | None) -> dict[str, float]
     return row
 
 
+SCORE = re.compile(
+    r"(?:val|test|train)_(accuracy|f1_macro|f1_weighted|roc_auc|loss)(?:_final|_best|_last3)?"
+)
+"""A runs.csv column that scores a run: a metric of a split, at an epoch (group 1: the metric)."""
+WORST = {"accuracy": 0.0, "f1_macro": 0.0, "f1_weighted": 0.0, "roc_auc": 0.0, "loss": math.inf}
+
+
+def scored(runs: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` under the study's one divergence policy: a diverged run keeps its row, and each
+    of its scores (accuracy, F1, ROC-AUC and loss, of any split and epoch: :data:`SCORE`) is
+    the worst value, 0 (+inf for a loss), so that it ranks last in the summary and in every
+    statistical test, and counts the same in both."""
+    runs = runs.copy()
+    diverged = runs["status"] == "diverged"
+    for column in runs.columns:
+        if match := SCORE.fullmatch(column):
+            runs[column] = runs[column].astype(float).mask(diverged, WORST[match[1]])
+    return runs
+
+
+def run_labels(manifest: dict) -> dict:
+    """The dataset, model, activation and fold of a run, from its manifest."""
+    spec = manifest["spec"]
+    return {
+        "dataset": spec["dataset"]["label"],
+        "model": spec["model"]["label"],
+        "activation": spec["activation"]["label"],
+        "fold": spec["evaluation"]["fold"],
+    }
+
+
 def _flatten(metrics: dict) -> dict:
     row = {k: metrics[k] for k in ("status", "best_epoch", "epochs_run", "diverged_epoch")}
     row["select"] = metrics.get("select")  # which epoch's weights were kept (BestEpoch)
@@ -45,13 +78,7 @@ def collect(run_dirs: Iterable[str | os.PathLike[str]]) -> tuple[pd.DataFrame, p
     runs, histories = [], []
     for run_dir in map(Path, run_dirs):
         manifest = read_json(run_dir / "manifest.json")
-        spec = manifest["spec"]
-        labels = {
-            "dataset": spec["dataset"]["label"],
-            "model": spec["model"]["label"],
-            "activation": spec["activation"]["label"],
-            "fold": spec["evaluation"]["fold"],
-        }
+        labels = run_labels(manifest)
         history = pd.read_csv(run_dir / "history.csv")
         metrics = _flatten(read_json(run_dir / "metrics.json"))
         train = _train_at(history, metrics["best_epoch"])
@@ -76,24 +103,24 @@ def collect(run_dirs: Iterable[str | os.PathLike[str]]) -> tuple[pd.DataFrame, p
 
 
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean and std over folds per dataset × model × activation; diverged runs are counted
-    apart and left out of the means (their metrics are not comparable). Each row also has its
-    fold-mean validation accuracy's improvement over the best other activation of its dataset ×
-    model (STUDIES.md S5's "improvement over the second best", see
-    :mod:`actstudy.evaluation.improvement`)."""
+    """Mean and std over folds per dataset × model × activation, every run counted: a diverged
+    run counts with the worst scores (see :func:`scored`, the policy the statistics follow) and
+    is counted in ``diverged``. Each row also has its fold-mean validation accuracy's
+    improvement over the best other activation of its dataset × model (STUDIES.md S5's
+    "improvement over the second best", see :mod:`actstudy.evaluation.improvement`)."""
     extra = ["test_accuracy", "train_accuracy_last3", "train_loss_last3", "mean_epoch_seconds"]
     extra.append("progress_t_at_best")
     metrics = [m for m in [*SUMMARY_METRICS, *extra] if m in runs]
     rows = []
-    for key, group in runs.groupby(KEYS, sort=False):
-        ok = group[group["status"] != "diverged"]
+    for key, group in scored(runs).groupby(KEYS, sort=False):
         row = dict(zip(KEYS, key, strict=True))
         row["folds"] = len(group)
         row["diverged"] = int((group["status"] == "diverged").sum())
         for metric in metrics:
-            values = ok[metric].astype(float)
-            row[f"{metric}_mean"] = values.mean() if len(values) else np.nan
-            row[f"{metric}_std"] = values.std(ddof=1) if len(values) > 1 else np.nan
+            values = group[metric].astype(float)
+            row[f"{metric}_mean"] = values.mean()
+            spread = len(values) > 1 and not np.isinf(values).any()  # a diverged run's loss
+            row[f"{metric}_std"] = values.std(ddof=1) if spread else np.nan
         rows.append(row)
     summary = pd.DataFrame(rows)
     if METRIC in summary:

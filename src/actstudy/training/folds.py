@@ -1,18 +1,88 @@
-"""Seeded fold assignments: stratified k-fold, or one stratified hold-out split; optionally
-grouped, so that all samples of a group (the beats of one patient) fall in the same fold.
+"""Seeded fold assignments: (repeated) stratified k-fold, or one stratified hold-out split;
+optionally grouped, so that all samples of a group (the beats of one patient) fall in the same
+fold; optionally with a stratified test part that no fold trains or selects on.
 
-A fold file stores, for every training sample, the fold in which it is validated
-(0..k−1 for k-fold; 0 for the hold-out validation part and −1 for the rest in hold-out mode).
+A fold file stores, for every repeat and every training sample, the fold in which the sample is
+validated: 0..k−1 for k-fold (0 for the hold-out validation part), ``NOT_VALIDATED`` (−1) for the
+rest of a hold-out split and ``HELD_OUT`` (−2) for the test part. Run ``r·k + f`` (the run
+grid's fold index) validates on fold ``f`` of repeat ``r``.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from actstudy.data.prepared import Prepared, Split
 from actstudy.io import read_json, write_json
+
+NOT_VALIDATED = -1
+HELD_OUT = -2
+
+
+def _grouped_parts(
+    labels: np.ndarray, groups: np.ndarray, splits: int, rng: np.random.RandomState, what: str
+) -> Iterator[np.ndarray]:
+    """The validation indices of ``splits`` stratified grouped folds."""
+    from sklearn.model_selection import StratifiedGroupKFold  # see assign_folds
+
+    count = len(np.unique(groups))
+    if count < splits:
+        raise ValueError(
+            f"grouped {what} needs at least {splits} groups but the data has {count}; "
+            "lower evaluation.folds (or raise val_fraction or test_fraction), or set "
+            "evaluation.grouped: false"
+        )
+    splitter = StratifiedGroupKFold(n_splits=splits, shuffle=True, random_state=rng)
+    for _, part in splitter.split(labels, labels, groups):
+        yield part
+
+
+def _one_part(
+    labels: np.ndarray, fraction: float, seed: int, groups: np.ndarray | None, what: str
+) -> np.ndarray:
+    """The indices of one stratified part of about ``fraction`` of the samples (for grouped
+    data: the first of round(1/fraction) grouped folds)."""
+    from sklearn.model_selection import train_test_split  # see assign_folds
+
+    if groups is not None:
+        splits = max(2, round(1 / fraction))
+        rng = np.random.RandomState(seed)
+        return next(_grouped_parts(labels, groups, splits, rng, what))
+    _, part = train_test_split(
+        np.arange(len(labels)), test_size=fraction, random_state=seed, stratify=labels
+    )
+    return part
+
+
+def _kfold_parts(
+    labels: np.ndarray, folds: int, repeats: int, seed: int, groups: np.ndarray | None
+) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(repeat, fold, validation indices) of repeated stratified k-fold: scikit-learn's
+    RepeatedStratifiedKFold, or StratifiedGroupKFold repeated with one random state as it
+    does."""
+    from sklearn.model_selection import RepeatedStratifiedKFold  # see assign_folds
+
+    if groups is not None:
+        rng = np.random.RandomState(seed)
+        for repeat in range(repeats):
+            for fold, part in enumerate(_grouped_parts(labels, groups, folds, rng, "kfold")):
+                yield repeat, fold, part
+        return
+    counts = np.bincount(labels)
+    smallest = counts[counts > 0].min()
+    if smallest < folds:
+        raise ValueError(
+            f"{folds}-fold cross-validation needs at least {folds} samples per class, but the "
+            f"smallest class has {smallest}; lower evaluation.folds"
+        )
+    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
+    for index, (_, part) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
+        yield *divmod(index, folds), part
 
 
 def assign_folds(
@@ -22,58 +92,81 @@ def assign_folds(
     val_fraction: float | None = None,
     *,
     seed: int,
+    repeats: int,
+    test_fraction: float,
     groups: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Fold index per sample (see module docstring); ``folds`` for kfold, ``val_fraction`` for
-    holdout, as ``evaluation`` of a validated config gives them."""
-    # imported here: training jobs only read fold files, and scikit-learn takes a second to load
-    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
+    """Fold index per repeat and sample, repeats × samples (see module docstring); ``folds``
+    and ``repeats`` for kfold, ``val_fraction`` for holdout, as ``evaluation`` of a validated
+    config gives them; ``test_fraction`` > 0 first holds out a stratified test part.
 
+    Its helpers import scikit-learn when they run: training jobs only read fold files, and
+    scikit-learn takes a second to load."""
     labels = np.asarray(labels)
-    assignment = np.full(len(labels), -1, dtype=np.int64)
     if mode not in ("kfold", "holdout"):
         raise ValueError(f"evaluation mode must be kfold or holdout, not {mode!r}")
-    if groups is not None:
-        # hold-out: the first of round(1/fraction) grouped folds is the validation part
-        splits = folds if mode == "kfold" else max(2, round(1 / val_fraction))
-        count = len(np.unique(groups))
-        if count < splits:
-            raise ValueError(
-                f"grouped {mode} needs at least {splits} groups but the data has {count}; "
-                "lower evaluation.folds (or raise val_fraction), or set evaluation.grouped: false"
-            )
-        splitter = StratifiedGroupKFold(n_splits=splits, shuffle=True, random_state=seed)
-        for fold, (_, val) in enumerate(splitter.split(labels, labels, groups)):
-            if mode == "kfold" or fold == 0:
-                assignment[val] = fold
-        return assignment
+    assignment = np.full((repeats, len(labels)), NOT_VALIDATED, dtype=np.int64)
+    pool = np.arange(len(labels))
+    if test_fraction > 0:
+        test = _one_part(labels, test_fraction, seed, groups, "test_fraction")
+        assignment[:, test] = HELD_OUT
+        pool = np.setdiff1d(pool, test)
+    pool_groups = None if groups is None else groups[pool]
     if mode == "kfold":
-        counts = np.bincount(labels)
-        smallest = counts[counts > 0].min()
-        if smallest < folds:
-            raise ValueError(
-                f"{folds}-fold cross-validation needs at least {folds} samples per class, but the "
-                f"smallest class has {smallest}; lower evaluation.folds"
-            )
-        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-        for fold, (_, val) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
-            assignment[val] = fold
+        for repeat, fold, part in _kfold_parts(labels[pool], folds, repeats, seed, pool_groups):
+            assignment[repeat, pool[part]] = fold
     else:
-        _, val = train_test_split(
-            np.arange(len(labels)), test_size=val_fraction, random_state=seed, stratify=labels
-        )
-        assignment[val] = 0
+        part = _one_part(labels[pool], val_fraction, seed, pool_groups, "holdout")
+        assignment[:, pool[part]] = 0
     return assignment
 
 
 def write_folds(path: str | os.PathLike[str], assignment: np.ndarray, **meta: Any) -> None:
-    write_json(path, {**meta, "n": len(assignment), "assignment": assignment.tolist()})
+    """A fold file: ``meta`` (the evaluation options), the sample count and the assignment."""
+    write_json(path, {**meta, "n": assignment.shape[1], "assignment": assignment.tolist()})
+
+
+def _assignment(path: str | os.PathLike[str]) -> np.ndarray:
+    """The repeats × samples assignment of a fold file."""
+    assignment = np.asarray(read_json(path)["assignment"], dtype=np.int64)
+    if assignment.ndim != 2:
+        raise ValueError(f"{path} is a fold file of an earlier version; run the 'folds' rule again")
+    return assignment
+
+
+def _per_repeat(assignment: np.ndarray) -> int:
+    """Validation folds per repeat: k for k-fold, 1 for a hold-out split."""
+    return max(1, int(assignment.max()) + 1)
+
+
+def _split(assignment: np.ndarray, fold: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, validation) indices of run ``fold`` of an assignment."""
+    repeat, part = divmod(fold, _per_repeat(assignment))
+    row = assignment[repeat]
+    return np.flatnonzero((row != part) & (row != HELD_OUT)), np.flatnonzero(row == part)
 
 
 def fold_indices(path: str | os.PathLike[str], fold: int) -> tuple[np.ndarray, np.ndarray]:
-    """(train indices, validation indices) of one fold, from a fold file."""
-    assignment = np.asarray(read_json(path)["assignment"], dtype=np.int64)
-    val = np.flatnonzero(assignment == fold)
-    if len(val) == 0:
+    """(train indices, validation indices) of run ``fold``, from a fold file."""
+    assignment = _assignment(path)
+    if not 0 <= fold < len(assignment) * _per_repeat(assignment):
         raise ValueError(f"fold {fold} does not exist in {path}; run the 'folds' rule again")
-    return np.flatnonzero(assignment != fold), val
+    return _split(assignment, fold)
+
+
+def fold_sizes(path: str | os.PathLike[str]) -> dict[int, tuple[int, int]]:
+    """(training samples, validation samples) of every run fold of a fold file."""
+    assignment = _assignment(path)
+    runs = range(len(assignment) * _per_repeat(assignment))
+    return {fold: tuple(len(part) for part in _split(assignment, fold)) for fold in runs}
+
+
+def with_held_out_test(prepared: Prepared, path: str | os.PathLike[str]) -> Prepared:
+    """``prepared`` whose test split is the fold file's held-out part, where it has one (a
+    dataset with an official test split has none: see ``cmd_folds``)."""
+    test = np.flatnonzero(_assignment(path)[0] == HELD_OUT)
+    if len(test) == 0:
+        return prepared
+    train = prepared.train
+    part = Split(train.x[test], train.y[test], None if train.groups is None else train.groups[test])
+    return replace(prepared, splits={**prepared.splits, "test": part})

@@ -9,11 +9,13 @@ modules (:mod:`actstudy.activations.progress`), whatever their type.
 Writes, into the run folder: ``history.csv`` (one row per epoch), ``metrics.json`` (status, best
 epoch, validation and test metrics at the best epoch, confusion matrices, and
 ``progress_t_at_best``, the history's ``progress_t`` of the best epoch, where the model has
-progress-driven modules), ``best.pt`` (the best weights) and ``manifest.json`` (the run spec,
-seeds, device, versions, git commit, the code it ran). While it runs, ``last.pt`` holds the
-state after a recent epoch (saved at most every ``ACTSTUDY_CHECKPOINT_SECONDS``, default 30;
-plain values and tensors, its sha256 in ``last.pt.sha256``); a run started again resumes from
-it if it is intact and belongs to the same spec and code.
+progress-driven modules), ``best.pt`` (the best weights), ``test_predictions.csv`` (each test
+sample's label and predicted class, where a test split, official or held out by the fold file,
+was scored) and ``manifest.json`` (the run spec, seeds, device, versions, git commit, the code it
+ran). While it runs, ``last.pt`` holds the state after a recent epoch (saved at most every
+``ACTSTUDY_CHECKPOINT_SECONDS``, default 30; plain values and tensors, its sha256 in
+``last.pt.sha256``); a run started again resumes from it if it is intact and belongs to the same
+spec and code.
 The prepared arrays are checked against their manifest's sha256 before training.
 
 :func:`train_runs` trains several runs of one dataset in one process (a job of
@@ -64,8 +66,9 @@ from actstudy.training.checkpoint import (
     save_resume_state,
 )
 from actstudy.training.device import DeviceSetup, setup_device
-from actstudy.training.folds import fold_indices
+from actstudy.training.folds import fold_indices, with_held_out_test
 from actstudy.training.metrics import classification_metrics, confusion
+from actstudy.training.predictions import save_predictions
 from actstudy.training.recipe import build_loss, build_optimizer, lr_factor
 from actstudy.training.selection import BestEpoch, EarlyStopping, StopBelow
 
@@ -394,6 +397,7 @@ def train_run(
     if prepared is None:
         prepared = load_prepared(prepared_dir, verify=True)
     train_idx, val_idx = fold_indices(folds_file, evaluation["fold"])
+    prepared = with_held_out_test(prepared, folds_file)
     train_x, train_y = prepared.train.x[train_idx], prepared.train.y[train_idx]
     normalize, normalization = _normalization(
         spec["dataset"]["normalize"], train_x, spec["model"]["name"]
@@ -469,7 +473,8 @@ def final_metrics(
     prepared: Prepared,
     normalize: tuple[list[float], list[float]] | None,
 ) -> dict[str, Any]:
-    """Validation (and official test) metrics of the best weights, already loaded."""
+    """Validation (and test) metrics of the best weights, already loaded; with the test
+    metrics, ``test_predictions``: each test sample's label and predicted class."""
     best_epoch = state.best.get("epoch")
     result: dict[str, Any] = {
         "status": state.status,
@@ -488,15 +493,16 @@ def final_metrics(
     val_metrics, val_probs, val_labels = evaluate(
         run.model, val, run.loss_fn, run.setup, batch_size
     )
-    result["val"] = val_metrics
+    result["val"] = {**val_metrics, "samples": len(val)}
     result["val_confusion"] = confusion(val_labels, val_probs)
     if run.spec["evaluation"]["test"] and prepared.test is not None:
         test = DeviceData.from_arrays(prepared.test.x, prepared.test.y, run.setup.device, normalize)
         test_metrics, test_probs, test_labels = evaluate(
             run.model, test, run.loss_fn, run.setup, batch_size
         )
-        result["test"] = test_metrics
+        result["test"] = {**test_metrics, "samples": len(test)}
         result["test_confusion"] = confusion(test_labels, test_probs)
+        result["test_predictions"] = {"label": test_labels, "predicted": test_probs.argmax(1)}
     return result
 
 
@@ -528,14 +534,16 @@ def _faithfulness(model: nn.Module, spec: dict[str, Any]) -> dict[str, Any]:
 def write_outputs(
     out: Path, run: Run, state: RunState, result: dict[str, Any], extra: dict[str, Any]
 ) -> None:
-    """history.csv, best.pt, metrics.json and manifest.json (last: its presence means done)."""
+    """history.csv, best.pt, metrics.json, test_predictions.csv (where the test set was
+    scored) and manifest.json (last: its presence means done)."""
     spec, seed = run.spec, run.recipe["seed"]
     fold = spec["evaluation"]["fold"]
     write_text(out / "history.csv", pd.DataFrame(state.history).to_csv(index=False))
     save_checkpoint(
         out / "best.pt", {"model": run.model.state_dict(), "best_epoch": state.best.get("epoch")}
     )
-    write_json(out / "metrics.json", result)
+    save_predictions(out, result.get("test_predictions"))
+    write_json(out / "metrics.json", {k: v for k, v in result.items() if k != "test_predictions"})
     write_json(
         out / "manifest.json",
         {

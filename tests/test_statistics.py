@@ -1,0 +1,274 @@
+"""Statistics over activations: published values reproduced, the tests' error rates checked on
+simulated studies with no true difference, and the study-level table (divergence, unbalanced
+studies, too few cases, McNemar on test predictions)."""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+from baycomp import CorrelatedTTest
+from scipy import stats
+from workflow_helpers import runs_table
+
+from actstudy.evaluation.aggregate import summarize
+from actstudy.evaluation.statistics import (
+    activation_tests,
+    corrected_resampled_t,
+    critical_difference,
+    holm,
+    iman_davenport,
+)
+
+OPTIONS = {"control": None, "metric": "val_accuracy", "rope": None, "alpha": 0.05}
+
+
+def sizes(datasets: list[str], folds: int) -> dict:
+    """Fold sizes as fold files give them: 800 training, 200 validation samples a fold."""
+    return {d: {f: (800, 200) for f in range(folds)} for d in datasets}
+
+
+@pytest.fixture(autouse=True)
+def frozen_heap() -> Iterator[None]:
+    """statsmodels' multipletests runs gc.collect() on every call; with the test session's
+    objects frozen out of the collector that costs microseconds, not tens of milliseconds."""
+    gc.freeze()
+    yield
+    gc.unfreeze()
+
+
+# --- published and hand-computed values -------------------------------------------------------
+
+
+def test_the_critical_difference_is_demsars_for_4_classifiers_over_14_data_sets():
+    # Demšar (2006), section 3.2.2: q_0.05 = 2.569 for k = 4, CD = 2.569·√(4·5/(6·14)) = 1.25
+    cd = critical_difference(4, 14, alpha=0.05)
+    assert cd == pytest.approx(1.25, abs=0.005)
+    assert cd / math.sqrt(4 * 5 / (6 * 14)) == pytest.approx(2.569, abs=0.0005)
+    # his table of q_0.10 for k = 4: 2.291
+    assert critical_difference(4, 14, alpha=0.10) / math.sqrt(20 / 84) == pytest.approx(
+        2.291, abs=0.0005
+    )
+
+
+def test_the_corrected_resampled_t_test_by_hand():
+    # 5-fold differences 0.02, 0.01, 0.03, 0.00, 0.04: mean 0.02, sample variance
+    # (0 + 1 + 1 + 4 + 4)·1e-4 / 4 = 2.5e-4; n_test/n_train = 1/4, so the variance of the mean
+    # is (1/5 + 1/4)·2.5e-4 = 1.125e-4, t = 0.02 / √1.125e-4 = 1.8856 on 4 degrees of freedom
+    result = corrected_resampled_t([0.02, 0.01, 0.03, 0.00, 0.04], ratio=0.25, alpha=0.05)
+    se = math.sqrt(1.125e-4)
+    assert result["mean_difference"] == pytest.approx(0.02)
+    assert result["statistic"] == pytest.approx(0.02 / se) == pytest.approx(1.8856, abs=1e-4)
+    assert result["df"] == 4
+    assert result["p_value"] == pytest.approx(2 * stats.t.sf(0.02 / se, 4))
+    assert 0.13 < result["p_value"] < 0.14  # not significant ...
+    # ... where the uncorrected paired t-test (ratio 0) calls it so: t = 0.02/√5e-5 = 2.83
+    naive = corrected_resampled_t([0.02, 0.01, 0.03, 0.00, 0.04], ratio=0.0, alpha=0.05)
+    assert naive["statistic"] == pytest.approx(2.8284, abs=1e-4) and naive["p_value"] < 0.05
+    # the 95 % interval: 0.02 ± t_{0.975, 4}·se = 0.02 ± 2.7764·0.010607
+    assert result["ci_low"] == pytest.approx(0.02 - 2.7764 * se, abs=1e-5)
+    assert result["ci_high"] == pytest.approx(0.02 + 2.7764 * se, abs=1e-5)
+
+
+def test_the_corrected_variance_is_baycomps_for_k_fold():
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(0.8, 0.01, 10), rng.normal(0.79, 0.01, 10)  # 2 × 5-fold
+    mean, var, df = CorrelatedTTest.compute_statistics(y, x, runs=2)
+    result = corrected_resampled_t(x - y, ratio=1 / 4, alpha=0.05)
+    assert result["mean_difference"] == pytest.approx(mean)
+    assert result["se"] ** 2 == pytest.approx(var) and result["df"] == df
+
+
+def test_holm_is_statsmodels_and_leaves_a_missing_p_value_out_of_the_family():
+    assert holm([0.01, 0.04, 0.03], alpha=0.05) == pytest.approx([0.03, 0.06, 0.06])
+    adjusted = holm([0.01, math.nan, 0.04, 0.03], alpha=0.05)
+    assert math.isnan(adjusted[1])
+    assert adjusted[[0, 2, 3]] == pytest.approx([0.03, 0.06, 0.06])
+
+
+def test_iman_davenport_by_hand():
+    # 6 cases, 3 activations, no ties; ranks (1 = lowest value, as Friedman's sums are
+    # symmetric): columns sum to 7, 12, 17 → χ² = 12/(6·3·4)·(49 + 144 + 289) − 3·6·4 = 8.333
+    blocks = pd.DataFrame(
+        [[1, 2, 3], [1, 2, 3], [1, 2, 3], [1, 3, 2], [2, 1, 3], [1, 2, 3]], columns=list("abc")
+    ).astype(float)
+    result = iman_davenport(blocks)
+    assert result["chi2"] == pytest.approx(12 / 72 * (49 + 144 + 289) - 72)
+    f = 5 * result["chi2"] / (6 * 2 - result["chi2"])
+    assert result["statistic"] == pytest.approx(f)
+    assert (result["df"], result["df2"]) == (2, 10)
+    assert result["p_value"] == pytest.approx(stats.f.sf(f, 2, 10))
+
+
+# --- no true difference: the error rate stays near the nominal level ---------------------------
+
+
+def simulated_scores(seed: int, activations: int, folds: int) -> np.ndarray:
+    """Scores (activations × folds) of one case where no activation is better: a per-fold part
+    every activation shares (an easy or hard validation part), and a per-run part whose
+    correlation between folds is 1/k, as overlapping training sets give (Nadeau & Bengio)."""
+    rng = np.random.default_rng(seed)
+    rho = 1 / folds
+    shared = rng.normal(0, 0.02, folds)
+    per_run = rng.normal(0, 0.01 * math.sqrt(rho), (activations, 1))
+    noise = rng.normal(0, 0.01 * math.sqrt(1 - rho), (activations, folds))
+    return 0.9 + shared + per_run + noise
+
+
+def rejects(scores: np.ndarray, ratio: float) -> bool:
+    """Whether the control (row 0) differs from any other activation, Holm at 0.05."""
+    p = [corrected_resampled_t(scores[0] - other, ratio, 0.05)["p_value"] for other in scores[1:]]
+    return bool((holm(p, 0.05) < 0.05).any())
+
+
+def test_a_study_with_no_true_difference_rejects_at_most_8_percent_of_the_time():
+    seeds, folds = 300, 5
+    studies = [simulated_scores(seed, activations=4, folds=folds) for seed in range(seeds)]
+    corrected = np.mean([rejects(s, ratio=1 / (folds - 1)) for s in studies])
+    naive = np.mean([rejects(s, ratio=0.0) for s in studies])  # folds as independent samples
+    assert corrected <= 0.08
+    assert naive > 0.1  # the simulation has the correlation that misleads the naive test
+
+
+def test_friedman_over_cases_with_no_true_difference_rejects_at_most_8_percent_of_the_time():
+    rejected = []
+    for seed in range(300):
+        cases = [simulated_scores(seed * 10 + c, 4, 5).mean(axis=1) for c in range(8)]
+        rejected.append(iman_davenport(pd.DataFrame(cases))["p_value"] < 0.05)
+    assert np.mean(rejected) <= 0.08
+
+
+# --- the study's table ---------------------------------------------------------------------------
+
+
+def test_within_a_case_the_control_meets_each_other_activation_with_intervals():
+    runs = runs_table(
+        {
+            "dsrelu": [0.95, 0.96, 0.94, 0.95, 0.97],
+            "relu": [0.90, 0.91, 0.90, 0.89, 0.92],
+            "tanh": [0.94, 0.97, 0.93, 0.96, 0.95],
+        }
+    )
+    options = {**OPTIONS, "control": "dsrelu", "rope": 0.01}
+    table = activation_tests(runs, sizes(["d"], 5), {}, **options)
+    t = table[table["test"] == "corrected_t"].set_index("b")
+    assert list(t.index) == ["relu", "tanh"] and set(t["a"]) == {"dsrelu"}
+    assert t.loc["relu", "mean_difference"] == pytest.approx(0.05)
+    assert t.loc["relu", "ci_low"] > 0 and t.loc["relu", "p_holm"] < 0.05
+    assert t.loc["tanh", "ci_low"] < 0 < t.loc["tanh", "ci_high"]
+    assert (t["p_holm"] >= t["p_value"]).all()
+    assert (t["df"] == 4).all() and "n_test/n_train = 0.250" in t.loc["relu", "detail"]
+    bayes = table[table["test"] == "bayesian_correlated_t"].set_index("b")
+    assert bayes.loc["relu", "p_better"] > 0.9
+    assert bayes.loc["tanh", ["p_better", "p_equivalent", "p_worse"]].sum() == pytest.approx(1)
+    # one case: nothing across cases, and the table says why
+    assert table[table["test"] == "none"]["detail"].iloc[0].startswith("1 case(s) ran every")
+
+
+def test_a_diverged_run_stays_in_ranked_worst_and_counts_the_same_in_the_summary():
+    runs = runs_table(
+        {"a": [0.90, 0.91, 0.92, 0.90, 0.93], "b": [0.80, 0.81, 0.82, 0.80, 0.83]},
+        diverged={"a": [1]},
+    )
+    table = activation_tests(runs, sizes(["d"], 5), {}, **OPTIONS)
+    row = table[table["test"] == "corrected_t"].iloc[0]
+    assert row["n"] == 5 and row["mean_a"] == pytest.approx((0.90 + 0.92 + 0.90 + 0.93) / 5)
+    assert "diverged runs counted as 0: a 1" in row["detail"]
+    summary = summarize(runs).set_index("activation")
+    assert summary.loc["a", "val_accuracy_mean"] == pytest.approx(row["mean_a"])
+    assert summary.loc["a", "diverged"] == 1 and summary.loc["a", "folds"] == 5
+    assert summary.loc["a", "val_loss_mean"] == math.inf
+
+
+def many_cases(count: int) -> pd.DataFrame:
+    """runs.csv of ``count`` cases, 3 folds each, where ctrl > x > y in every case."""
+    rng = np.random.default_rng(count)
+    return pd.concat(
+        runs_table(
+            {
+                name: list(0.8 + shift + rng.normal(0, 0.005, 3))
+                for name, shift in {"ctrl": 0.02, "x": 0.0, "y": -0.03}.items()
+            },
+            case=(f"set{c}", "net"),
+        )
+        for c in range(count)
+    )
+
+
+def test_across_cases_one_block_per_case_with_friedman_nemenyi_wilcoxon_and_shares():
+    runs = many_cases(6)
+    table = activation_tests(runs, sizes([f"set{c}" for c in range(6)], 3), {}, **{
+        **OPTIONS, "control": "ctrl"})  # fmt: skip
+    across = table[table["case"] == "across cases"]
+    ranks = across[across["test"] == "mean_rank"].set_index("a")["statistic"]
+    assert ranks.to_dict() == {"ctrl": 1.0, "x": 2.0, "y": 3.0}
+    friedman = across[across["test"] == "friedman_iman_davenport"].iloc[0]
+    assert friedman["n"] == 6 and friedman["p_value"] < 0.01 and friedman["statistic"] == math.inf
+    cd = across[across["test"] == "critical_difference"]["statistic"].iloc[0]
+    assert cd == pytest.approx(critical_difference(3, 6, 0.05))
+    nemenyi = across[across["test"] == "nemenyi"].set_index(["a", "b"])
+    assert nemenyi.loc[("ctrl", "y"), "statistic"] == -2.0 and len(nemenyi) == 3
+    assert nemenyi.loc[("ctrl", "y"), "p_value"] < 0.05 < nemenyi.loc[("ctrl", "x"), "p_value"]
+    wilcoxon = across[across["test"] == "wilcoxon"].set_index("b")
+    assert list(wilcoxon.index) == ["x", "y"]
+    assert wilcoxon.loc["x", "p_value"] == pytest.approx(2 / 2**6)  # exact: 6 of 6 positive
+    assert (wilcoxon["p_holm"] >= wilcoxon["p_value"]).all()
+    shares = across[across["test"] == "share_of_cases"].set_index("b")
+    assert shares.loc["x", "statistic"] == 1.0
+    assert shares.loc["x", "detail"] == "ctrl beats x in 6 of 6 cases (0 ties, 0 losses)"
+
+
+def test_fewer_than_5_cases_say_so_in_words_instead_of_a_p_value():
+    table = activation_tests(many_cases(3), sizes([f"set{c}" for c in range(3)], 3), {}, **OPTIONS)
+    across = table[table["case"] == "across cases"]
+    tests = across[across["test"].isin(["friedman_iman_davenport", "nemenyi", "wilcoxon"])]
+    assert len(tests) == 1 + 3 + 3
+    assert tests["p_value"].isna().all()
+    assert tests["detail"].str.contains("only 3 cases: fewer than 5, too few for a test").all()
+    assert across[across["test"] == "share_of_cases"]["statistic"].notna().all()
+
+
+def test_an_unbalanced_study_gets_statistics_on_its_complete_cases_and_names_the_others():
+    runs = pd.concat(
+        [many_cases(5), runs_table({"ctrl": [0.5, 0.6, 0.5]}, case=("other", "small"))]
+    )
+    datasets = [f"set{c}" for c in range(5)] + ["other"]
+    table = activation_tests(runs, sizes(datasets, 3), {}, **OPTIONS)
+    left = table[table["test"] == "left_out"]
+    assert left["case"].tolist() == ["other/small"]
+    assert left["detail"].iloc[0] == "lacks x, y: left out of the comparisons across cases"
+    assert (table[table["test"] == "mean_rank"]["n"] == 5).all()
+
+
+def predictions(correct: list[bool]) -> pd.DataFrame:
+    """A run's test predictions, right where ``correct`` says so."""
+    labels = np.arange(len(correct)) % 3
+    return pd.DataFrame(
+        {"label": labels, "predicted": np.where(correct, labels, (labels + 1) % 3)}
+    ).rename_axis("sample")
+
+
+def test_mcnemar_compares_the_hold_out_runs_on_their_test_predictions():
+    runs = runs_table({"a": [0.9], "b": [0.8], "c": [0.7]}, diverged={"c": [0]})
+    # 40 test samples: both right on 20, only a right on 12, only b right on 3, both wrong on 5
+    right_a = [True] * 20 + [True] * 12 + [False] * 3 + [False] * 5
+    right_b = [True] * 20 + [False] * 12 + [True] * 3 + [False] * 5
+    saved = {("d", "m", "a", 0): predictions(right_a), ("d", "m", "b", 0): predictions(right_b)}
+    table = activation_tests(runs, {}, saved, **{**OPTIONS, "control": "a"})
+    rows = table[table["test"] == "mcnemar"].set_index("b")
+    assert rows.loc["b", "p_value"] == pytest.approx(stats.binomtest(3, 15).pvalue)
+    assert rows.loc["b", "mean_difference"] == pytest.approx((32 - 23) / 40)
+    assert "only a right: 12, only b right: 3 (exact binomial)" in rows.loc["b", "detail"]
+    # the diverged run (no predictions) counts as wrong on every sample
+    assert rows.loc["c", "mean_b"] == 0 and "diverged runs counted as 0: c 1" in rows.loc[
+        "c", "detail"]  # fmt: skip
+    assert (rows["p_holm"] >= rows["p_value"]).all()
+
+
+def test_a_metric_the_runs_lack_is_one_sentence_naming_the_fix():
+    with pytest.raises(ValueError, match=r"runs.csv has no column 'test_accuracy'; set statis"):
+        activation_tests(runs_table({"a": [0.9]}), {}, {}, **{**OPTIONS, "metric": "test_accuracy"})
