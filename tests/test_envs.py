@@ -64,6 +64,7 @@ ENVS_OF_PART = {
     "models": ["torch"],
     "activations": ["torch"],
     "evaluation": ["analysis"],
+    "search": ["torch"],
 }
 
 

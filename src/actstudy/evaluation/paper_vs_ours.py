@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from actstudy.evaluation.aggregate import scored
 from actstudy.evaluation.improvement import improvement_over_second_best
 from actstudy.evaluation.reported import parse_selector
 
@@ -108,7 +109,9 @@ def interval(values: Sequence[float]) -> tuple[float, float]:
 
 
 def _usable(runs: pd.DataFrame) -> pd.DataFrame:
-    return runs[runs["status"] != "diverged"] if "status" in runs else runs
+    """The runs under the study's one divergence policy (:func:`scored`): a diverged run
+    stays, with the worst score, as in the summary and the statistics."""
+    return scored(runs) if "status" in runs else runs
 
 
 def _select(runs: pd.DataFrame, selection: Mapping[str, Sequence[str]]) -> pd.DataFrame:
@@ -244,8 +247,9 @@ def _overall(verdicts: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class _Question:
-    """A claim put to our runs: the runs within its scope (diverged ones left out), the column
-    it is measured on, its two selections, its relation and the paper's figure (NaN if none)."""
+    """A claim put to our runs: the runs within its scope (diverged ones with the worst score),
+    the column it is measured on, its two selections, its relation and the paper's figure (NaN
+    if none)."""
 
     runs: pd.DataFrame
     column: str
