@@ -8,35 +8,20 @@ ended (the file's time) and records how long the job ran (``s``).
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pandas as pd
 import pytest
 import yaml
-from workflow_helpers import REPO, snakemake, tiny_config, write_config
+from workflow_helpers import (
+    REPO,
+    job_intervals,
+    most_at_once,
+    snakemake,
+    tiny_config,
+    write_config,
+)
 
 pytestmark = pytest.mark.workflow
 
 PROFILE = REPO / "profiles" / "gpu-node"
-
-
-def train_intervals(workdir: Path) -> list[tuple[float, float]]:
-    """(start, end) in seconds of every train job, from its benchmark file."""
-    intervals = []
-    for tsv in sorted((workdir / "results/tiny/benchmarks/train").rglob("*.tsv")):
-        end = tsv.stat().st_mtime
-        intervals.append((end - float(pd.read_csv(tsv, sep="\t")["s"].iloc[0]), end))
-    return intervals
-
-
-def most_at_once(intervals: list[tuple[float, float]]) -> int:
-    """The largest number of intervals open at one moment (one ending as another starts: 1)."""
-    events = sorted([(end, -1) for _, end in intervals] + [(start, 1) for start, _ in intervals])
-    running = peak = 0
-    for _, change in events:
-        running += change
-        peak = max(peak, running)
-    return peak
 
 
 def test_most_at_once_counts_overlaps_only():
@@ -65,6 +50,6 @@ def test_train_jobs_share_the_device_two_slots_at_a_time(tmp_path):
         "gpu_slot=2",
     )
     assert "gpu_slot" in result.stdout + result.stderr  # the pool was in force
-    intervals = train_intervals(tmp_path)
+    intervals = job_intervals(tmp_path, "results/tiny/benchmarks/train")
     assert len(intervals) == 4
     assert most_at_once(intervals) == 2, intervals
