@@ -237,7 +237,9 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=1000
 ReturnToService=2
-MinJobAge=300
+# Finished jobs stay known for an hour: the checks ask scontrol about them after each step,
+# which takes minutes on a busy 2-core machine.
+MinJobAge=3600
 KillWait=5
 MailProg=/bin/true
 AccountingStorageType=accounting_storage/none
