@@ -108,3 +108,23 @@ def runs_table(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def job_intervals(workdir: Path, benchmarks: str) -> list[tuple[float, float]]:
+    """(start, end) in seconds of every job with a benchmark file under ``benchmarks`` (of
+    ``workdir``): the file is written when the job ends and records how long it ran (``s``)."""
+    intervals = []
+    for tsv in sorted((workdir / benchmarks).rglob("*.tsv")):
+        end = tsv.stat().st_mtime
+        intervals.append((end - float(pd.read_csv(tsv, sep="\t")["s"].iloc[0]), end))
+    return intervals
+
+
+def most_at_once(intervals: list[tuple[float, float]]) -> int:
+    """The largest number of intervals open at one moment (one ending as another starts: 1)."""
+    events = sorted([(end, -1) for _, end in intervals] + [(start, 1) for start, _ in intervals])
+    running = peak = 0
+    for _, change in events:
+        running += change
+        peak = max(peak, running)
+    return peak

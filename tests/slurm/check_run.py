@@ -1,10 +1,12 @@
-"""Checks for tests/slurm/run.sh: a Slurm run's results against a local run's, and the Slurm
-jobs behind it (submitted by sbatch, completed, grouped, and with the GPUs they asked for).
+"""Checks for tests/slurm/run.sh: a Slurm run's results against a local run's, the Slurm
+jobs behind it (submitted by sbatch, completed, grouped, and with the GPUs they asked for), and
+training runs sharing the GPU of one Slurm job.
 
     python check_run.py outputs --slurm WORKDIR --local WORKDIR
     python check_run.py jobs --log SNAKEMAKE_LOG --ctld-log SLURMCTLD_LOG --slurm-logs DIR
                              --expect train=1,... [--grouped train=4] [--gpus train=1]
     python check_run.py requeue --job SLURM_JOB_ID --epochs N --resumed RUN_DIR --runs RUN_DIR...
+    python check_run.py slots --job SLURM_JOB_ID --workdir WORKDIR --runs N --at-once N
 
 Prints what it found; exits non-zero with the reasons when a check fails.
 """
@@ -21,6 +23,9 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from workflow_helpers import job_intervals, most_at_once
 
 STUDY = "results/tiny"
 SUBMITTED = re.compile(r"Job (\S+) has been submitted with SLURM jobid (\d+) \(log: (.+?)\)\.")
@@ -229,6 +234,31 @@ def check_requeue(job_id: str, epochs: int, resumed_run: Path, runs: list[Path])
     return checks.finish("requeue")
 
 
+def check_slots(job_id: str, workdir: Path, runs: int, at_once: int) -> int:
+    """One Slurm job that holds one GPU ran the study's training runs, ``at_once`` at a time."""
+    checks = Checks()
+    job = scontrol(job_id)
+    print(
+        f"Slurm job {job_id}: {job.get('JobState')}, exit {job.get('ExitCode')}, "
+        f"JOB_GRES={job.get('JOB_GRES')}"
+    )
+    checks.expect(job.get("JobState") == "COMPLETED", f"job {job_id}: {job.get('JobState')}")
+    checks.expect(job.get("JOB_GRES") == "gpu:1", f"job {job_id}: JOB_GRES {job.get('JOB_GRES')}")
+    intervals = job_intervals(workdir, f"{STUDY}/benchmarks/train")
+    start = min((s for s, _ in intervals), default=0.0)
+    print(
+        "training runs (s from the first start):",
+        [(round(s - start, 1), round(e - start, 1)) for s, e in intervals],
+    )
+    checks.expect(len(intervals) == runs, f"{len(intervals)} training runs, not {runs}")
+    peak = most_at_once(intervals)
+    checks.expect(peak == at_once, f"at most {peak} training runs at once, not {at_once}")
+    for metrics in sorted((workdir / STUDY / "runs").glob("*/*/*/fold*/metrics.json")):
+        status = json.loads(metrics.read_text())["status"]
+        checks.expect(status == "completed", f"{metrics}: status {status}")
+    return checks.finish("slots")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -247,7 +277,14 @@ def main(argv: list[str] | None = None) -> int:
     requeue.add_argument("--epochs", type=int, required=True)
     requeue.add_argument("--resumed", type=Path, required=True, help="the run that was cut off")
     requeue.add_argument("--runs", type=Path, nargs="+", required=True)
+    slots = sub.add_parser("slots")
+    slots.add_argument("--job", required=True)
+    slots.add_argument("--workdir", type=Path, required=True)
+    slots.add_argument("--runs", type=int, required=True)
+    slots.add_argument("--at-once", type=int, required=True)
     args = parser.parse_args(argv)
+    if args.command == "slots":
+        return check_slots(args.job, args.workdir, args.runs, args.at_once)
     if args.command == "outputs":
         return check_outputs(args.slurm, args.local)
     if args.command == "requeue":

@@ -6,7 +6,9 @@
 #      the shape of a local run's (run meanwhile in the background);
 #   2. two longer training runs with profiles/slurm-gpu: one grouped Slurm job that asks for
 #      and gets one GPU (--gpus=1), requeued by Slurm while it runs (as on preemption);
-#      Snakemake waits it out and the interrupted run resumes from its last epoch (last.pt).
+#      Snakemake waits it out and the interrupted run resumes from its last epoch (last.pt);
+#   3. small runs sharing a GPU (docs/slurm.md): one Slurm job that holds the GPU runs the tiny
+#      study's training with profiles/gpu-node, two runs at once.
 # Everything lives under one mktemp folder; the daemons it started are stopped by their pid
 # files on every exit, also on failure, and /etc/slurm is left as it was found.
 #
@@ -235,7 +237,9 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=1000
 ReturnToService=2
-MinJobAge=300
+# Finished jobs stay known for an hour: the checks ask scontrol about them after each step,
+# which takes minutes on a busy 2-core machine.
+MinJobAge=3600
 KillWait=5
 MailProg=/bin/true
 AccountingStorageType=accounting_storage/none
@@ -358,3 +362,19 @@ say "... done in $((SECONDS - t0)) s; job $JOB after the requeue: $(uniq "$TMP/r
 "$PY" "$HERE/check_run.py" requeue --job "$JOB" --epochs "$EPOCHS" --resumed "$TMP/work/$RUNS/$CUT" \
     --runs "$TMP/work/$RUNS/fold0" "$TMP/work/$RUNS/fold1" ||
     fail "the requeued training job did not resume and finish"
+
+# --- 3. small runs share a GPU: profiles/gpu-node inside one Slurm job that holds it ----------
+# docs/slurm.md's recipe for small models: one Slurm job with one GPU (the fake one) runs
+# Snakemake with profiles/gpu-node, whose training jobs take slots of the gpu_slot pool. The
+# tiny study's 4 training runs, 2 slots: the job must hold the GPU and train 2 runs at once.
+say "profiles/gpu-node inside one Slurm job with one GPU: 4 training runs, 2 slots ..."
+t0=$SECONDS
+mkdir -p "$TMP/node"
+cp "$REPO/tests/configs/tiny.yaml" "$TMP/node/config.yaml"
+NODE_JOB=$(timeout 600 sbatch --parsable --wait --gpus=1 --cpus-per-task="$NCPU" --mem=2000 \
+    -o "$TMP/node.out" -D "$TMP/node" --wrap "snakemake -s '$REPO/Snakefile' -d '$TMP/node' \
+    train_all --profile '$REPO/profiles/gpu-node' --cores $NCPU --resources gpu_slot=2") ||
+    fail "the Slurm job running profiles/gpu-node failed (log: $TMP/node.out)"
+say "... done in $((SECONDS - t0)) s (Slurm job $NODE_JOB)"
+"$PY" "$HERE/check_run.py" slots --job "$NODE_JOB" --workdir "$TMP/node" --runs 4 --at-once 2 ||
+    fail "the training runs did not share the Slurm job's GPU two at a time"

@@ -19,6 +19,9 @@ rule train:
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt * (len(FOLDS) if PACKED else 1),
+        # one slot of the GPU's pool: `--resources gpu_slot=N` (profiles/gpu-node) lets N
+        # training jobs share one GPU; without a pool the slots are unlimited
+        gpu_slot=1,
     params:
         specs=train_spec_files,
         code=train_code,
