@@ -169,3 +169,11 @@ def test_a_killed_search_resumes_trains_each_function_once_and_scores_every_cand
     # done: a second run has nothing to do
     again = snakemake(workdir, "-n", "search_all")
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_snakemake_lint_is_clean_with_the_search_stage(tmp_path):
+    """search.smk is included only for a study with a search: lint it with one."""
+    write_config(tmp_path, search_config())
+    result = snakemake(tmp_path, "--lint", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
