@@ -110,7 +110,9 @@ class Study:
 
     def spec_file(self, run: dict[str, Any]) -> str:
         """``results/<study>/specs/<digest>.json``, written once; its name changes with it."""
-        spec = self.spec(run)
+        return self._written(self.spec(run))
+
+    def _written(self, spec: dict[str, Any]) -> str:
         path = Path("results", self.config["study"], "specs", f"{fingerprint(spec)[:16]}.json")
         if not path.exists():
             write_json(path, spec)
@@ -164,11 +166,9 @@ class Study:
 
     def search_spec_file(self, key: str) -> str:
         """A candidate's run spec, written like :meth:`spec_file` (its name changes with it)."""
-        spec = study_config.search_run_spec(self.config, key, self.search_formula(key))
-        path = Path("results", self.config["study"], "specs", f"{fingerprint(spec)[:16]}.json")
-        if not path.exists():
-            write_json(path, spec)
-        return str(path)
+        return self._written(
+            study_config.search_run_spec(self.config, key, self.search_formula(key))
+        )
 
     def search_code_digest(self) -> str:
         """Digest of the code a candidate's run executes (the same for every formula)."""
