@@ -16,8 +16,14 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"
 
 
+if config["search"]:
+
+    include: "workflow/rules/search.smk"
+
+
 rule all:
     default_target: True
     input:
         rules.figures_all.input,
         rules.evaluate_all.input,
+        rules.search_all.input if config["search"] else [],

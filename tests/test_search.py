@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+import yaml
 from scipy.special import erf, expit
 
 from actstudy.activations.expression import parse
@@ -527,3 +528,65 @@ def test_search_next_refuses_bad_options_a_changed_search_and_missing_runs(
     code, sentence = search_next_with({}, "--state", "s.json")
     assert code == 1 and "is not a search state" in sentence
     assert not (tmp_path / "t.json").exists()
+
+
+def scored_state() -> dict:
+    """A finished search's state: two generations, a function found twice, one pre-screened."""
+
+    def row(generation, index, key, fitness, expression="x"):
+        return {
+            "generation": generation,
+            "index": index,
+            "chromosome": ["x", "add", "x"],
+            "expression": expression,
+            "key": key,
+            "fitness": fitness,
+        }
+
+    scored = [
+        row(0, 0, "fa", 0.5, "x + x"),
+        row(0, 1, "fb", 0.0),
+        row(0, 2, "fc", 0.7, "sin(x) * x"),
+        row(1, 0, "fc", 0.7, "sin(x) * x"),
+        row(1, 1, "fd", 0.5, "tanh(x)"),
+        row(1, 2, "fe", float("inf"), "erf(x) * x"),
+    ]
+    cache = {r["key"]: {"formula": r["expression"]} for r in scored if r["fitness"] > 0}
+    return {"generation": 2, "candidates": [], "train": {}, "cache": cache, "scored": scored}
+
+
+def test_the_top_functions_are_distinct_ranked_by_fitness_and_written_as_activations(tmp_path):
+    from actstudy.search.results import final_state, top_functions, top_text
+
+    state = scored_state()
+    top = top_functions(state, 3)
+    assert [(t["label"], t["key"]) for t in top] == [
+        ("searched_1", "fe"),
+        ("searched_2", "fc"),
+        ("searched_3", "fa"),  # a tie: the earlier generation first
+    ]
+    assert [t["key"] for t in top_functions(state, 10)] == ["fe", "fc", "fa", "fd"]  # not fb
+    text = top_text(top, "unit", "ga", 3)
+    config = study()
+    config["activations"] = {"relu": "relu", **yaml.safe_load(text)["activations"]}
+    validate_config(config)  # a study takes them as they are
+    assert yaml.safe_load(text)["activations"]["searched_1"] == {"expr": "erf(x) * x"}
+    assert "fitness inf" in text
+    assert yaml.safe_load(top_text([], "unit", "ga", 3)) == {"activations": {}}
+    with pytest.raises(ValueError, match=r"still has candidates to score; pass the state after"):
+        final_state({**state, "candidates": [{}]}, "gen1.json")
+
+
+def test_a_candidates_formula_is_found_in_the_newest_state_that_names_it(tmp_path):
+    from actstudy.search.results import formula_of
+
+    for generation, train, cache in (
+        (0, {"fa": "x + x"}, {}),
+        (1, {"fb": "sin(x)"}, {"fa": {"formula": "x + x"}}),
+    ):
+        state = {"train": train, "cache": cache}
+        (tmp_path / f"gen{generation}.json").write_text(json.dumps(state))
+    states = sorted(tmp_path.glob("gen*.json"))
+    assert formula_of("fa", states) == "x + x"
+    assert formula_of("fb", states) == "sin(x)"
+    assert formula_of("fz", states) is None

@@ -18,6 +18,7 @@ from workflow_helpers import REPO, planned_jobs, snakemake
 
 from actstudy.config import load_config, run_grid
 from actstudy.evaluation.reported import load_claims, load_reported
+from actstudy.search.state import search_next
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -42,9 +43,20 @@ def test_the_full_study_plans_every_run(offline_env, study):
     workdir = offline_env / "full"
     shutil.copytree(REPO / "studies", workdir / "studies")
     config_file = f"studies/{study}.yaml"
-    expected = len(run_grid(load_config(REPO / config_file)))
+    config = load_config(REPO / config_file)
+    expected = len(run_grid(config))
     jobs = planned_jobs(workdir, "--configfile", config_file, "--replace-workflow-config")
     assert jobs["train"] == expected
+    if config["search"]:  # S3: the search's first generation, and a checkpoint per generation
+        first = search_next(config["search"], None, None)
+        assert 0 < len(first["train"]) <= config["search"]["population"]
+        assert jobs["search_train"] == len(first["train"])
+        assert (jobs["search_start"], jobs["search_generation"]) == (
+            1,
+            config["search"]["generations"],
+        )
+    else:
+        assert "search_train" not in jobs
 
 
 @pytest.mark.smoke
@@ -93,3 +105,10 @@ def test_the_smoke_variant_runs_end_to_end(offline_env, study):
         )["cells"]
         outputs = [o for cell in cells for o in cell.get("outputs", [])]
         assert not [o for o in outputs if o["output_type"] == "error"], notebook
+    if search := smoke.get("search"):  # S3: its search ran too, and its notebook
+        folder = workdir / "results" / full["study"] / "search"
+        candidates = pd.read_csv(folder / search["method"] / "candidates.csv")
+        assert len(candidates) == search["population"] * search["generations"]
+        assert candidates["fitness"].notna().all()
+        assert (folder / search["method"] / "top.yaml").is_file()
+        assert (folder / "figures" / "fitness.png").is_file()

@@ -117,6 +117,24 @@ def cmd_search_next(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_search_results(args: argparse.Namespace) -> None:
+    from actstudy.io import read_json, write_text
+    from actstudy.search.results import final_state, top_functions, top_text
+    from actstudy.search.state import candidates_table
+
+    state = final_state(read_json(args.state), args.state)
+    write_text(args.table, candidates_table(state).to_csv(index=False))
+    top = top_functions(state, args.top)
+    write_text(args.top_out, top_text(top, args.study, state["options"]["method"], args.top))
+    logging.getLogger("actstudy").info(
+        "%d candidates in %s; the best %d functions in %s",
+        len(state["scored"]),
+        args.table,
+        len(top),
+        args.top_out,
+    )
+
+
 def cmd_smoke(args: argparse.Namespace) -> None:
     import yaml
 
@@ -218,6 +236,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path, help="generation g + 1's state file")
     p.add_argument("--table", type=Path, help="write every scored candidate here (CSV)")
     p.set_defaults(run=cmd_search_next)
+
+    p = steps.add_parser(
+        "search-results", help="a finished search's candidates.csv and its best functions"
+    )
+    p.add_argument("--state", required=True, type=Path, help="the state after the last generation")
+    p.add_argument("--table", required=True, type=Path, help="candidates.csv to write")
+    p.add_argument("--top", required=True, type=int, help="how many distinct functions to keep")
+    p.add_argument(
+        "--top-out", required=True, type=Path, help="YAML file of their activations: to write"
+    )
+    p.add_argument("--study", required=True, help="the study's name (for the file's comment)")
+    p.set_defaults(run=cmd_search_results)
 
     p = steps.add_parser("smoke", help="write a study's smoke variant (generated data, 1 epoch)")
     p.add_argument("config", type=Path)

@@ -114,16 +114,81 @@ class Study:
 
     def spec_file(self, run: dict[str, Any]) -> str:
         """``results/<study>/specs/<digest>.json``, written once; its name changes with it."""
-        spec = self.spec(run)
+        return self._written(self.spec(run))
+
+    def _written(self, spec: dict[str, Any]) -> str:
         path = Path("results", self.config["study"], "specs", f"{fingerprint(spec)[:16]}.json")
         if not path.exists():
             write_json(path, spec)
         return str(path)
 
+    # The activation search (workflow/rules/search.smk)
+
+    def search_methods(self) -> list[str]:
+        """The searches the study runs: its method, and the random baseline when asked for."""
+        search = self.config["search"]
+        if search is None:
+            return []
+        baseline = search["baseline"] and search["method"] != "random"
+        return [search["method"], *(["random"] if baseline else [])]
+
+    def search_fold_options(self) -> dict[str, Any]:
+        """The hold-out that scores the candidates, as the folds step takes it."""
+        split = study_config.search_evaluation(self.config["search"])
+        return {k: v for k, v in split.items() if k != "test"}
+
+    def search_options(self, method: str) -> str:
+        """The search section a search's generations are made with (JSON), without what only
+        the workflow uses (a changed ``top`` reruns no generation)."""
+        options = {k: v for k, v in self.config["search"].items() if k not in ("top", "baseline")}
+        return json.dumps({**options, "method": method}, sort_keys=True)
+
+    def search_first(self, method: str) -> dict[str, str]:
+        """Generation 0's candidates to train (key → formula), known before any job runs."""
+        return dict(_first_generation(self.search_options(method))["train"])
+
+    def search_state_dir(self, method: str) -> Path:
+        return Path("results", self.config["study"], "search", method)
+
+    def search_formula(self, key: str) -> str:
+        """The formula a search trains as ``key`` (generation 0's, or from the newest state)."""
+        from actstudy.search.results import formula_of
+
+        for method in self.search_methods():
+            if key in (first := self.search_first(method)):
+                return first[key]
+        states = [
+            p for m in self.search_methods() for p in self.search_state_dir(m).glob("gen*.json")
+        ]
+        formula = formula_of(key, [p for p in states if p.name[3:-5].isdigit()])
+        if formula is None:
+            raise StudyError(
+                f"no search state names the candidate {key}; run the search from its first "
+                "generation (snakemake search_all) rather than a candidate's files"
+            )
+        return formula
+
+    def search_spec_file(self, key: str) -> str:
+        """A candidate's run spec, written like :meth:`spec_file` (its name changes with it)."""
+        return self._written(
+            study_config.search_run_spec(self.config, key, self.search_formula(key))
+        )
+
+    def search_code_digest(self) -> str:
+        """Digest of the code a candidate's run executes (the same for every formula)."""
+        return _code_digest(self.config["search"]["model"], json.dumps({"expr": "x"}))
+
     def code_digest(self, run: dict[str, Any]) -> str:
         model = self.config["models"][run["model"]]["name"]
         activation = json.dumps(self.config["activations"][run["activation"]], sort_keys=True)
         return _code_digest(model, activation)
+
+
+@cache
+def _first_generation(options_json: str) -> dict[str, Any]:
+    from actstudy.search.state import search_next
+
+    return search_next(json.loads(options_json), None, None)
 
 
 @cache

@@ -1,3 +1,4 @@
+import json
 import sys
 from pathlib import Path
 
@@ -129,3 +130,66 @@ def reported_file(kind):
 
 def run_dirs_of(paths):
     return sorted({str(Path(p).parent) for p in paths})
+
+
+# The activation search (search.smk, included when the study has a search section).
+SEARCH = "results/{study}/search"
+SEARCH_RUN = f"{SEARCH}/runs/{{key}}"
+SEARCH_STATE = f"{SEARCH}/{{method}}/gen{{generation}}.json"
+SEARCH_METHODS = study.search_methods()
+
+
+def search_prepared(wildcards):
+    """The prepared arrays of the dataset the candidates train on."""
+    return rules.prepare.output.prepared.format(
+        prepared=study.prepared_name(config["search"]["dataset"])
+    )
+
+
+def search_options(wildcards):
+    return study.search_options(wildcards.method)
+
+
+def search_spec_file(wildcards):
+    """The candidate's run spec, a JSON file named by its digest (its formula is in it)."""
+    return study.search_spec_file(wildcards.key)
+
+
+def search_code(wildcards):
+    return study.search_code_digest()
+
+
+def search_previous(wildcards):
+    """The state of the generation before."""
+    previous = int(wildcards.generation) - 1
+    return SEARCH_STATE.format(
+        study=wildcards.study, method=wildcards.method, generation=previous
+    )
+
+
+def search_previous_runs(wildcards):
+    """The finished runs of the generation before's candidates (known once its state is)."""
+    previous = int(wildcards.generation) - 1
+    if previous == 0:
+        keys = study.search_first(wildcards.method)
+    else:
+        state = checkpoints.search_generation.get(
+            study=wildcards.study, method=wildcards.method, generation=previous
+        ).output.state
+        keys = json.loads(Path(state).read_text(encoding="utf-8"))["train"]
+    return expand(
+        rules.search_train.output.metrics, study=wildcards.study, key=sorted(keys)
+    )
+
+
+def search_tables(wildcards):
+    """candidates.csv of every search the study runs, its method first."""
+    return expand(
+        rules.search_results.output.candidates,
+        study=wildcards.study,
+        method=SEARCH_METHODS,
+    )
+
+
+def search_tables_json(wildcards, input):
+    return json.dumps(dict(zip(SEARCH_METHODS, input.candidates)))

@@ -3,10 +3,11 @@
 A smoke variant keeps a study's models, activations, recipe options, reported numbers and
 claims, and swaps each dataset for generated data of the same input shape and class count
 (:mod:`actstudy.data.synthetic`); it trains 1 epoch, on 2 folds where the study cross-validates
-(both in one job: ``jobs.pack: folds``) or on a half-and-half hold-out split, and, where a study
-crosses more than MAX_CROSS combinations, crosses each model with only some of the activations
-and datasets, so that every model, activation and dataset still appears in some run. A transfer
-model gets randomly initialised weights of the right shape, written once under
+(both in one job: ``jobs.pack: folds``) or on a half-and-half hold-out split, searches 2
+generations of SEARCH_POPULATION candidates (1 epoch each) where the study searches, and, where a
+study crosses more than MAX_CROSS combinations, crosses each model with only some of the
+activations and datasets, so that every model, activation and dataset still appears in some
+run. A transfer model gets randomly initialised weights of the right shape, written once under
 ``resources/smoke/``. Run it in a working folder of its own: its outputs go to results/<study>/
 as the study's would.
 """
@@ -24,6 +25,7 @@ from actstudy.data.sources import input_channels, input_shape, source_of
 SAMPLES = 160  # generated training images per dataset (at least 2 per class for 2 folds)
 HOLDOUT_VAL_FRACTION = 0.5  # a hold-out study's validation part in its smoke variant
 MAX_CROSS = 30  # (dataset, model, activation) combinations above which models are limited
+SEARCH_POPULATION = 4  # candidates per generation of a smoke variant's search (2 generations)
 RANDOM_WEIGHTS = Path("resources/smoke/resnet50-random.pth")
 
 
@@ -34,6 +36,8 @@ def _dataset(config: dict[str, Any], label: str) -> dict[str, Any]:
     per_class = max(2, SAMPLES // classes)
     if config["evaluation"]["mode"] == "holdout":  # a stratified hold-out needs every class
         per_class = max(per_class, math.ceil(1.5 / HOLDOUT_VAL_FRACTION))
+    if (search := config.get("search")) and search["dataset"] == label:  # so does the search's
+        per_class = max(per_class, math.ceil(1.5 / search["val_fraction"]))
     kept = {k: v for k, v in config["datasets"][label].items() if k in ("normalize", "training")}
     if dims == 1:
         return {
@@ -124,6 +128,14 @@ def smoke_variant(config: dict[str, Any]) -> dict[str, Any]:
     else:  # half for validation: 3 generated images a class suffice (CIFAR-100: 300, not 1,500)
         smoke["evaluation"]["val_fraction"] = HOLDOUT_VAL_FRACTION
     smoke["jobs"] = {**smoke["jobs"], "pack": "folds"}  # one process trains both folds
+    if smoke.get("search"):  # a search of 2 generations of 4 candidates, 1 epoch each
+        population = min(smoke["search"]["population"], SEARCH_POPULATION)
+        smoke["search"].update(
+            population=population,
+            generations=min(smoke["search"]["generations"], 2),
+            elite=min(smoke["search"]["elite"], population // 2),
+            epochs=1,
+        )
     if smoke.get("reported"):
         smoke["reported"] = {k: str(Path(v).resolve()) for k, v in smoke["reported"].items()}
     smoke["plugins"] = [str(Path(p).resolve()) for p in smoke["plugins"]]

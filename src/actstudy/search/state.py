@@ -54,6 +54,10 @@ COLUMNS = (
 """The columns of candidates.csv: ``chromosome`` is the operator names, space-separated;
 ``seconds`` the run's (0 when cached or pre-screened)."""
 
+UNTIED = frozenset({"generations", "top", "baseline"})
+"""Search options a state may differ in from the options it continues with: how long the search
+runs, and what the workflow does with its results (they change no generation's candidates)."""
+
 
 @dataclass(frozen=True)
 class Description:
@@ -178,7 +182,8 @@ def search_next(
 
 def read_state(path: str | Path, options: Mapping[str, Any]) -> dict[str, Any]:
     """A state file, checked against the search options it continues with (they may only
-    change ``generations``, to lengthen or shorten the search)."""
+    change :data:`UNTIED`: ``generations``, to lengthen or shorten the search, and how many of
+    its best functions the workflow evaluates)."""
     path = Path(path)
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
@@ -189,7 +194,7 @@ def read_state(path: str | Path, options: Mapping[str, Any]) -> dict[str, Any]:
     changed = sorted(
         key
         for key in set(state["options"]) | set(options)
-        if key != "generations" and state["options"].get(key) != options.get(key)
+        if key not in UNTIED and state["options"].get(key) != options.get(key)
     )
     if changed:
         raise ConfigError(
