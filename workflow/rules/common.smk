@@ -125,3 +125,20 @@ def reported_file(kind):
 
 def run_dirs_of(paths):
     return sorted({str(Path(p).parent) for p in paths})
+
+
+# Each table, by the step that writes it (its subcategory in the report).
+TABLE_STEPS = {
+    "summary": "aggregate",
+    "runs": "aggregate",
+    "histories": "aggregate",
+    "diagnostics": "aggregate",
+    "statistics": "statistics",
+    "paper_vs_ours": "compare",
+    "claims": "compare",
+}
+
+
+def table_caption(wildcards):
+    """The caption of a table (its reStructuredText, put into workflow/report/table.rst)."""
+    return (REPO / "workflow" / "report" / f"{wildcards.table}.rst").read_text()
