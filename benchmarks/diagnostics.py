@@ -31,11 +31,10 @@ from typing import Any
 
 import pandas as pd
 import torch
+from digits_folds import prepare_digits
 
 from actstudy.config import run_spec, validate_config
-from actstudy.data import load_prepared, prepare
 from actstudy.training import diagnostics
-from actstudy.training.folds import assign_folds, write_folds
 from actstudy.training.loop import train_run
 
 GOAL = 0.05  # the probe may cost at most 5 % of an epoch
@@ -91,9 +90,7 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
-        prepare({"source": "digits", "size": 32}, data / "prepared", data / "resources")
-        labels = load_prepared(data / "prepared").train.y
-        write_folds(data / "folds.json", assign_folds(labels, "kfold", 5, seed=0), mode="kfold")
+        labels = prepare_digits(data)
         print(
             f"device cpu, {args.threads} threads, torch {torch.__version__}, lenet5 on digits "
             f"32×32, fold 0 of 5, batch 64, {args.epochs} epochs, {args.repeats} alternating "

@@ -38,7 +38,7 @@ from torch import nn
 from actstudy.activations.registry import MakeAct
 
 PROBE_SAMPLES = 256
-PROBE_SHARE = 1 / 16  # of the training fold: keeps the probe near 5 % of a small set's epoch
+PROBE_SHARE = 1 / 16  # of a smaller training fold
 SATURATED_BELOW = 0.01
 COLUMNS = ["epoch", "site", "quantity", "value"]
 
@@ -118,13 +118,15 @@ class Probe:
             site = self.names[id(module)]
             if counts[id(module)] > 1:
                 site = f"{site}@{seen[id(module)]}"
-            x, d = x.detach().float(), d.float()
-            dead = ((y.detach() == 0) & (d == 0)).all(dim=0)
+            # few passes over the activations: reduce over samples first, then over units
+            slope = d.float().abs()
+            dead = (y.detach().float().abs().amax(dim=0) + slope.amax(dim=0)) == 0
+            std, mean = torch.std_mean(x.detach().float())
             values = {
                 "dead_fraction": dead.float().mean(),
-                "saturated_fraction": (d.abs() < SATURATED_BELOW).float().mean(),
-                "preact_mean": x.mean(),
-                "preact_std": x.std(),
+                "saturated_fraction": torch.count_nonzero(slope < SATURATED_BELOW) / slope.numel(),
+                "preact_mean": mean,
+                "preact_std": std,
                 "grad_norm": g.float().norm(),
             }
             rows += [
