@@ -13,7 +13,8 @@ site, quantity, value``):
   sample;
 - ``saturated_fraction``: the share of (sample, unit) entries where |f′| < 0.01 (ReLU's
   negative side counts: it passes no gradient either);
-- ``preact_mean``, ``preact_std``: mean and standard deviation of the pre-activations;
+- ``preact_mean``, ``preact_std``: mean and (population) standard deviation of the
+  pre-activations;
 - ``grad_norm``: the L2 norm of the gradient of the probe batch's mean loss with respect to the
   site's output, the gradient that reaches the layer from above;
 - ``param_<name>`` (``param_<name>[i]`` for a tensor): each parameter value of a trainable
@@ -38,7 +39,7 @@ from torch import nn
 from actstudy.activations.registry import MakeAct
 
 PROBE_SAMPLES = 256
-PROBE_SHARE = 1 / 16  # of a smaller training fold
+PROBE_SHARE = 1 / 32  # of a smaller training fold (a 16th cost 8 % of a digits epoch)
 SATURATED_BELOW = 0.01
 COLUMNS = ["epoch", "site", "quantity", "value"]
 
@@ -56,7 +57,7 @@ def recording(make_act: MakeAct) -> tuple[MakeAct, list[nn.Module]]:
 
 
 def probe_size(samples: int) -> int:
-    """Probe samples for a training fold of ``samples``: 256, or a 16th of a smaller fold."""
+    """Probe samples for a training fold of ``samples``: 256, or a 32nd of a smaller fold."""
     return max(1, min(PROBE_SAMPLES, math.ceil(samples * PROBE_SHARE)))
 
 
@@ -121,7 +122,9 @@ class Probe:
             # few passes over the activations: reduce over samples first, then over units
             slope = d.float().abs()
             dead = (y.detach().float().abs().amax(dim=0) + slope.amax(dim=0)) == 0
-            std, mean = torch.std_mean(x.detach().float())
+            x = x.detach().float()
+            mean = x.mean()  # and the std from the second moment: std_mean is 15× slower
+            std = (x.square().mean() - mean.square()).clamp(min=0).sqrt()
             values = {
                 "dead_fraction": dead.float().mean(),
                 "saturated_fraction": torch.count_nonzero(slope < SATURATED_BELOW) / slope.numel(),

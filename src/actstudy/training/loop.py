@@ -8,11 +8,10 @@ modules (:mod:`actstudy.activations.progress`), whatever their type.
 
 Writes, into the run folder: ``history.csv`` (one row per epoch), ``diagnostics.csv`` (what each
 activation did on a fixed probe batch after each epoch, :mod:`actstudy.training.diagnostics`),
-``metrics.json`` (status, best
-epoch, validation and test metrics at the best epoch, confusion matrices, and
-``progress_t_at_best``, the history's ``progress_t`` of the best epoch, where the model has
-progress-driven modules), ``best.pt`` (the best weights) and ``manifest.json`` (the run spec,
-seeds, device, versions, git commit, the code it ran). While it runs, ``last.pt`` holds the
+``metrics.json`` (status, best epoch, validation and test metrics at the best epoch, confusion
+matrices, and ``progress_t_at_best``, the history's ``progress_t`` of the best epoch, where the
+model has progress-driven modules), ``best.pt`` (the best weights) and ``manifest.json`` (the run
+spec, seeds, device, versions, git commit, the code it ran). While it runs, ``last.pt`` holds the
 state after a recent epoch (saved at most every ``ACTSTUDY_CHECKPOINT_SECONDS``, default 30;
 plain values and tensors, its sha256 in ``last.pt.sha256``); a run started again resumes from
 it if it is intact and belongs to the same spec and code.
