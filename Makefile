@@ -28,8 +28,9 @@ data: $(STAMP)
 dry-run: $(STAMP)
 	snakemake --dry-run --workflow-profile profiles/local $(STUDY_ARGS)
 
+# One report per study, beside its results: results/<study>/report.zip (the name from its config).
 report: $(STAMP)
-	snakemake --report results/report.zip $(STUDY_ARGS)
+	snakemake --report "results/$$(python -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["study"])' $(or $(STUDY),config.yaml))/report.zip" $(STUDY_ARGS)
 
 test: $(STAMP)
 	python -m pytest

@@ -9,11 +9,16 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
+# The overview page of `snakemake --report results/<study>/report.zip` (`make report`).
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
 
 
 if config["search"]:
@@ -27,3 +32,4 @@ rule all:
         rules.figures_all.input,
         rules.evaluate_all.input,
         rules.search_all.input if config["search"] else [],
+        rules.report_all.input,

@@ -26,14 +26,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from digits_folds import prepare_digits
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
 from actstudy import models
 from actstudy.config import run_spec, validate_config
-from actstudy.data import load_prepared, prepare
+from actstudy.data import load_prepared
 from actstudy.training.batches import channel_stats
-from actstudy.training.folds import assign_folds, fold_indices, write_folds
+from actstudy.training.folds import fold_indices
 from actstudy.training.loop import train_run
 
 GOAL = 1.5
@@ -121,13 +122,7 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        prepare({"source": "digits", "size": 32}, workdir / "prepared", workdir / "resources")
-        labels = load_prepared(workdir / "prepared").train.y
-        write_folds(
-            workdir / "folds.json",
-            assign_folds(labels, "kfold", 5, seed=0, repeats=1, test_fraction=0.0),
-            mode="kfold",
-        )
+        prepare_digits(workdir)
         train_idx, _ = fold_indices(workdir / "folds.json", 0)
         data = load_prepared(workdir / "prepared").train
         x, y = np.asarray(data.x[train_idx]), np.asarray(data.y[train_idx])

@@ -84,6 +84,10 @@ def test_the_progress_t_of_the_best_epoch_reaches_runs_csv(tmp_path):
         train = {f"train_{m}": 0.5 for m in ("accuracy", "loss", "f1_macro", "f1_weighted")}
         history = {"epoch": 1, "epoch_seconds": 1.0, "train_roc_auc": 0.5, **train}
         pd.DataFrame([history]).to_csv(run / "history.csv")
-    runs, _ = collect([tmp_path / "dsrelu", tmp_path / "relu"])
+        probe = {"epoch": 1, "site": "act", "quantity": "dead_fraction", "value": 0.25}
+        pd.DataFrame([probe]).to_csv(run / "diagnostics.csv", index=False)
+    runs, _, diagnostics = collect([tmp_path / "dsrelu", tmp_path / "relu"])
     t = runs.set_index("activation")["progress_t_at_best"]
     assert t["dsrelu"] == pytest.approx(0.27) and math.isnan(t["relu"])
+    assert list(diagnostics.columns[:4]) == ["dataset", "model", "activation", "fold"]
+    assert list(diagnostics["activation"]) == ["dsrelu", "relu"]

@@ -204,6 +204,30 @@ def test_the_same_seed_gives_identical_histories_and_weights(digits16, tmp_path)
     assert not history(tmp_path / "a").equals(history(tmp_path / "c"))
 
 
+def test_the_activation_diagnostics_leave_training_bit_identical(digits16, tmp_path, monkeypatch):
+    """CoSLU (one shared trainable module, called at every activation of LeNet-5): its
+    parameters per epoch, every site per call; the same weights and history without the probe."""
+    prepared, folds = digits16
+    spec = make_spec("coslu", epochs=2)
+    train_run(spec, prepared, folds, tmp_path / "probed")
+    table = pd.read_csv(tmp_path / "probed" / "diagnostics.csv")
+    params = table[table["quantity"].str.startswith("param_")]
+    assert sorted(set(params["quantity"])) == ["param_a", "param_b"]
+    assert params.groupby("epoch").size().to_dict() == {1: 2, 2: 2}
+    first, second = (params[params["epoch"] == e].set_index("quantity")["value"] for e in (1, 2))
+    assert not first.equals(second)  # trained: the values moved between epochs
+    sites = table[table["quantity"] == "dead_fraction"]
+    assert list(sites["site"]) == ["act1@1", "act1@2", "act1@3"] * 2  # 3 calls an epoch
+    assert set(table["quantity"]) >= {"saturated_fraction", "preact_std", "grad_norm"}
+    assert table["value"].notna().all()
+
+    monkeypatch.setattr(loop.Probe, "measure", lambda probe, epoch: [])
+    train_run(spec, prepared, folds, tmp_path / "unprobed")
+    pd.testing.assert_frame_equal(history(tmp_path / "probed"), history(tmp_path / "unprobed"))
+    for name, tensor in weights(tmp_path / "unprobed").items():
+        assert torch.equal(tensor, weights(tmp_path / "probed")[name]), name
+
+
 def train_command(
     tmp_path: Path, digits: tuple[Path, Path], runs: list[tuple[dict, Path]]
 ) -> list[str]:
@@ -249,6 +273,8 @@ def kill_when_saved(command: list[str], resume: Path, epoch: int) -> int:
 
 def assert_same_run(a: Path, b: Path) -> None:
     pd.testing.assert_frame_equal(history(a), history(b))
+    diagnostics = [pd.read_csv(run / "diagnostics.csv") for run in (a, b)]
+    pd.testing.assert_frame_equal(*diagnostics)  # a resumed run keeps its earlier epochs' rows
     for name, tensor in weights(b).items():
         assert torch.equal(tensor, weights(a)[name]), name
     assert json.loads((a / "metrics.json").read_text()) == json.loads(

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import copy
+import html
 import json
 import math
+import os
+import re
+import shutil
+import subprocess
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from PIL import Image
-from workflow_helpers import planned_jobs, snakemake, tiny_config, write_config
+from workflow_helpers import BIN, REPO, planned_jobs, snakemake, tiny_config, write_config
 
 pytestmark = pytest.mark.workflow
 
@@ -168,6 +174,125 @@ def test_the_figure_notebook_ran_and_saved_its_figures(done):
             assert image.format == "PNG"
             assert image.width > 300 and image.height > 200
             assert len(image.getcolors(maxcolors=1 << 20) or range(1000)) > 10  # not blank
+
+
+def assert_not_blank(png: Path) -> None:
+    with Image.open(png) as image:
+        assert image.format == "PNG" and image.width > 300 and image.height > 200
+        assert len(image.getcolors(maxcolors=1 << 20) or range(1000)) > 10, png
+
+
+def test_every_run_logs_activation_diagnostics_collected_and_plotted(done):
+    table = pd.read_csv(done / RESULTS / "tables/all/diagnostics.csv")
+    assert list(table.columns) == [
+        "dataset", "model", "activation", "fold", "epoch", "site", "quantity", "value"
+    ]  # fmt: skip
+    per_run = table.groupby(["activation", "fold"])
+    assert sorted(per_run.groups) == [("dsrelu", 0), ("dsrelu", 1), ("relu", 0), ("relu", 1)]
+    quantities = {"dead_fraction", "saturated_fraction", "preact_mean", "preact_std", "grad_norm"}
+    for _, run in per_run:
+        assert set(run["quantity"]) == quantities and (run["epoch"] == 1).all()
+        assert run["site"].nunique() == 3  # LeNet-5's three activations
+    fractions = table[table["quantity"].str.endswith("_fraction")]["value"]
+    assert fractions.between(0, 1).all() and (table["value"].notna()).all()
+    assert (table[table["quantity"] == "grad_norm"]["value"] > 0).all()
+    assert_not_blank(done / RESULTS / "figures/activation_diagnostics.png")
+
+
+# The report's tables and figures, by path under results/tiny/, and words of their captions.
+REPORTED_TABLES = {
+    f"tables/all/{name}.html": words
+    for name, words in {
+        "summary": "Mean ± standard deviation over folds",
+        "runs": "One row per training run",
+        "histories": "Every run's history",
+        "diagnostics": "Activation diagnostics of every run",
+        "statistics": "Friedman test",
+        "paper_vs_ours": "Every number the paper reported",
+        "claims": "Each claim of the paper",
+    }.items()
+}
+REPORTED_FIGURES = {
+    "figures/training_curves.png": "Training and validation loss and accuracy",
+    "figures/validation_accuracy.png": "Validation accuracy at each run's best epoch",
+    "figures/activation_diagnostics.png": "the share of dead units",
+    "figures/paper_vs_ours.png": "The paper's reported numbers beside ours",
+}
+BROWSER = ["--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files"]
+BROWSER += ["--virtual-time-budget=60000", "--window-size=1400,1000"]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Debian's chromium, installed here where it is missing and can be (root, apt-get)."""
+    script = REPO / "tests" / "browser" / "install_chromium.sh"
+    installed = subprocess.run(["bash", str(script)], capture_output=True, text=True)
+    if installed.returncode != 0:
+        pytest.skip(installed.stdout.strip() or installed.stderr.strip())
+    return shutil.which("chromium")
+
+
+def test_the_report_opens_in_a_browser_with_every_table_and_figure(done, chromium, tmp_path):
+    snakemake(done, "--report", f"{RESULTS}/report.zip")
+    with zipfile.ZipFile(done / RESULTS / "report.zip") as archive:
+        archive.extractall(tmp_path)
+    page = tmp_path / "report" / "report.html"
+    walker = page.with_name("walked.html")  # the report, and a script that clicks through it
+    script = (REPO / "tests" / "browser" / "walk_report.js").read_text()
+    walker.write_text(page.read_text() + f"\n<script>\n{script}</script>\n")
+
+    def browse(*args: str) -> str:
+        run = subprocess.run(
+            [chromium, *BROWSER, *args, walker.as_uri()],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert run.returncode == 0, run.stderr[-2000:]
+        return run.stdout
+
+    dom = browse("--dump-dom")
+    assert "Activation study" in dom and "How to read the results" in dom  # the overview page
+    assert "relu" in dom and "dsrelu" in dom  # its configuration
+    walk = json.loads(html.unescape(re.findall(r'<pre id="walk"[^>]*>(.*?)</pre>', dom, re.S)[-1]))
+    seen = {item["path"].removeprefix(f"{RESULTS}/"): item for item in walk}
+    for path, words in {**REPORTED_TABLES, **REPORTED_FIGURES}.items():
+        assert path in seen, f"{path} is not in the report"
+        item = seen[path]
+        assert item["category"] == "tiny · " + path.split("/")[0], item["category"]
+        caption = item["info"].split("DESCRIPTION", 1)[1].split("SIZE", 1)[0]
+        assert words in caption, (path, caption)
+    for path in REPORTED_TABLES:
+        assert seen[path]["content"] == "tables=1 images=0", path  # drawn as a table
+        assert seen[path]["subcategory"] in {"aggregate", "statistics", "compare"}
+    for path in REPORTED_FIGURES:
+        width, height = map(int, seen[path]["content"].split("x"))
+        assert width > 300 and height > 200, path
+    notebook = seen["notebooks/figures.html"]
+    assert notebook["category"] == "tiny · notebooks" and "images=" in notebook["content"]
+    assert int(notebook["content"].rsplit("=", 1)[1]) >= 3  # the notebook's figures
+
+    shot = tmp_path / "shot.png"
+    browse(f"--screenshot={shot}")
+    assert_not_blank(shot)
+
+
+def test_make_report_writes_one_report_per_study():
+    """`make report STUDY=...` names the report after the study its file defines."""
+    planned = subprocess.run(
+        ["make", "-n", "-C", str(REPO), "report", "STUDY=tests/configs/tiny.yaml"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    command = next(line for line in planned.splitlines() if "--report" in line)
+    echoed = subprocess.run(  # the command, with echo in place of snakemake
+        ["bash", "-c", command.replace("snakemake", "echo", 1)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
+    )
+    assert "--report results/tiny/report.zip --configfile tests/configs/tiny.yaml" in echoed.stdout
 
 
 def test_nothing_is_stale_after_a_full_run(done):

@@ -75,7 +75,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 def cmd_aggregate(args: argparse.Namespace) -> None:
     from actstudy.evaluation.aggregate import aggregate
 
-    aggregate(args.run_dirs, args.runs, args.histories, args.summary)
+    aggregate(args.run_dirs, args.runs, args.histories, args.summary, args.diagnostics)
 
 
 def cmd_statistics(args: argparse.Namespace) -> None:
@@ -96,6 +96,12 @@ def cmd_compare(args: argparse.Namespace) -> None:
     write_text(args.paper_vs_ours, table.to_csv(index=False))
     claims = claims_table(runs, load_claims(args.claims, args.study))
     write_text(args.claims_out, claims.to_csv(index=False))
+
+
+def cmd_table_html(args: argparse.Namespace) -> None:
+    from actstudy.evaluation.html_table import table_html
+
+    table_html(args.csv, args.out, args.title)
 
 
 def cmd_search_next(args: argparse.Namespace) -> None:
@@ -197,6 +203,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", required=True, type=Path)
     p.add_argument("--histories", required=True, type=Path)
     p.add_argument("--summary", required=True, type=Path)
+    p.add_argument("--diagnostics", required=True, type=Path)
     p.add_argument("run_dirs", nargs="+", type=Path)
     p.set_defaults(run=cmd_aggregate)
 
@@ -222,6 +229,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--paper-vs-ours", required=True, type=Path)
     p.add_argument("--claims-out", required=True, type=Path)
     p.set_defaults(run=cmd_compare)
+
+    p = steps.add_parser("table-html", help="a study table as an HTML page (for the report)")
+    p.add_argument("csv", type=Path)
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--title", required=True)
+    p.set_defaults(run=cmd_table_html)
 
     p = steps.add_parser(
         "search-next", help="score one generation of the activation search, propose the next"

@@ -193,3 +193,20 @@ def search_tables(wildcards):
 
 def search_tables_json(wildcards, input):
     return json.dumps(dict(zip(SEARCH_METHODS, input.candidates)))
+
+
+# Each table, by the step that writes it (its subcategory in the report).
+TABLE_STEPS = {
+    "summary": "aggregate",
+    "runs": "aggregate",
+    "histories": "aggregate",
+    "diagnostics": "aggregate",
+    "statistics": "statistics",
+    "paper_vs_ours": "compare",
+    "claims": "compare",
+}
+
+
+def table_caption(wildcards):
+    """The caption of a table (its reStructuredText, put into workflow/report/table.rst)."""
+    return (REPO / "workflow" / "report" / f"{wildcards.table}.rst").read_text()

@@ -4,12 +4,8 @@ rule aggregate:
     output:
         runs="results/{study}/tables/{slice}/runs.csv",
         histories="results/{study}/tables/{slice}/histories.csv",
-        summary=report(
-            "results/{study}/tables/{slice}/summary.csv",
-            caption="../report/summary.rst",
-            category="Tables",
-            subcategory="{slice}",
-        ),
+        summary="results/{study}/tables/{slice}/summary.csv",
+        diagnostics="results/{study}/tables/{slice}/diagnostics.csv",
     log:
         "results/{study}/logs/aggregate/{slice}.log",
     conda:
@@ -18,7 +14,8 @@ rule aggregate:
         run_dirs=lambda wildcards, input: run_dirs_of(input.metrics),
     shell:
         "python -m actstudy aggregate --runs {output.runs:q} --histories {output.histories:q}"
-        " --summary {output.summary:q} {params.run_dirs:q} > {log:q} 2>&1"
+        " --summary {output.summary:q} --diagnostics {output.diagnostics:q}"
+        " {params.run_dirs:q} > {log:q} 2>&1"
 
 
 rule statistics:
@@ -27,11 +24,7 @@ rule statistics:
         folds=expand(rules.folds.output.folds, study=STUDY, dataset=DATASETS),
         metrics=run_metrics("all"),
     output:
-        tests=report(
-            "results/{study}/tables/all/statistics.csv",
-            caption="../report/statistics.rst",
-            category="Tables",
-        ),
+        tests="results/{study}/tables/all/statistics.csv",
     log:
         "results/{study}/logs/statistics.log",
     conda:
@@ -51,16 +44,8 @@ rule compare:
         results=reported_file("results"),
         claims=reported_file("claims"),
     output:
-        paper_vs_ours=report(
-            "results/{study}/tables/all/paper_vs_ours.csv",
-            caption="../report/paper_vs_ours.rst",
-            category="Tables",
-        ),
-        claims=report(
-            "results/{study}/tables/all/claims.csv",
-            caption="../report/claims.rst",
-            category="Tables",
-        ),
+        paper_vs_ours="results/{study}/tables/all/paper_vs_ours.csv",
+        claims="results/{study}/tables/all/claims.csv",
     log:
         "results/{study}/logs/compare.log",
     conda:

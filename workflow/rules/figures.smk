@@ -4,18 +4,31 @@ rule figures:
         histories="results/{study}/tables/all/histories.csv",
         runs="results/{study}/tables/all/runs.csv",
         summary="results/{study}/tables/all/summary.csv",
+        diagnostics="results/{study}/tables/all/diagnostics.csv",
     output:
         notebook="results/{study}/notebooks/figures.ipynb",
-        html="results/{study}/notebooks/figures.html",
+        html=report(
+            "results/{study}/notebooks/figures.html",
+            caption="../report/notebook.rst",
+            category="{study} · notebooks",
+        ),
         curves=report(
             "results/{study}/figures/training_curves.png",
             caption="../report/training_curves.rst",
-            category="Figures",
+            category="{study} · figures",
+            subcategory="training",
         ),
         accuracy=report(
             "results/{study}/figures/validation_accuracy.png",
             caption="../report/validation_accuracy.rst",
-            category="Figures",
+            category="{study} · figures",
+            subcategory="training",
+        ),
+        diagnostics=report(
+            "results/{study}/figures/activation_diagnostics.png",
+            caption="../report/activation_diagnostics.rst",
+            category="{study} · figures",
+            subcategory="activation diagnostics",
         ),
     log:
         "results/{study}/logs/figures.log",
@@ -27,7 +40,8 @@ rule figures:
         "(python -m papermill {input.notebook:q} {output.notebook:q} --kernel python3 --cwd ."
         " -p study {params.study:q} -p histories_csv {input.histories:q}"
         " -p runs_csv {input.runs:q} -p summary_csv {input.summary:q}"
-        " -p curves_png {output.curves:q} -p accuracy_png {output.accuracy:q}"
+        " -p diagnostics_csv {input.diagnostics:q} -p curves_png {output.curves:q}"
+        " -p accuracy_png {output.accuracy:q} -p diagnostics_png {output.diagnostics:q}"
         " && python -m nbconvert --to html {output.notebook:q} --output-dir"
         ' "$(dirname {output.html:q})") > {log:q} 2>&1'
 
@@ -40,11 +54,16 @@ rule paper_figures:
         claims=rules.compare.output.claims,
     output:
         notebook="results/{study}/notebooks/paper_vs_ours.ipynb",
-        html="results/{study}/notebooks/paper_vs_ours.html",
+        html=report(
+            "results/{study}/notebooks/paper_vs_ours.html",
+            caption="../report/notebook.rst",
+            category="{study} · notebooks",
+        ),
         figure=report(
             "results/{study}/figures/paper_vs_ours.png",
             caption="../report/paper_vs_ours_figure.rst",
-            category="Figures",
+            category="{study} · figures",
+            subcategory="paper vs ours",
         ),
     log:
         "results/{study}/logs/paper_figures.log",

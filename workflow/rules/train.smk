@@ -4,6 +4,7 @@ rule train:
         folds=rules.folds.output.folds,
     output:
         history=run_file("history.csv"),
+        diagnostics=run_file("diagnostics.csv"),
         metrics=run_file("metrics.json"),
         checkpoint=run_file("best.pt"),
         manifest=run_file("manifest.json"),

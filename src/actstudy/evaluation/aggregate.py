@@ -1,4 +1,5 @@
-"""Collect every run of a study into tidy tables: runs, per-epoch histories, a summary."""
+"""Collect every run of a study into tidy tables: runs, per-epoch histories, activation
+diagnostics (per epoch and site, :mod:`actstudy.training.diagnostics`), a summary."""
 
 from __future__ import annotations
 
@@ -73,9 +74,12 @@ def _flatten(metrics: dict) -> dict:
     return row
 
 
-def collect(run_dirs: Iterable[str | os.PathLike[str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(runs, histories) from run folders ``.../<dataset>/<model>/<activation>/fold<k>``."""
-    runs, histories = [], []
+def collect(
+    run_dirs: Iterable[str | os.PathLike[str]],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(runs, histories, diagnostics) from run folders
+    ``.../<dataset>/<model>/<activation>/fold<k>``."""
+    runs, histories, diagnostics = [], [], []
     for run_dir in map(Path, run_dirs):
         manifest = read_json(run_dir / "manifest.json")
         labels = run_labels(manifest)
@@ -97,9 +101,14 @@ def collect(run_dirs: Iterable[str | os.PathLike[str]]) -> tuple[pd.DataFrame, p
             }
         )
         histories.append(history.assign(**labels))
-    history_table = pd.concat(histories, ignore_index=True)
-    ordered = [*labels, *[c for c in history_table.columns if c not in labels]]
-    return pd.DataFrame(runs), history_table[ordered]
+        diagnostics.append(pd.read_csv(run_dir / "diagnostics.csv").assign(**labels))
+    return pd.DataFrame(runs), _labels_first(histories, labels), _labels_first(diagnostics, labels)
+
+
+def _labels_first(tables: list[pd.DataFrame], labels: dict) -> pd.DataFrame:
+    """The runs' tables one below the other, the run's labels as the first columns."""
+    table = pd.concat(tables, ignore_index=True)
+    return table[[*labels, *[c for c in table.columns if c not in labels]]]
 
 
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
@@ -133,8 +142,10 @@ def aggregate(
     runs_csv: str | os.PathLike[str],
     histories_csv: str | os.PathLike[str],
     summary_csv: str | os.PathLike[str],
+    diagnostics_csv: str | os.PathLike[str],
 ) -> None:
-    runs, histories = collect(run_dirs)
+    runs, histories, diagnostics = collect(run_dirs)
     write_text(runs_csv, runs.to_csv(index=False))
     write_text(histories_csv, histories.to_csv(index=False))
+    write_text(diagnostics_csv, diagnostics.to_csv(index=False))
     write_text(summary_csv, summarize(runs).to_csv(index=False))

@@ -6,14 +6,15 @@ returns its row, :func:`evaluate` scores a split, :func:`write_outputs` writes t
 :class:`~actstudy.training.selection.EarlyStopping` and the progress hooks of the model's
 modules (:mod:`actstudy.activations.progress`), whatever their type.
 
-Writes, into the run folder: ``history.csv`` (one row per epoch), ``metrics.json`` (status, best
-epoch, validation and test metrics at the best epoch, confusion matrices, and
-``progress_t_at_best``, the history's ``progress_t`` of the best epoch, where the model has
-progress-driven modules), ``best.pt`` (the best weights), ``test_predictions.csv`` (each test
-sample's label and predicted class, where a test split, official or held out by the fold file,
-was scored) and ``manifest.json`` (the run spec, seeds, device, versions, git commit, the code it
-ran). While it runs, ``last.pt`` holds the state after a recent epoch (saved at most every
-``ACTSTUDY_CHECKPOINT_SECONDS``, default 30; plain values and tensors, its sha256 in
+Writes, into the run folder: ``history.csv`` (one row per epoch), ``diagnostics.csv`` (what each
+activation did on a fixed probe batch after each epoch, :mod:`actstudy.training.diagnostics`),
+``metrics.json`` (status, best epoch, validation and test metrics at the best epoch, confusion
+matrices, and ``progress_t_at_best``, the history's ``progress_t`` of the best epoch, where the
+model has progress-driven modules), ``best.pt`` (the best weights), ``test_predictions.csv`` (each
+test sample's label and predicted class, where a test split, official or held out by the fold
+file, was scored) and ``manifest.json`` (the run spec, seeds, device, versions, git commit, the
+code it ran). While it runs, ``last.pt`` holds the state after a recent epoch (saved at most
+every ``ACTSTUDY_CHECKPOINT_SECONDS``, default 30; plain values and tensors, its sha256 in
 ``last.pt.sha256``); a run started again resumes from it if it is intact and belongs to the same
 spec and code.
 The prepared arrays are checked against their manifest's sha256 before training.
@@ -49,7 +50,7 @@ from actstudy.activations.progress import (
     drive,
     progress_modules,
 )
-from actstudy.activations.registry import scope_of
+from actstudy.activations.registry import factory, scope_of
 from actstudy.data.prepared import Prepared, load_prepared
 from actstudy.io import write_json, write_text
 from actstudy.models.registry import create as create_model
@@ -66,6 +67,8 @@ from actstudy.training.checkpoint import (
     save_resume_state,
 )
 from actstudy.training.device import DeviceSetup, setup_device
+from actstudy.training.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
+from actstudy.training.diagnostics import Probe, probe_size, recording
 from actstudy.training.folds import fold_indices, with_held_out_test
 from actstudy.training.metrics import classification_metrics, confusion
 from actstudy.training.predictions import save_predictions
@@ -74,7 +77,7 @@ from actstudy.training.selection import BestEpoch, EarlyStopping, StopBelow
 
 log = logging.getLogger(__name__)
 
-OUTPUTS = ("history.csv", "metrics.json", "best.pt", "manifest.json")
+OUTPUTS = ("history.csv", "diagnostics.csv", "metrics.json", "best.pt", "manifest.json")
 RESUME_FILE = "last.pt"
 # The resume state is saved after an epoch once this many seconds passed since the last save
 # (0: after every epoch): a kill loses at most about this much work, and short epochs do not
@@ -90,6 +93,7 @@ class RunState:
 
     epoch: int = 0
     history: list[dict[str, float]] = field(default_factory=list)
+    diagnostics: list[dict[str, Any]] = field(default_factory=list)
     best: dict[str, Any] = field(default_factory=dict)
     early_stopping: dict[str, Any] = field(default_factory=dict)
     best_weights: dict[str, torch.Tensor] | None = None
@@ -112,6 +116,7 @@ class Run:
     scheduler: torch.optim.lr_scheduler.LRScheduler
     loss_fn: nn.Module
     compiled: bool
+    activations: list[nn.Module]  # what the model's activation factory made (the probe's sites)
 
     @property
     def recipe(self) -> dict[str, Any]:
@@ -183,11 +188,12 @@ def build_run(spec: dict[str, Any], train: DeviceData, num_classes: int, setup: 
     """Model (seeded), optimiser, schedule, loss and compilation as the spec says."""
     recipe = spec["training"]
     torch.manual_seed(recipe["seed"])
+    make_act, activations = recording(factory(spec["activation"]["spec"]))
     model = create_model(
         spec["model"]["name"],
         num_classes=num_classes,
         in_channels=train.x.shape[1],
-        act=spec["activation"]["spec"],
+        make_act=make_act,
         **_model_options(spec, train.x.shape[-1]),
     ).to(setup.device)
     if setup.channels_last:
@@ -201,9 +207,8 @@ def build_run(spec: dict[str, Any], train: DeviceData, num_classes: int, setup: 
     if compiled == "auto":
         compiled = recommended_compile(spec["activation"]["spec"])
     forward = torch.compile(model) if compiled else model
-    return Run(
-        spec, setup, model, forward, optimizer, scheduler, build_loss(recipe["loss"]), compiled
-    )
+    loss_fn = build_loss(recipe["loss"])
+    return Run(spec, setup, model, forward, optimizer, scheduler, loss_fn, compiled, activations)
 
 
 def evaluate(
@@ -294,9 +299,12 @@ def _epochs(
     below = StopBelow.from_recipe(recipe["stop_below"])
     interval = float(os.environ.get(CHECKPOINT_SECONDS_VARIABLE, CHECKPOINT_SECONDS))
     saved = time.monotonic()
+    probe_x, probe_y = next(train.batches(probe_size(len(train)), memory_format=run.memory_format))
+    probe = Probe(run.model, run.activations, run.loss_fn, probe_x, probe_y, run.setup.autocast)
     while state.epoch < epochs and state.status == "running":
         tick = time.perf_counter()
         row = train_one_epoch(run, train, state.epoch)
+        state.diagnostics += probe.measure(state.epoch + 1)
         val_metrics, _, _ = evaluate(run.forward, val, run.loss_fn, run.setup, batch_size)
         train_seconds = row.pop("train_seconds")
         row.update({f"val_{k}": v for k, v in val_metrics.items()})
@@ -534,11 +542,13 @@ def _faithfulness(model: nn.Module, spec: dict[str, Any]) -> dict[str, Any]:
 def write_outputs(
     out: Path, run: Run, state: RunState, result: dict[str, Any], extra: dict[str, Any]
 ) -> None:
-    """history.csv, best.pt, metrics.json, test_predictions.csv (where the test set was
-    scored) and manifest.json (last: its presence means done)."""
+    """history.csv, diagnostics.csv, best.pt, metrics.json, test_predictions.csv (where the
+    test set was scored) and manifest.json (last: its presence means done)."""
     spec, seed = run.spec, run.recipe["seed"]
     fold = spec["evaluation"]["fold"]
     write_text(out / "history.csv", pd.DataFrame(state.history).to_csv(index=False))
+    diagnostics = pd.DataFrame(state.diagnostics, columns=DIAGNOSTICS_COLUMNS)
+    write_text(out / "diagnostics.csv", diagnostics.to_csv(index=False))
     save_checkpoint(
         out / "best.pt", {"model": run.model.state_dict(), "best_epoch": state.best.get("epoch")}
     )
