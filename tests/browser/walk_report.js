@@ -27,6 +27,10 @@ async function shown(view, entry) {
 }
 
 async function walk() {
+    // the report's app is set up after the page's load event on a large report: wait for it
+    for (let tries = 0; tries < 300 && typeof app === "undefined"; tries++) {
+        await pause(100);
+    }
     const seen = [];
     const out = document.createElement("pre");
     out.id = "walk";
@@ -63,4 +67,11 @@ async function walk() {
     }
 }
 
-window.addEventListener("load", () => walk());
+window.addEventListener("load", () =>
+    walk().catch((error) => {
+        // a failure shows in the dumped page instead of leaving the walk empty
+        const out = document.getElementById("walk") || document.body.appendChild(document.createElement("pre"));
+        out.id = "walk";
+        out.textContent = JSON.stringify([{ error: String(error), stack: String(error.stack) }]);
+    }),
+);

@@ -11,8 +11,8 @@ site, quantity, value``):
 - ``dead_fraction``: the share of units (one entry of a sample's activation tensor: a feature,
   or a channel at one position) whose output and derivative f′ are exactly zero for every probe
   sample;
-- ``saturated_fraction``: the share of (sample, unit) entries where |f′| < 0.01 (ReLU's
-  negative side counts: it passes no gradient either);
+- ``saturated_fraction``: the share of (sample, unit) entries where |f′| < 0.01 (a
+  rectifier's flat negative side counts: it passes no gradient either);
 - ``preact_mean``, ``preact_std``: mean and (population) standard deviation of the
   pre-activations;
 - ``grad_norm``: the L2 norm of the gradient of the probe batch's mean loss with respect to the
