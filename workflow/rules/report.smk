@@ -24,6 +24,7 @@ rule table_html:
     params:
         caption=table_caption,
         title=lambda wildcards: f"{wildcards.study}: {wildcards.table} ({wildcards.slice})",
+    localrule: True  # a second's work: not worth a cluster job of its own
     shell:
         "python -m actstudy table-html {input:q} --out {output:q} --title {params.title:q}"
         " > {log:q} 2>&1"
