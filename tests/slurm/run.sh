@@ -326,7 +326,10 @@ t0=$SECONDS
 RUNS="results/tiny/runs/digits/lenet5/relu"
 sed "s/^  epochs: 1\$/  epochs: $EPOCHS/" "$REPO/tests/configs/tiny.yaml" >"$TMP/work/long.yaml"
 grep -q "^  epochs: $EPOCHS\$" "$TMP/work/long.yaml" || fail "could not set $EPOCHS epochs in a copy of tiny.yaml"
-start_snakemake "$TMP/slurm-gpu.out" "$RUNS/fold0/metrics.json" "$RUNS/fold1/metrics.json" \
+# A checkpoint after every epoch (not every 30 s), so that the requeue below comes early; sbatch
+# passes the variable on to the job.
+ACTSTUDY_CHECKPOINT_SECONDS=0 \
+    start_snakemake "$TMP/slurm-gpu.out" "$RUNS/fold0/metrics.json" "$RUNS/fold1/metrics.json" \
     --profile "$TMP/profiles/slurm-gpu" --configfile "$TMP/work/long.yaml" --replace-workflow-config
 CUT=""
 for _ in $(seq 1 240); do
