@@ -19,12 +19,12 @@ rule table_html:
         "results/{study}/logs/table_html/{slice}/{table}.log",
     wildcard_constraints:
         table=_choice(TABLE_STEPS),
+    localrule: True  # a second's work: not worth a cluster job of its own
     conda:
         "../../envs/analysis.yaml"
     params:
         caption=table_caption,
         title=lambda wildcards: f"{wildcards.study}: {wildcards.table} ({wildcards.slice})",
-    localrule: True  # a second's work: not worth a cluster job of its own
     shell:
         "python -m actstudy table-html {input:q} --out {output:q} --title {params.title:q}"
         " > {log:q} 2>&1"
