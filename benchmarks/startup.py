@@ -5,10 +5,12 @@ Each measurement runs the project's Snakefile for real (``snakemake --cores 2`` 
 
 1. **Fixed cost of a training job**: one train job of the default study, with each
    ``jobs.pack`` setting (``run``: fold 0 alone; ``folds``: the five folds of one activation in one
-   process). The job's wall time comes from Snakemake's benchmark file of the job; the training
-   it contains is the sum of its runs' epoch times (``epoch_seconds`` in each ``history.csv``:
-   training and validation of every epoch). Fixed cost = wall time − training: starting Python,
-   importing torch, loading and checking the arrays, building models, writing outputs.
+   process; ``case``: every activation and fold of the study's one dataset × model), with the
+   study's ``jobs.threads``. The job's wall time comes from Snakemake's benchmark file of the
+   job; the training it contains is the sum of its runs' epoch times (``epoch_seconds`` in each
+   ``history.csv``: training and validation of every epoch). Fixed cost = wall time − training:
+   starting Python, importing torch, loading and checking the arrays, building models, writing
+   outputs.
 2. **The default study end to end** (``make run``'s command, venv present) in a fresh folder, then
    the same command again with nothing to do.
 
@@ -33,7 +35,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-RUNS = "results/default/runs/digits/lenet5/relu"
+CASE = "digits/lenet5"
+RUNS = f"results/default/runs/{CASE}"
 FIXED_SHARE_GOAL = 0.25
 STUDY_GOAL_S = 300.0
 NOOP_GOAL_S = 5.0
@@ -58,7 +61,7 @@ def study_folder(root: Path, name: str, pack: str | None = None) -> Path:
     workdir.mkdir()
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     if pack is not None:
-        config["jobs"] = {"pack": pack}
+        config["jobs"] = {**config.get("jobs", {}), "pack": pack}
     (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return workdir
 
@@ -66,17 +69,19 @@ def study_folder(root: Path, name: str, pack: str | None = None) -> Path:
 def train_job(root: Path, pack: str) -> dict[str, float]:
     """Wall time, training time and fixed cost of one train job of the default study."""
     workdir = study_folder(root, f"job-{pack}", pack)
-    folds = [0] if pack == "run" else range(5)
-    snakemake(workdir, *(f"{RUNS}/fold{fold}/metrics.json" for fold in folds))
-    job = "relu/fold0" if pack == "run" else "relu"
-    benchmark = workdir / f"results/default/benchmarks/train/digits/lenet5/{job}.tsv"
-    wall = float(pd.read_csv(benchmark, sep="\t")["s"].iloc[0])
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    activations = list(config["activations"]) if pack == "case" else ["relu"]
+    folds = [0] if pack == "run" else range(config["evaluation"]["folds"])
+    runs = [f"{RUNS}/{activation}/fold{fold}" for activation in activations for fold in folds]
+    snakemake(workdir, *(f"{run}/metrics.json" for run in runs))
+    job = {"run": "relu/fold0", "folds": "relu", "case": ""}[pack]
+    benchmark = workdir / f"results/default/benchmarks/train/{CASE}/{job}".rstrip("/")
+    wall = float(pd.read_csv(f"{benchmark}.tsv", sep="\t")["s"].iloc[0])
     training = sum(
-        pd.read_csv(workdir / RUNS / f"fold{fold}/history.csv")["epoch_seconds"].sum()
-        for fold in folds
+        pd.read_csv(workdir / run / "history.csv")["epoch_seconds"].sum() for run in runs
     )
     return {
-        "runs": len(folds),
+        "runs": len(runs),
         "wall": wall,
         "training": training,
         "fixed": wall - training,
@@ -97,7 +102,7 @@ def main() -> None:
     default_pack = yaml.safe_load((REPO / "config.yaml").read_text()).get("jobs", {}).get("pack")
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        jobs = {pack: train_job(root, pack) for pack in ("run", "folds")}
+        jobs = {pack: train_job(root, pack) for pack in ("run", "folds", "case")}
         print("| jobs.pack | runs | job s | training s | fixed s | fixed per run s | fixed share |")
         print("|---|---|---|---|---|---|---|")
         for pack, job in jobs.items():

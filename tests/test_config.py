@@ -141,6 +141,19 @@ def test_bad_values_name_the_key_and_the_allowed_values(tiny_config, path, value
             {"statistics": {"rope": 0}},
             "config key 'statistics.rope' must be > 0 (got 0)",
         ),
+        (
+            {
+                "jobs": {"pack": "case"},
+                "models": {"lenet5": {"name": "lenet5"}, "relu_only": {"name": "lenet5",
+                                                                        "activations": ["relu"]}},
+            },
+            "config key 'jobs.pack': case needs every model to run the same activations, and "
+            "models here list different ones; use pack: folds",
+        ),
+        (
+            {"jobs": {"threads": 0}},
+            "config key 'jobs.threads' must be ≥ 1",
+        ),
     ],
 )
 def test_evaluation_and_statistics_mistakes_are_one_sentence(tiny_config, changes, expected):

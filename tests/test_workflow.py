@@ -319,6 +319,27 @@ def test_changing_the_epoch_count_reruns_every_training_job(done):
     assert "prepare" not in jobs
 
 
+@pytest.mark.parametrize(("pack", "jobs"), [("run", 4), ("folds", 2), ("case", 1)])
+def test_jobs_pack_sets_how_many_runs_one_job_trains(tmp_path, pack, jobs):
+    write_config(tmp_path, {**TINY, "jobs": {"pack": pack}})
+    assert planned_jobs(tmp_path)["train"] == jobs
+
+
+def test_a_case_job_trains_every_activation_and_fold_in_one_process(tmp_path):
+    write_config(tmp_path, {**TINY, "jobs": {"pack": "case", "threads": 2}})
+    snakemake(tmp_path, "--cores", "2", "train_all")
+    log = (tmp_path / RESULTS / "logs/train/digits/lenet5.log").read_text()
+    assert "run 4 of 4 in this job" in log
+    for activation in TINY["activations"]:
+        for fold in (0, 1):
+            run = tmp_path / RESULTS / f"runs/digits/lenet5/{activation}/fold{fold}"
+            manifest = json.loads((run / "manifest.json").read_text())
+            assert manifest["spec"]["activation"]["label"] == activation
+            assert manifest["spec"]["evaluation"]["fold"] == fold
+            assert not (run / "last.pt").exists()
+    assert planned_jobs(tmp_path, "train_all") == {}
+
+
 @pytest.mark.parametrize(
     ("target", "trained"),
     [

@@ -566,6 +566,25 @@ def _kfold_keys_given(evaluation_given: Any) -> list[str]:
     ]
 
 
+def same_activations(config: Mapping[str, Any]) -> bool:
+    """Whether every model runs the same activations (none limits or lists its own)."""
+    default = config["activations"]
+    return (
+        len({tuple(entry.get("activations", default)) for entry in config["models"].values()}) == 1
+    )
+
+
+def _pack_problems(config: Mapping[str, Any]) -> list[str]:
+    """``jobs.pack: case`` needs every model to run the same activations: a job's outputs are
+    those of the case's activations × folds, one pattern for every case."""
+    if config["jobs"]["pack"] != "case" or same_activations(config):
+        return []
+    return [
+        "config key 'jobs.pack': case needs every model to run the same activations, and "
+        "models here list different ones; use pack: folds"
+    ]
+
+
 def _evaluation_problems(config: Mapping[str, Any]) -> list[str]:
     """A test part nobody scores, and statistics that name what the study does not have."""
     evaluation, statistics = config["evaluation"], config["statistics"]
@@ -613,7 +632,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
             f"config key 'evaluation.{kfold_given[0]}' applies to mode kfold; remove it or set "
             "mode: kfold"
         )
-    if problems := _evaluation_problems(config):
+    if problems := _evaluation_problems(config) + _pack_problems(config):
         raise ConfigError("\n".join(problems))
     from actstudy.plugins import load_plugins
 

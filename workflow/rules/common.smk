@@ -1,4 +1,6 @@
+import itertools
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -71,28 +73,38 @@ def statistics_options(wildcards):
     return study.statistics_options()
 
 
-# One run's folder; a train job trains one run, or every fold of one (dataset, model,
-# activation) with `jobs: {pack: folds}` (its outputs are then those of all its folds).
+# One run's folder. A train job trains one run (`jobs: {pack: run}`), every fold of one
+# (dataset, model, activation) (pack: folds) or every activation and fold of one (dataset,
+# model) (pack: case); its outputs are then those of all its runs.
 RUN = "results/{study}/runs/{dataset}/{model}/{activation}/fold{fold}"
-PACKED = config["jobs"]["pack"] == "folds"
 FOLDS = sorted({int(run["fold"]) for run in RUNS})
-TRAIN_JOB = (
-    "{dataset}/{model}/{activation}"
-    if PACKED
-    else "{dataset}/{model}/{activation}/fold{fold}"
+# the wildcards one job trains every value of, with those values (pack: case needs every
+# model to run the same activations: config validation says so)
+PACKED = {
+    "run": {},
+    "folds": {"fold": FOLDS},
+    "case": {
+        "activation": list(dict.fromkeys(run["activation"] for run in RUNS)),
+        "fold": FOLDS,
+    },
+}[config["jobs"]["pack"]]
+RUNS_PER_JOB = math.prod(len(values) for values in PACKED.values())
+TRAIN_JOB = "/".join(
+    ["{dataset}", "{model}", "{activation}", "fold{fold}"][: 4 - len(PACKED)]
 )
 
 
 def run_file(name):
     """A train job's output pattern for one file of each of its runs."""
-    pattern = f"{RUN}/{name}"
-    return expand(pattern, fold=FOLDS, allow_missing=True) if PACKED else pattern
+    return expand(f"{RUN}/{name}", **PACKED, allow_missing=True)
 
 
 def job_runs(wildcards):
     """The runs (dataset, model, activation, fold) of one train job."""
-    job = dict(wildcards)
-    return [{**job, "fold": fold} for fold in FOLDS] if PACKED else [job]
+    return [
+        {**dict(wildcards), **dict(zip(PACKED, values))}
+        for values in itertools.product(*PACKED.values())
+    ]
 
 
 def train_spec_files(wildcards):
@@ -102,7 +114,7 @@ def train_spec_files(wildcards):
 
 def train_code(wildcards):
     """Digest of the code the runs execute (actstudy.run_code): edits elsewhere change nothing."""
-    return study.code_digest(dict(wildcards))
+    return " ".join(sorted({study.code_digest(run) for run in job_runs(wildcards)}))
 
 
 def run_dirs(wildcards):

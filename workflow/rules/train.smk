@@ -16,10 +16,10 @@ rule train:
         "train"
     conda:
         "../../envs/torch.yaml"
-    threads: 1
+    threads: config["jobs"]["threads"]
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
-        runtime=lambda wildcards, attempt: 60 * attempt * (len(FOLDS) if PACKED else 1),
+        runtime=lambda wildcards, attempt: 60 * attempt * RUNS_PER_JOB,
         # one slot of the GPU's pool: `--resources gpu_slot=N` (profiles/gpu-node) lets N
         # training jobs share one GPU; without a pool the slots are unlimited
         gpu_slot=1,

@@ -19,7 +19,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from actstudy.config import run_grid, source_options
+from actstudy.config import run_grid, same_activations, source_options
 from actstudy.data.sources import input_channels, input_shape, source_of
 
 SAMPLES = 160  # generated training images per dataset (at least 2 per class for 2 folds)
@@ -127,7 +127,10 @@ def smoke_variant(config: dict[str, Any]) -> dict[str, Any]:
         smoke["evaluation"]["folds"] = 2
     else:  # half for validation: 3 generated images a class suffice (CIFAR-100: 300, not 1,500)
         smoke["evaluation"]["val_fraction"] = HOLDOUT_VAL_FRACTION
-    smoke["jobs"] = {**smoke["jobs"], "pack": "folds"}  # one process trains both folds
+    # one process trains every run of a dataset × model where the models run the same
+    # activations, else every fold of a dataset × model × activation
+    pack = "case" if same_activations(smoke) else "folds"
+    smoke["jobs"] = {**smoke["jobs"], "pack": pack}
     if smoke.get("search"):  # a search of 2 generations of 4 candidates, 1 epoch each
         population = min(smoke["search"]["population"], SEARCH_POPULATION)
         smoke["search"].update(
