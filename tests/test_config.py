@@ -144,8 +144,10 @@ def test_bad_values_name_the_key_and_the_allowed_values(tiny_config, path, value
         (
             {
                 "jobs": {"pack": "case"},
-                "models": {"lenet5": {"name": "lenet5"}, "relu_only": {"name": "lenet5",
-                                                                        "activations": ["relu"]}},
+                "models": {
+                    "lenet5": {"name": "lenet5"},
+                    "relu_only": {"name": "lenet5", "activations": ["relu"]},
+                },
             },
             "config key 'jobs.pack': case needs every model to run the same activations, and "
             "models here list different ones; use pack: folds",
