@@ -35,7 +35,7 @@ report: $(STAMP)
 test: $(STAMP)
 	python -m pytest
 
-# Every study's smoke variant end to end (generated data, 1 epoch; about 3 minutes a study).
+# Only the studies' smoke variants end to end (generated data, 1 epoch; `make test` runs them too).
 smoke: $(STAMP)
 	python -m pytest -m smoke tests/test_smoke.py
 
