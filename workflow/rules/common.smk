@@ -109,11 +109,12 @@ def run_dirs(wildcards):
     return [RUN.format(**run) for run in job_runs(wildcards)]
 
 
-def run_metrics(slice_name="all"):
-    """Metrics files of every run in a slice: all, one activation or one dataset."""
+def run_metrics(slice_name="all", file="metrics.json"):
+    """Metrics files (or another ``file``) of every run in a slice: all, one activation or
+    one dataset."""
     kind, _, name = slice_name.partition("-")
     return [
-        f"{RUN}/metrics.json".format(study=STUDY, **run)
+        f"{RUN}/{file}".format(study=STUDY, **run)
         for run in RUNS
         if kind == "all" or run[kind] == name
     ]
