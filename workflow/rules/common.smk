@@ -124,6 +124,17 @@ def slice_runs(wildcards):
     return run_metrics(wildcards.slice)
 
 
+def paper_parameters(wildcards, input, output):
+    """papermill's ``-p`` options naming the paper's tables and figure, where the study
+    reports a paper's numbers (none otherwise)."""
+    named = {
+        "paper_vs_ours_csv": input.get("paper_vs_ours"),
+        "claims_csv": input.get("claims"),
+        "paper_png": output.get("paper"),
+    }
+    return [part for key, path in named.items() if path for part in ("-p", key, path)]
+
+
 def reported_file(kind):
     """The study's reported-results or claims file (a path relative to the working directory)."""
     return (config["reported"] or {}).get(kind, [])
