@@ -78,6 +78,12 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
     aggregate(args.run_dirs, args.runs, args.histories, args.summary, args.diagnostics)
 
 
+def cmd_activation_curves(args: argparse.Namespace) -> None:
+    from actstudy.training.activation_curves import write_activation_curves
+
+    write_activation_curves(args.run_dirs, args.out)
+
+
 def cmd_statistics(args: argparse.Namespace) -> None:
     from actstudy.evaluation.statistics import write_statistics
 
@@ -206,6 +212,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--diagnostics", required=True, type=Path)
     p.add_argument("run_dirs", nargs="+", type=Path)
     p.set_defaults(run=cmd_aggregate)
+
+    p = steps.add_parser(
+        "activation-curves",
+        help="f and f′ of every activation, as configured and as each run kept it",
+    )
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument(
+        "run_dirs", nargs="+", type=Path, help="run folders (manifest, metrics, best.pt)"
+    )
+    p.set_defaults(run=cmd_activation_curves)
 
     p = steps.add_parser(
         "statistics", help="compare activations within each case (folds) and across cases"

@@ -121,11 +121,12 @@ def run_dirs(wildcards):
     return [RUN.format(**run) for run in job_runs(wildcards)]
 
 
-def run_metrics(slice_name="all"):
-    """Metrics files of every run in a slice: all, one activation or one dataset."""
+def run_metrics(slice_name="all", file="metrics.json"):
+    """Metrics files (or another ``file``) of every run in a slice: all, one activation or
+    one dataset."""
     kind, _, name = slice_name.partition("-")
     return [
-        f"{RUN}/metrics.json".format(study=STUDY, **run)
+        f"{RUN}/{file}".format(study=STUDY, **run)
         for run in RUNS
         if kind == "all" or run[kind] == name
     ]
@@ -133,6 +134,17 @@ def run_metrics(slice_name="all"):
 
 def slice_runs(wildcards):
     return run_metrics(wildcards.slice)
+
+
+def paper_parameters(wildcards, input, output):
+    """papermill's ``-p`` options naming the paper's tables and figure, where the study
+    reports a paper's numbers (none otherwise)."""
+    named = {
+        "paper_vs_ours_csv": input.get("paper_vs_ours"),
+        "claims_csv": input.get("claims"),
+        "paper_png": output.get("paper"),
+    }
+    return [part for key, path in named.items() if path for part in ("-p", key, path)]
 
 
 def reported_file(kind):

@@ -18,6 +18,23 @@ rule aggregate:
         " {params.run_dirs:q} > {log:q} 2>&1"
 
 
+rule activation_curves:
+    input:
+        checkpoints=run_metrics("all", "best.pt"),
+        metrics=run_metrics("all"),
+    output:
+        curves="results/{study}/tables/all/activation_curves.csv",
+    log:
+        "results/{study}/logs/activation_curves.log",
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        run_dirs=lambda wildcards, input: run_dirs_of(input.metrics),
+    shell:
+        "python -m actstudy activation-curves --out {output.curves:q} {params.run_dirs:q}"
+        " > {log:q} 2>&1"
+
+
 rule statistics:
     input:
         runs="results/{study}/tables/all/runs.csv",

@@ -1,11 +1,41 @@
+# The figure notebook of a study (notebooks/figures.ipynb, drawn by actstudy.evaluation.
+# figures), as HTML without its code; a study that reports a paper's numbers also gets them set
+# beside ours in it, and as a figure of its own.
+PAPER_TABLES = (
+    {
+        "paper_vs_ours": rules.compare.output.paper_vs_ours,
+        "claims": rules.compare.output.claims,
+    }
+    if config["reported"]
+    else {}
+)
+PAPER_FIGURE = (
+    {
+        "paper": report(
+            "results/{study}/figures/paper_vs_ours.png",
+            caption="../report/paper_vs_ours_figure.rst",
+            category="{study} · figures",
+            subcategory="paper vs ours",
+        )
+    }
+    if config["reported"]
+    else {}
+)
+
+
 rule figures:
     input:
+        **PAPER_TABLES,
         notebook=NOTEBOOKS / "figures.ipynb",
         histories="results/{study}/tables/all/histories.csv",
         runs="results/{study}/tables/all/runs.csv",
         summary="results/{study}/tables/all/summary.csv",
         diagnostics="results/{study}/tables/all/diagnostics.csv",
+        statistics=rules.statistics.output.tests,
+        curves=rules.activation_curves.output.curves,
+        metrics=run_metrics("all"),  # the runs' folders: test predictions, manifests
     output:
+        **PAPER_FIGURE,
         notebook="results/{study}/notebooks/figures.ipynb",
         html=report(
             "results/{study}/notebooks/figures.html",
@@ -36,52 +66,29 @@ rule figures:
         "../../envs/analysis.yaml"
     params:
         study=STUDY,
+        statistics=statistics_options,
+        runs_dir="results/{study}/runs",
+        paper=paper_parameters,
+        # the HTML: no code, no parameters cells (the notebook's and papermill's)
+        html=[
+            "--no-input",
+            "--TagRemovePreprocessor.remove_cell_tags=parameters",
+            "--TagRemovePreprocessor.remove_cell_tags=injected-parameters",
+        ],
     shell:
         "(python -m papermill {input.notebook:q} {output.notebook:q} --kernel python3 --cwd ."
         " -p study {params.study:q} -p histories_csv {input.histories:q}"
         " -p runs_csv {input.runs:q} -p summary_csv {input.summary:q}"
-        " -p diagnostics_csv {input.diagnostics:q} -p curves_png {output.curves:q}"
-        " -p accuracy_png {output.accuracy:q} -p diagnostics_png {output.diagnostics:q}"
-        " && python -m nbconvert --to html {output.notebook:q} --output-dir"
-        ' "$(dirname {output.html:q})") > {log:q} 2>&1'
-
-
-rule paper_figures:
-    input:
-        notebook=NOTEBOOKS / "paper_vs_ours.ipynb",
-        runs="results/{study}/tables/all/runs.csv",
-        paper_vs_ours=rules.compare.output.paper_vs_ours,
-        claims=rules.compare.output.claims,
-    output:
-        notebook="results/{study}/notebooks/paper_vs_ours.ipynb",
-        html=report(
-            "results/{study}/notebooks/paper_vs_ours.html",
-            caption="../report/notebook.rst",
-            category="{study} · notebooks",
-        ),
-        figure=report(
-            "results/{study}/figures/paper_vs_ours.png",
-            caption="../report/paper_vs_ours_figure.rst",
-            category="{study} · figures",
-            subcategory="paper vs ours",
-        ),
-    log:
-        "results/{study}/logs/paper_figures.log",
-    conda:
-        "../../envs/analysis.yaml"
-    params:
-        study=STUDY,
-    shell:
-        "(python -m papermill {input.notebook:q} {output.notebook:q} --kernel python3 --cwd ."
-        " -p study {params.study:q} -p runs_csv {input.runs:q}"
-        " -p paper_vs_ours_csv {input.paper_vs_ours:q} -p claims_csv {input.claims:q}"
-        " -p paper_png {output.figure:q}"
-        " && python -m nbconvert --to html {output.notebook:q} --output-dir"
+        " -p diagnostics_csv {input.diagnostics:q} -p statistics_csv {input.statistics:q}"
+        " -p curves_csv {input.curves:q} -p runs_dir {params.runs_dir:q}"
+        " -p statistics_options {params.statistics:q} {params.paper:q}"
+        " -p curves_png {output.curves:q} -p accuracy_png {output.accuracy:q}"
+        " -p diagnostics_png {output.diagnostics:q}"
+        " && python -m nbconvert --to html {params.html:q} {output.notebook:q} --output-dir"
         ' "$(dirname {output.html:q})") > {log:q} 2>&1'
 
 
 rule figures_all:
     input:
         expand(rules.figures.output, study=STUDY),
-        expand(rules.paper_figures.output, study=STUDY) if config["reported"] else [],
     localrule: True

@@ -1,0 +1,319 @@
+"""Figures of how the runs trained: curves per epoch, the kept against the final epoch, the
+validation accuracy per fold, seconds per epoch, and the activation diagnostics."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from actstudy.evaluation.figures.style import (
+    CASE,
+    FigureSkipped,
+    axis_words,
+    case_words,
+    cases,
+    colors,
+    epoch_axis,
+    in_order,
+    legend_outside,
+    mean_and_std,
+    metric_words,
+    new_figure,
+    of_case,
+    per_case,
+    run_folder,
+    wrapped,
+)
+from actstudy.io import read_json
+
+CURVES = ["train_loss", "val_loss", "train_accuracy", "val_accuracy"]
+DIAGNOSED = {"dead_fraction": "dead units", "saturated_fraction": "saturated entries"}
+
+
+def _activation_handles(names: list[str]) -> list[Line2D]:
+    palette = colors(names)
+    return [Line2D([], [], color=palette[name], label=name) for name in names]
+
+
+def _per_epoch(runs: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Mean and std over folds of ``column`` per epoch (a loss of a diverged epoch, +inf or
+    NaN, left out)."""
+    values = runs[["epoch", column]].replace([np.inf, -np.inf], np.nan)
+    return values.groupby("epoch")[column].agg(["mean", "std"]).reset_index()
+
+
+def _band(ax, table: pd.DataFrame, color, label: str) -> None:
+    ax.plot(table["epoch"], table["mean"], color=color, label=label, marker=".")
+    ax.fill_between(
+        table["epoch"],
+        table["mean"] - table["std"],
+        table["mean"] + table["std"],
+        color=color,
+        alpha=0.2,
+        linewidth=0,
+    )
+
+
+def training_curves(histories: pd.DataFrame) -> Figure:
+    """Training and validation loss and accuracy per epoch: one row per dataset × model, one
+    line per activation (mean over folds) with a band of ± one standard deviation."""
+    names = in_order(histories)
+    palette = colors(names)
+    rows = cases(histories)
+    figure, axes = new_figure(len(rows), len(CURVES), 3.8, 3.4)
+    for row, case in enumerate(rows):
+        table = of_case(histories, case)
+        for ax, column in zip(axes[row], CURVES, strict=True):
+            for name in names:
+                _band(
+                    ax, _per_epoch(table[table["activation"] == name], column), palette[name], name
+                )
+            if column.endswith("loss"):
+                ax.set_yscale("log")
+            log = ", log scale" if column.endswith("loss") else ""
+            ax.set_ylabel(axis_words(column, suffix=log))
+            ax.set_title(f"{case_words(case)}: {metric_words(column)[0]}")
+            epoch_axis(ax, table["epoch"])
+    figure.suptitle("Training curves: mean over folds, band ± one standard deviation")
+    legend_outside(figure, _activation_handles(names), title="activation")
+    return figure
+
+
+def validation_accuracy(runs: pd.DataFrame) -> Figure:
+    """Validation accuracy at each run's best epoch: a point per fold, the mean ± std over
+    folds, and a red cross at 0 for each diverged run (scored 0, as in the statistics)."""
+    rows = cases(runs)
+    names = in_order(runs)
+    figure, axes = per_case(len(rows), max(5.0, 0.9 * len(names)), 4.0)
+    palette = colors(names)
+    for ax, case in zip(axes, rows, strict=True):
+        table = of_case(runs, case)
+        ok = table[table["status"] != "diverged"]
+        means = ok.groupby("activation")["val_accuracy"].mean().reindex(names)
+        order = means.sort_values(ascending=False, na_position="last").index.tolist()
+        for x, name in enumerate(order):
+            folds = ok[ok["activation"] == name]["val_accuracy"].to_numpy(dtype=float)
+            offsets = np.linspace(-0.15, 0.15, len(folds)) if len(folds) > 1 else np.zeros(1)
+            ax.scatter(x + offsets[: len(folds)], folds, color=palette[name], alpha=0.7, s=24)
+            mean, std = mean_and_std(pd.Series(folds))
+            ax.errorbar(x, mean, yerr=std, fmt="D", color="black", capsize=5, zorder=3)
+            bad = int((table[table["activation"] == name]["status"] == "diverged").sum())
+            if bad:
+                ax.scatter([x] * bad, [0.0] * bad, marker="x", color="red", s=40, zorder=3)
+        ax.set_xticks(range(len(order)), order, rotation=30, ha="right")
+        ax.set_xlabel("activation (best mean first)")
+        ax.set_ylabel(axis_words("val_accuracy_best"))
+        ax.set_title(case_words(case))
+    handles = [
+        Line2D([], [], marker="o", linestyle="none", color="grey", label="one fold"),
+        Line2D([], [], marker="D", color="black", label="mean ± std over folds"),
+    ]
+    if (runs["status"] == "diverged").any():
+        handles.append(
+            Line2D([], [], marker="x", linestyle="none", color="red", label="diverged (0)")
+        )
+    figure.suptitle("Validation accuracy of the kept weights (each run's best epoch)")
+    legend_outside(figure, handles)
+    return figure
+
+
+def _final_epoch(histories: pd.DataFrame) -> pd.DataFrame:
+    """Each run's last history row."""
+    return histories.sort_values("epoch").groupby([*CASE, "activation", "fold"]).tail(1)
+
+
+BEST_VS_FINAL = [
+    ("val_accuracy", "validation, best epoch (kept)", "o"),
+    ("final_val_accuracy", "validation, final epoch", "s"),
+    ("train_accuracy_last3", "training, mean of the last three epochs", "^"),
+]
+
+
+def best_vs_final(runs: pd.DataFrame, histories: pd.DataFrame) -> Figure:
+    """Per dataset × model: left, the validation accuracy of the kept (best-epoch) weights
+    beside that of the final epoch and the training accuracy of the last three epochs (mean ±
+    std over folds; each activation's mean best epoch under its name); right, the training
+    minus the validation accuracy per epoch (mean ± std over folds)."""
+    names = in_order(runs)
+    palette = colors(names)
+    final = _final_epoch(histories).rename(columns={"val_accuracy": "final_val_accuracy"})
+    keys = [*CASE, "activation", "fold"]
+    table = runs[runs["status"] != "diverged"].merge(
+        final[[*keys, "final_val_accuracy"]], on=keys, how="left"
+    )
+    gaps = histories.assign(gap=histories["train_accuracy"] - histories["val_accuracy"])
+    rows = cases(runs)
+    figure, axes = new_figure(len(rows), 2, max(5.5, 1.1 * len(names)), 4.0)
+    for (left, right), case in zip(axes, rows, strict=True):
+        chosen = of_case(table, case)
+        ticks = []
+        for x, name in enumerate(names):
+            folds = chosen[chosen["activation"] == name]
+            for shift, (column, _, marker) in zip((-0.22, 0, 0.22), BEST_VS_FINAL, strict=True):
+                mean, std = mean_and_std(folds[column])
+                left.errorbar(x + shift, mean, yerr=std, fmt=marker, color=palette[name], capsize=3)
+            ticks.append(f"{name}\n({folds['best_epoch'].mean():.1f})")
+        left.set_xticks(range(len(names)), ticks, fontsize="small")
+        left.set_xlabel("activation (mean best epoch over folds)")
+        left.set_ylabel("accuracy (share correct)")
+        left.set_title(f"{case_words(case)}: kept weights against the final epoch")
+        case_gaps = of_case(gaps, case)
+        for name in names:
+            _band(
+                right,
+                _per_epoch(case_gaps[case_gaps["activation"] == name], "gap"),
+                palette[name],
+                name,
+            )
+        right.axhline(0, color="grey", linewidth=0.8, linestyle="--")
+        right.set_ylabel(wrapped("training − validation accuracy (share correct)"))
+        right.set_title(f"{case_words(case)}: training–validation gap")
+        epoch_axis(right, case_gaps["epoch"])
+    measures = [
+        Line2D([], [], marker=m, color="grey", label=label) for _, label, m in BEST_VS_FINAL
+    ]
+    legend_outside(figure, measures + _activation_handles(names))
+    figure.suptitle(
+        "Best-epoch against final-epoch accuracy, and the gap between training and validation"
+    )
+    return figure
+
+
+def epoch_seconds_table(runs: pd.DataFrame, reference: str | None = None) -> pd.DataFrame:
+    """Per dataset × model × activation: the folds, the mean and std over folds of each run's
+    mean seconds per epoch, the device(s) they ran on, and ``ratio``: that mean over the
+    ``reference`` activation's mean in the same case (NaN without one)."""
+    grouped = runs.groupby([*CASE, "activation"], sort=False)
+    table = grouped["mean_epoch_seconds"].agg(folds="count", seconds_mean="mean", seconds_std="std")
+    devices = runs.get("device", pd.Series("", index=runs.index)).fillna("").astype(str)
+    table["device"] = devices.groupby([runs[c] for c in [*CASE, "activation"]], sort=False).agg(
+        lambda values: ", ".join(sorted(set(values) - {""}))
+    )
+    table = table.reset_index()
+    base = table[table["activation"] == reference].set_index(CASE)["seconds_mean"]
+    reference_seconds = pd.Series(
+        [base.get(case, np.nan) for case in zip(table["dataset"], table["model"], strict=True)],
+        index=table.index,
+        dtype=float,
+    )
+    return table.assign(ratio=table["seconds_mean"] / reference_seconds)
+
+
+def _bars(table: pd.DataFrame, column: str, error: str | None, ylabel: str, title: str) -> Figure:
+    """Bars of ``column`` per activation (± ``error``), one axes per dataset × model; a ratio
+    (no ``error``) with a dashed line at 1 and each value written above its bar."""
+    rows = cases(table)
+    palette = colors(table["activation"])
+    figure, axes = per_case(len(rows), max(5.0, 0.8 * table["activation"].nunique()), 4.0)
+    for ax, case in zip(axes, rows, strict=True):
+        chosen = of_case(table, case)
+        x = np.arange(len(chosen))
+        values = chosen[column].to_numpy(dtype=float)
+        bars = ax.bar(
+            x,
+            values,
+            yerr=None if error is None else chosen[error],
+            capsize=5,
+            color=[palette[name] for name in chosen["activation"]],
+        )
+        if error is None:
+            ax.axhline(1.0, color="black", linestyle="--", linewidth=0.8)
+            ax.bar_label(bars, labels=[f"{v:.2f}×" for v in values], fontsize="small")
+            ax.set_ylim(0, max(1.0, np.nanmax(values)) * 1.15)
+        ax.set_xticks(x, chosen["activation"], rotation=30, ha="right")
+        ax.set_xlabel("activation")
+        ax.set_ylabel(ylabel)
+        devices = ", ".join(sorted(set(chosen["device"]) - {""}))
+        ax.set_title(case_words(case) + (f", on {devices}" if devices else ""))
+    figure.suptitle(title)
+    return figure
+
+
+def epoch_seconds(runs: pd.DataFrame) -> Figure:
+    """Mean seconds per training epoch per activation, mean ± std over folds (the device the
+    runs trained on in each axes' title)."""
+    return _bars(
+        epoch_seconds_table(runs),
+        "seconds_mean",
+        "seconds_std",
+        "seconds per epoch (s)",
+        "Seconds per training epoch: mean over folds ± one standard deviation",
+    )
+
+
+def reference_activation(
+    runs: pd.DataFrame, runs_dir: str | os.PathLike[str], name: str = "relu"
+) -> str | None:
+    """The label of the study's activation that is the registered ``name`` (ReLU) with no
+    parameters, from its runs' manifests; None where the study runs none."""
+    for row in runs.drop_duplicates("activation").itertuples():
+        manifest = run_folder(runs_dir, row) / "manifest.json"
+        if manifest.is_file():
+            spec = read_json(manifest)["spec"]["activation"]["spec"]
+            if spec == name or spec == {"name": name}:
+                return str(row.activation)
+    return None
+
+
+def epoch_seconds_ratio(runs: pd.DataFrame, reference: str | None) -> Figure:
+    """Each activation's mean seconds per epoch over the ``reference`` activation's (ReLU), per
+    dataset × model; a dashed line at 1 (as fast), the ratio written above each bar."""
+    if reference is None or reference not in set(runs["activation"]):
+        raise FigureSkipped(
+            "The study runs no ReLU, so there is no ratio of seconds per epoch to ReLU's to draw."
+        )
+    return _bars(
+        epoch_seconds_table(runs, reference),
+        "ratio",
+        None,
+        wrapped(f"seconds per epoch ÷ {reference}'s (ratio)"),
+        f"Seconds per training epoch as a ratio to {reference}'s (ratio of the fold means)",
+    )
+
+
+def _layers(diagnostics: pd.DataFrame) -> pd.DataFrame:
+    """The dead and saturated shares, each site numbered in forward order (1 = nearest the
+    input), averaged over folds and dataset × model cases."""
+    table = diagnostics[diagnostics["quantity"].isin(list(DIAGNOSED))].copy()
+    per_epoch = [*CASE, "activation", "fold", "epoch", "quantity"]
+    table["layer"] = table.groupby(per_epoch).cumcount() + 1
+    keys = ["activation", "quantity", "layer", "epoch"]
+    return table.groupby(keys, as_index=False)["value"].mean()
+
+
+def activation_diagnostics(diagnostics: pd.DataFrame) -> Figure:
+    """Per activation (rows): the share of dead units (left) and of saturated entries (right) at
+    each activation layer (colour) after every epoch, mean over folds and cases."""
+    table = _layers(diagnostics)
+    if table.empty:
+        raise FigureSkipped("The runs recorded no activation diagnostics, so none is drawn.")
+    names = in_order(diagnostics)
+    layers = sorted(table["layer"].unique())
+    shades = dict(zip(layers, np.linspace(0.0, 0.9, len(layers)), strict=True))
+    viridis = colormaps["viridis"]
+    figure, axes = new_figure(len(names), len(DIAGNOSED), 4.2, 2.4, sharey=True)
+    for row, name in zip(axes, names, strict=True):
+        for ax, (quantity, words) in zip(row, DIAGNOSED.items(), strict=True):
+            chosen = table[(table["activation"] == name) & (table["quantity"] == quantity)]
+            for layer, lines in chosen.groupby("layer"):
+                ax.plot(lines["epoch"], lines["value"], marker="o", color=viridis(shades[layer]))
+            ax.set_title(f"{name}: {words}")
+            ax.set_ylabel(f"share of {words.split()[-1]}\n(0–1)")
+            ax.set_ylim(-0.03, 1.03)
+            epoch_axis(ax, table["epoch"])
+    figure.suptitle("Dead and saturated activations per layer, mean over folds and cases")
+    handles = [
+        Patch(
+            color=viridis(shades[layer]),
+            label=f"layer {layer}" + (" (input side)" if layer == 1 else ""),
+        )
+        for layer in layers
+    ]
+    legend_outside(figure, handles, title="activation layer")
+    return figure

@@ -1,0 +1,494 @@
+"""The figures of the figure notebook (actstudy.evaluation.figures) on hand-built tables whose
+answers are known, and the activation curves they draw, read from real checkpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
+from workflow_helpers import REPO
+
+from actstudy import activations, models
+from actstudy.evaluation import figures
+from actstudy.evaluation.statistics import MIN_BLOCKS, activation_tests
+from actstudy.plugins import load_plugin
+from actstudy.training.activation_curves import CONFIGURED, activation_curves, values_and_slopes
+
+FOLDS, EPOCHS = 3, 6
+SIZES = {"digits": {fold: (100, 50) for fold in range(FOLDS)}}
+
+
+def history_rows(activation: str, fold: int, peak: int | None) -> list[dict]:
+    """A run that learns steadily, or (``peak``) one that is best at that epoch and then
+    degrades, on training and validation data alike."""
+    rows = []
+    for epoch in range(1, EPOCHS + 1):
+        accuracy = 0.5 + 0.08 * epoch + 0.01 * fold + OFFSETS[activation]
+        if peak is not None:
+            accuracy += 0.004 * fold**2  # folds that differ from the others' by fold
+            accuracy -= 0.15 * max(epoch - peak, 0)
+        rows.append(
+            {
+                "dataset": "digits",
+                "model": "lenet5",
+                "activation": activation,
+                "fold": fold,
+                "epoch": epoch,
+                "train_loss": 1.5 - accuracy,
+                "val_loss": 1.6 - accuracy,
+                "train_accuracy": accuracy + 0.02,
+                "val_accuracy": accuracy,
+                "epoch_seconds": 1.0,
+            }
+        )
+    return rows
+
+
+PEAKS = {"relu": None, "dsrelu": 3, "tanh": None}
+OFFSETS = {"relu": 0.0, "dsrelu": 0.0, "tanh": 0.005}
+
+
+@pytest.fixture(scope="module")
+def histories() -> pd.DataFrame:
+    rows = [
+        row
+        for activation, peak in PEAKS.items()
+        for fold in range(FOLDS)
+        for row in history_rows(activation, fold, peak)
+    ]
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def runs(histories) -> pd.DataFrame:
+    """runs.csv as aggregate writes it, from the histories (best epoch by validation accuracy)."""
+    rows = []
+    for (activation, fold), history in histories.groupby(["activation", "fold"], sort=False):
+        best = history.loc[history["val_accuracy"].idxmax()]
+        rows.append(
+            {
+                "dataset": "digits",
+                "model": "lenet5",
+                "activation": activation,
+                "fold": fold,
+                "status": "completed",
+                "best_epoch": int(best["epoch"]),
+                "val_accuracy": best["val_accuracy"],
+                "val_loss": best["val_loss"],
+                "train_accuracy_last3": history["train_accuracy"].tail(3).mean(),
+                "mean_epoch_seconds": {"relu": 1.0, "dsrelu": 1.5, "tanh": 1.2}[activation],
+                "device": "cpu",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def statistics(runs) -> pd.DataFrame:
+    return activation_tests(
+        runs, SIZES, {}, control="dsrelu", metric="val_accuracy", rope=0.01, alpha=0.05
+    )
+
+
+@pytest.fixture(scope="module")
+def diagnostics(runs) -> pd.DataFrame:
+    rows = [
+        {**run, "epoch": epoch, "site": site, "quantity": quantity, "value": 0.1 * layer}
+        for run in runs[["dataset", "model", "activation", "fold"]].to_dict("records")
+        for epoch in range(1, EPOCHS + 1)
+        for layer, site in enumerate(["act1", "act2"], start=1)
+        for quantity in ("dead_fraction", "saturated_fraction", "grad_norm")
+    ]
+    return pd.DataFrame(rows)
+
+
+def save_run(
+    root: Path, activation: str, spec, fold: int = 0, progress_t: float | None = None, **values
+) -> Path:
+    """A run folder as training leaves it: a LeNet-5 with the activation ``spec``, its
+    trainable parameters set to ``values`` (per module path, or one value for every instance),
+    saved as best.pt, with its manifest and metrics."""
+    model = models.create(
+        "lenet5", num_classes=10, in_channels=1, make_act=activations.factory(spec), input_size=32
+    )
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            path, _, leaf = name.rpartition(".")
+            if leaf in values:
+                value = values[leaf]
+                parameter.fill_(value[path] if isinstance(value, dict) else value)
+    folder = root / "runs" / "digits" / "lenet5" / activation / f"fold{fold}"
+    folder.mkdir(parents=True)
+    torch.save({"model": model.state_dict(), "best_epoch": 2}, folder / "best.pt")
+    spec_of_run = {
+        "activation": {"label": activation, "spec": spec},
+        "dataset": {"label": "digits"},
+        "model": {"label": "lenet5", "name": "lenet5"},
+        "evaluation": {"fold": fold},
+    }
+    (folder / "manifest.json").write_text(json.dumps({"spec": spec_of_run}))
+    (folder / "metrics.json").write_text(json.dumps({"progress_t_at_best": progress_t}))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory) -> tuple[Path, list[Path]]:
+    """Run folders of a ReLU, a CosLU shared by the network (two folds, each with values of its
+    own), a CosLU with one instance per layer, and a DSReLU kept at t = 0.5."""
+    root = tmp_path_factory.mktemp("study")
+    folders = [
+        save_run(root, "relu", "relu"),
+        save_run(root, "coslu", {"name": "coslu"}, fold=0, a=0.3, b=2.0),
+        save_run(root, "coslu", {"name": "coslu"}, fold=1, a=-0.4, b=0.5),
+        save_run(
+            root,
+            "coslu_layer",
+            {"name": "coslu", "scope": "layer"},
+            a={"act1": 0.1, "act2": 0.2, "act3": 0.3},
+            b=1.0,
+        ),
+        save_run(root, "dsrelu", {"name": "dsrelu", "variant": "paper"}, progress_t=0.5),
+    ]
+    return root, folders
+
+
+@pytest.fixture(scope="module")
+def curves(saved) -> pd.DataFrame:
+    return activation_curves(saved[1])
+
+
+def curve(table: pd.DataFrame, activation: str, **where) -> pd.DataFrame:
+    chosen = table[table["activation"] == activation]
+    for column, value in where.items():
+        chosen = chosen[chosen[column] == value]
+    return chosen
+
+
+# The activation gallery and its curves
+
+
+def test_a_trainable_activation_is_drawn_with_the_values_each_fold_kept_in_best_pt(curves):
+    x = curve(curves, "coslu", learned=False)["x"].to_numpy()
+    kept = activations.create({"name": "coslu", "a": 0.3, "b": 2.0})
+    fold0 = curve(curves, "coslu", learned=True, fold=0)
+    assert len(fold0) == len(x) and fold0["curve"].iloc[0] == "a = 0.3, b = 2"
+    assert np.allclose(fold0["f"], values_and_slopes(kept, x)[0], atol=1e-6)
+    fold1 = curve(curves, "coslu", learned=True, fold=1)
+    assert fold1["curve"].iloc[0] == "a = -0.4, b = 0.5"  # each fold its own values
+    initial = curve(curves, "coslu", learned=False)
+    assert initial["curve"].iloc[0] == f"{CONFIGURED} (initial: a = 1, b = 1)"
+    assert not np.allclose(initial["f"], fold0["f"])
+    # one instance per layer (scope: layer): three curves, one per activation layer
+    layers = curve(curves, "coslu_layer", learned=True)
+    assert sorted(layers["curve"].unique()) == [f"act{i}, a = 0.{i}, b = 1" for i in (1, 2, 3)]
+
+
+def test_a_progress_driven_activation_is_drawn_at_the_t_of_its_kept_weights(curves):
+    x = curve(curves, "dsrelu", learned=False)["x"].to_numpy()
+    kept = curve(curves, "dsrelu", learned=True)
+    assert kept["curve"].unique().tolist() == ["t = 0.50"]
+    module = activations.create({"name": "dsrelu", "variant": "paper"})
+    start = values_and_slopes(module, x)[1]
+    module.set_progress(0.5)
+    assert np.allclose(kept["slope"], values_and_slopes(module, x)[1])
+    assert not np.allclose(kept["slope"], start)
+    assert curve(curves, "relu", learned=True).empty  # nothing learned, nothing scheduled
+
+
+PLUGIN = """
+import torch
+from torch import nn
+
+from actstudy.activations import register
+
+
+@register("figures_test_scaled")
+class Scaled(nn.Module):
+    def __init__(self, k: float = 1.0) -> None:
+        super().__init__()
+        self.k = nn.Parameter(torch.tensor(float(k)))
+
+    def forward(self, x):
+        return self.k * torch.tanh(x)
+"""
+
+
+def test_the_curves_command_imports_a_plugin_activation_the_run_names(tmp_path):
+    plugin = tmp_path / "my_acts.py"
+    plugin.write_text(PLUGIN)
+    load_plugin(plugin)  # to build the model here; the command imports it from the manifest
+    folder = save_run(tmp_path, "scaled", {"name": "figures_test_scaled"}, k=2.5)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["spec"]["plugins"] = [str(plugin)]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    out = tmp_path / "activation_curves.csv"
+    command = [sys.executable, "-m", "actstudy", "activation-curves", "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    subprocess.run([*command, str(folder)], check=True, env=env, capture_output=True)
+    kept = curve(pd.read_csv(out), "scaled", learned=True)
+    assert kept["curve"].unique().tolist() == ["k = 2.5"]
+    assert np.allclose(kept["f"], 2.5 * np.tanh(kept["x"]), atol=1e-5)
+
+
+def gallery_lines(figure: Figure) -> dict[str, dict[str, np.ndarray]]:
+    """Per axes title, each line's data by its gid (``f:<curve>`` and ``slope:<curve>``)."""
+    return {
+        ax.get_title(): {line.get_gid(): line.get_xydata() for line in ax.lines if line.get_gid()}
+        for ax in figure.axes
+        if ax.axison
+    }
+
+
+def test_the_gallery_has_one_axes_per_activation_whose_slope_is_the_derivative(curves):
+    names = ["relu", "coslu", "coslu_layer", "dsrelu"]
+    figure = figures.activation_gallery(curves, names)
+    lines = gallery_lines(figure)
+    assert list(lines) == names
+    for name, drawn in lines.items():
+        for gid, points in drawn.items():
+            if not gid.startswith("f:"):
+                continue
+            x, f = points.T
+            slope = drawn["slope:" + gid[2:]][:, 1]
+            away = (np.abs(x) > 0.05) & (np.abs(x) < 4.95)  # kinks at 0, one-sided ends
+            assert np.allclose(np.gradient(f, x)[away], slope[away], atol=2e-3, rtol=1e-2), (
+                name,
+                gid,
+            )
+    kept = curve(curves, "coslu", learned=True, fold=0)
+    assert np.allclose(lines["coslu"]["f:fold 0: a = 0.3, b = 2"][:, 1], kept["f"])
+
+
+# Training
+
+
+def test_best_vs_final_shows_an_activation_that_degrades_after_its_best_epoch(runs, histories):
+    figure = figures.best_vs_final(runs, histories)
+    left = figure.axes[0]
+    means = [c.lines[0].get_ydata()[0] for c in left.containers]  # 3 measures per activation
+    by_activation = dict(zip(PEAKS, np.reshape(means, (len(PEAKS), 3)), strict=True))
+    best, final, train_last3 = by_activation["dsrelu"]
+    dsrelu = runs[runs["activation"] == "dsrelu"]
+    assert best == pytest.approx(dsrelu["val_accuracy"].mean())
+    last = histories[(histories["activation"] == "dsrelu") & (histories["epoch"] == EPOCHS)]
+    assert final == pytest.approx(last["val_accuracy"].mean())
+    assert final < best - 0.15 and train_last3 < best  # the decline is drawn, not hidden
+    steady_best, steady_final, _ = by_activation["relu"]
+    assert steady_final == pytest.approx(steady_best)
+    assert "dsrelu\n(3.0)" in [t.get_text() for t in left.get_xticklabels()]
+
+
+def test_seconds_per_epoch_as_a_ratio_to_relu_on_a_hand_built_table():
+    runs = pd.DataFrame(
+        [
+            ("a", "m", "relu", 0, 1.0),
+            ("a", "m", "relu", 1, 1.2),
+            ("a", "m", "mish", 0, 2.2),
+            ("a", "m", "mish", 1, 2.2),
+            ("a", "m", "tanh", 0, 1.1),
+            ("a", "m", "tanh", 1, 1.1),
+            ("b", "m", "relu", 0, 2.0),
+            ("b", "m", "mish", 0, 3.0),
+        ],
+        columns=["dataset", "model", "activation", "fold", "mean_epoch_seconds"],
+    ).assign(device="cpu")
+    table = figures.epoch_seconds_table(runs, "relu").set_index(["dataset", "activation"])
+    assert table.loc[("a", "mish"), "ratio"] == pytest.approx(2.0)
+    assert table.loc[("a", "tanh"), "ratio"] == pytest.approx(1.0)
+    assert table.loc[("b", "mish"), "ratio"] == pytest.approx(1.5)
+    assert table.loc[("a", "relu"), "seconds_std"] == pytest.approx(np.std([1.0, 1.2], ddof=1))
+    figure = figures.epoch_seconds_ratio(runs, "relu")
+    heights = [[p.get_height() for p in ax.patches] for ax in figure.axes]
+    assert np.allclose(heights[0], [1.0, 2.0, 1.0]) and np.allclose(heights[1], [1.0, 1.5])
+    with pytest.raises(figures.FigureSkipped, match="no ReLU"):
+        figures.epoch_seconds_ratio(runs[runs["activation"] != "relu"], None)
+
+
+def test_the_reference_for_the_ratio_is_the_activation_that_is_relu(saved):
+    root, folders = saved
+    runs = pd.DataFrame(
+        [json.loads((f / "manifest.json").read_text())["spec"] for f in folders]
+    ).assign(
+        dataset="digits",
+        model="lenet5",
+        activation=[f.parts[-2] for f in folders],
+        fold=[int(f.name.removeprefix("fold")) for f in folders],
+    )
+    assert figures.reference_activation(runs, root / "runs") == "relu"
+    assert figures.reference_activation(runs[runs["activation"] != "relu"], root / "runs") is None
+
+
+# Comparisons
+
+
+def test_the_comparison_with_the_control_draws_each_interval_from_the_statistics(statistics):
+    figure = figures.control_comparison(statistics, rope=0.01)
+    (ax,) = figure.axes
+    rows = statistics[statistics["test"] == "corrected_t"]
+    assert [t.get_text().split(" (")[0] for t in ax.get_yticklabels()] == [
+        f"{a} − {b}" for a, b in zip(rows["a"], rows["b"], strict=True)
+    ]
+    container = ax.containers[0]
+    assert np.allclose(container.lines[0].get_xdata(), rows["mean_difference"])
+    segments = container.lines[2][0].get_segments()
+    assert np.allclose([s[0][0] for s in segments], rows["ci_low"])
+    assert np.allclose([s[1][0] for s in segments], rows["ci_high"])
+    assert "dsrelu against each other activation" in figure.get_suptitle()
+
+
+def many_cases(count: int) -> pd.DataFrame:
+    """runs.csv of ``count`` cases (one run each) of three activations, 'a' best in most."""
+    rows = []
+    for case in range(count):
+        for activation, score in (("a", 0.9), ("b", 0.8 + 0.01 * case), ("c", 0.7)):
+            rows.append(
+                {
+                    "dataset": f"d{case}",
+                    "model": "m",
+                    "activation": activation,
+                    "fold": 0,
+                    "status": "completed",
+                    "val_accuracy": score,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def cd_statistics(cases: int) -> pd.DataFrame:
+    return activation_tests(
+        many_cases(cases), {}, {}, control=None, metric="val_accuracy", rope=None, alpha=0.05
+    )
+
+
+def test_the_critical_difference_diagram_is_drawn_only_with_enough_cases():
+    figure = figures.critical_difference_diagram(cd_statistics(MIN_BLOCKS))
+    texts = " ".join(t.get_text() for t in figure.axes[0].texts)
+    assert all(name in texts for name in "abc") and "CD" in texts
+    assert f"over {MIN_BLOCKS} cases" in figure.axes[0].get_xlabel()
+    with pytest.raises(figures.FigureSkipped, match=rf"{MIN_BLOCKS - 1} cases .* {MIN_BLOCKS}"):
+        figures.critical_difference_diagram(cd_statistics(MIN_BLOCKS - 1))
+    with pytest.raises(figures.FigureSkipped, match="two or more"):
+        figures.critical_difference_diagram(cd_statistics(1))
+
+
+PREDICTIONS = pd.DataFrame(
+    {"label": [0, 0, 1, 1, 2, 2, 2], "predicted": [0, 1, 1, 1, 2, 0, 2], "fold": 0}
+)
+
+
+def test_confusion_counts_and_matrices_equal_a_hand_built_predictions_table():
+    expected = np.array([[1, 1, 0], [0, 2, 0], [1, 0, 2]])
+    assert (figures.confusion_counts(PREDICTIONS, 3) == expected).all()
+    twice = pd.concat([PREDICTIONS, PREDICTIONS.assign(fold=1)])  # two folds, summed
+    predictions = {("d", "m", "ctl"): twice, ("d", "m", "base"): PREDICTIONS}
+    chosen = {("d", "m"): [("ctl", "control"), ("base", "best baseline")]}
+    figure = figures.confusion_matrices(predictions, chosen)
+    drawn = [ax for ax in figure.axes if ax.images]
+    assert (drawn[0].images[0].get_array() == 2 * expected).all()
+    assert (drawn[1].images[0].get_array() == expected).all()
+    assert "ctl (control)" in drawn[0].get_title() and "2 fold(s) × 7" in drawn[0].get_title()
+    with pytest.raises(figures.FigureSkipped, match="test predictions"):
+        figures.confusion_matrices({}, chosen)
+
+
+def test_the_confusion_matrices_show_the_control_and_the_best_other_activation(runs):
+    chosen = figures.confusion_choice(runs, "val_accuracy", "dsrelu")
+    assert chosen == {("digits", "lenet5"): [("dsrelu", "control"), ("tanh", "best baseline")]}
+    runs = runs.assign(val_accuracy=runs["val_accuracy"].where(runs["activation"] != "relu", 1.0))
+    chosen = figures.confusion_choice(runs, "val_accuracy", None)
+    assert chosen[("digits", "lenet5")] == [("relu", "best"), ("tanh", "runner-up")]
+
+
+# What every figure has
+
+
+def every_figure(histories, runs, statistics, diagnostics, curves) -> dict[str, Figure]:
+    paper = pd.DataFrame(
+        {
+            "dataset": "digits",
+            "model": "lenet5",
+            "activation": ["relu", "dsrelu"],
+            "metric": "accuracy",
+            "split": "val",
+            "at": "best",
+            "paper": [0.95, 0.99],
+            "ours_mean": [0.9, 0.8],
+            "ci_low": [0.85, 0.75],
+            "ci_high": [0.95, 0.85],
+            "status": "compared",
+        }
+    )
+    predictions = {("digits", "lenet5", name): PREDICTIONS for name in PEAKS}
+    chosen = figures.confusion_choice(runs, "val_accuracy", "dsrelu")
+    # two epochs, where matplotlib's own ticks would be 0.6, 0.8, ... (not whole epochs)
+    histories = histories[histories["epoch"] <= 2]
+    diagnostics = diagnostics[diagnostics["epoch"] <= 2]
+    return {
+        "activation_gallery": figures.activation_gallery(curves),
+        "training_curves": figures.training_curves(histories),
+        "validation_accuracy": figures.validation_accuracy(runs),
+        "best_vs_final": figures.best_vs_final(runs, histories),
+        "control_comparison": figures.control_comparison(statistics, rope=0.01),
+        "critical_difference_diagram": figures.critical_difference_diagram(
+            cd_statistics(MIN_BLOCKS)
+        ),
+        "epoch_seconds": figures.epoch_seconds(runs),
+        "epoch_seconds_ratio": figures.epoch_seconds_ratio(runs, "relu"),
+        "confusion_matrices": figures.confusion_matrices(predictions, chosen),
+        "activation_diagnostics": figures.activation_diagnostics(diagnostics),
+        "paper_vs_ours": figures.paper_vs_ours(paper, runs),
+    }
+
+
+def overlap(a: Bbox, b: Bbox) -> float:
+    """The area two boxes share (pixels²)."""
+    width = min(a.x1, b.x1) - max(a.x0, b.x0)
+    height = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return max(width, 0.0) * max(height, 0.0)
+
+
+def test_every_figure_has_a_title_words_on_its_axes_whole_epochs_and_legends_off_its_data(
+    histories, runs, statistics, diagnostics, curves
+):
+    drawn = every_figure(histories, runs, statistics, diagnostics, curves)
+    assert set(drawn) == set(figures.CAPTIONS)
+    for name, figure in drawn.items():
+        figure.draw_without_rendering()
+        assert figure.get_suptitle().strip(), name
+        data_axes = [ax for ax in figure.axes if ax.axison and not hasattr(ax, "_colorbar")]
+        assert data_axes, name
+        epochs = 0
+        for ax in data_axes:
+            assert len(data_axes) == 1 or ax.get_title().strip(), name
+            assert re.search(r"[a-z]{3}", ax.get_xlabel()), (name, ax.get_xlabel())
+            if ax.yaxis.get_visible():
+                assert re.search(r"[a-z]{3}", ax.get_ylabel()), (name, ax.get_ylabel())
+            if ax.get_xlabel() == figures.EPOCH:
+                epochs += 1
+                low, high = ax.get_xlim()
+                ticks = [t for t in ax.get_xticks() if low <= t <= high]
+                assert ticks and all(float(t).is_integer() for t in ticks), (name, ticks)
+        if name in {"training_curves", "best_vs_final", "activation_diagnostics"}:
+            assert epochs, name
+        legends = list(figure.legends) + [ax.get_legend() for ax in data_axes if ax.get_legend()]
+        for legend in legends:
+            box = legend.get_window_extent()
+            for ax in data_axes:
+                assert overlap(box, ax.get_window_extent()) < 1.0, (name, ax.get_title())
+
+
+def test_every_caption_is_one_sentence_saying_what_to_look_for_and_what_the_bars_are():
+    for name, caption in figures.CAPTIONS.items():
+        assert hasattr(figures, name), name
+        assert caption.endswith(".") and ". " not in caption[:-1], name
+        assert re.search(r"error bars?|bands?|interval|no error", caption), name
