@@ -20,6 +20,9 @@ from actstudy.models.transfer import (
     keras_layers,
 )
 
+# one pytest-xdist worker runs this file: its module-scoped fixtures are built once
+pytestmark = pytest.mark.xdist_group("test_models")
+
 TRANSFER = "resnet50_transfer"
 SLOW = {"vgg16"}  # its 102 M-weight first dense layer: ~2 s alone, up to ~8 s on busy cores
 NUM_CLASSES = 5

@@ -18,6 +18,9 @@ from actstudy.training.device import DeviceSetup
 from actstudy.training.loop import evaluate, train_run
 from actstudy.training.recipe import build_loss, lr_factor
 
+# one pytest-xdist worker runs this file: its module-scoped fixtures are built once
+pytestmark = pytest.mark.xdist_group("test_recipes")
+
 S1 = REPO / "studies" / "s1_lrelu_fruits.yaml"
 S2 = REPO / "studies" / "s2_trainable_cifar10.yaml"
 S4 = REPO / "studies" / "s4_tanh_relu_mnist.yaml"

@@ -24,7 +24,8 @@ from workflow_helpers import (
     write_config,
 )
 
-pytestmark = pytest.mark.workflow
+# one pytest-xdist worker runs this file: its module-scoped fixtures are built once
+pytestmark = [pytest.mark.workflow, pytest.mark.xdist_group("test_reruns")]
 
 
 def plugin_study() -> dict:

@@ -37,6 +37,9 @@ from actstudy.search.state import COLUMNS, candidates_table, read_state, search_
 from actstudy.training.folds import assign_folds, write_folds
 from actstudy.training.loop import train_run
 
+# one pytest-xdist worker runs this file: its module-scoped fixtures are built once
+pytestmark = pytest.mark.xdist_group("test_search")
+
 # STUDIES.md S3, written again with numpy and scipy: the reference the decoding must match.
 UNARY_REFERENCE = {
     "x": lambda x: x,

@@ -18,7 +18,8 @@ import pytest
 from PIL import Image
 from workflow_helpers import BIN, REPO, planned_jobs, snakemake, tiny_config, write_config
 
-pytestmark = pytest.mark.workflow
+# one pytest-xdist worker runs this file: its module-scoped fixtures are built once
+pytestmark = [pytest.mark.workflow, pytest.mark.xdist_group("test_workflow")]
 
 TINY = tiny_config()
 RESULTS = "results/tiny"
