@@ -1,6 +1,7 @@
 rule aggregate:
     input:
         metrics=slice_runs,
+        searched=slice_searched_runs,  # last: it waits for the search (run_metrics)
     output:
         runs="results/{study}/tables/{slice}/runs.csv",
         histories="results/{study}/tables/{slice}/histories.csv",
@@ -11,7 +12,7 @@ rule aggregate:
     conda:
         "../../envs/analysis.yaml"
     params:
-        run_dirs=lambda wildcards, input: run_dirs_of(input.metrics),
+        run_dirs=run_dirs_of_input,
     shell:
         "python -m actstudy aggregate --runs {output.runs:q} --histories {output.histories:q}"
         " --summary {output.summary:q} --diagnostics {output.diagnostics:q}"
@@ -23,6 +24,7 @@ rule statistics:
         runs="results/{study}/tables/all/runs.csv",
         folds=expand(rules.folds.output.folds, study=STUDY, dataset=DATASETS),
         metrics=run_metrics("all"),
+        searched=searched_runs,  # last: it waits for the search (run_metrics)
     output:
         tests="results/{study}/tables/all/statistics.csv",
     log:
@@ -31,7 +33,7 @@ rule statistics:
         "../../envs/analysis.yaml"
     params:
         options=statistics_options,
-        run_dirs=lambda wildcards, input: run_dirs_of(input.metrics),
+        run_dirs=run_dirs_of_input,
     shell:
         "python -m actstudy statistics --runs {input.runs:q} --folds {input.folds:q}"
         " --options {params.options:q} --out {output.tests:q} {params.run_dirs:q}"

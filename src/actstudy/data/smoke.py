@@ -7,9 +7,9 @@ claims, and swaps each dataset for generated data of the same input shape and cl
 generations of SEARCH_POPULATION candidates (1 epoch each) where the study searches, and, where a
 study crosses more than MAX_CROSS combinations, crosses each model with only some of the
 activations and datasets, so that every model, activation and dataset still appears in some
-run. A transfer model gets randomly initialised weights of the right shape, written once under
-``resources/smoke/``. Run it in a working folder of its own: its outputs go to results/<study>/
-as the study's would.
+run (the search's best functions, ``searched_1`` .., among the activations). A transfer model
+gets randomly initialised weights of the right shape, written once under ``resources/smoke/``.
+Run it in a working folder of its own: its outputs go to results/<study>/ as the study's would.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 
 from actstudy.config import run_grid, source_options
 from actstudy.data.sources import input_channels, input_shape, source_of
+from actstudy.search.results import searched_labels
 
 SAMPLES = 160  # generated training images per dataset (at least 2 per class for 2 folds)
 HOLDOUT_VAL_FRACTION = 0.5  # a hold-out study's validation part in its smoke variant
@@ -111,9 +112,11 @@ def smoke_variant(config: dict[str, Any]) -> dict[str, Any]:
     smoke["datasets"] = {label: _dataset(config, label) for label in config["datasets"]}
     models = smoke["models"]
     combinations = {(r["dataset"], r["model"], r["activation"]) for r in run_grid(config)}
+    searched = searched_labels(config["search"])  # the search's best functions: some model's
     for kind in ("activations", "datasets") if len(combinations) > MAX_CROSS else ():
-        allowed = {m: list(entry.get(kind, config[kind])) for m, entry in models.items()}
-        for model, labels in _cover(list(config[kind]), allowed).items():
+        every = [*config[kind], *(searched if kind == "activations" else [])]
+        allowed = {m: list(entry.get(kind, every)) for m, entry in models.items()}
+        for model, labels in _cover(every, allowed).items():
             models[model][kind] = labels
     smoke["overrides"] = [o for o in smoke["overrides"] if _matches_a_run(smoke, o)]
     for entry in models.values():
