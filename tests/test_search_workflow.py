@@ -83,8 +83,13 @@ def finished(log: Path, keys: list[str]) -> list[str]:
 
 
 def kill_mid_generation(workdir: Path, state: Path, log: Path) -> list[str]:
-    """Start the search, and kill its process group once Snakemake has finished some but not
-    all of the candidates of ``state``'s generation; the keys finished by then."""
+    """Start the search, and interrupt its process group (Ctrl-C) once Snakemake has finished
+    some but not all of the candidates of ``state``'s generation; the keys finished by then.
+
+    Not SIGTERM: Snakemake 9.27's SIGTERM handler takes the scheduler's lock, which the main
+    thread holds while it logs a finished job and updates the DAG after it (a checkpoint's
+    update evaluates the input functions of the whole evaluation), so a SIGTERM landing there,
+    right when this test sees the line, hangs Snakemake for good."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -97,7 +102,7 @@ def kill_mid_generation(workdir: Path, state: Path, log: Path) -> list[str]:
                     keys = sorted(json.loads(state.read_text())["train"])
                     done = finished(log, keys)
                     if 0 < len(done) < len(keys):
-                        os.killpg(process.pid, signal.SIGTERM)
+                        os.killpg(process.pid, signal.SIGINT)
                         process.wait(timeout=120)
                         return done
                 time.sleep(0.05)
