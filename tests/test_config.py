@@ -153,6 +153,11 @@ def test_bad_values_name_the_key_and_the_allowed_values(tiny_config, path, value
             "models here list different ones; use pack: folds",
         ),
         (
+            {"jobs": {"pack": "case"}, "search": {"dataset": "digits", "model": "lenet5"}},
+            "config key 'jobs.pack': case cannot hold the search's best functions, found while "
+            "the workflow runs; use pack: folds",
+        ),
+        (
             {"jobs": {"threads": 0}},
             "config key 'jobs.threads' must be ≥ 1",
         ),

@@ -480,7 +480,8 @@ def test_a_tiny_search_runs_generation_by_generation_and_trains_each_function_on
     assert state["generation"] == 2 and state["candidates"] == [] and state["train"] == {}
     assert len(trained) == len(set(trained)) == len(state["cache"])  # none trained twice
     table = pd.read_csv(tmp_path / "candidates.csv")
-    assert list(table.columns) == list(COLUMNS) and len(table) == 6
+    assert list(table.columns) == ["method", *COLUMNS] and len(table) == 6
+    assert set(table.method) == {"ga"}
     assert table.fitness.notna().all() and (table.fitness >= 0).all()
     assert set(table.status) <= {"trained", "low_accuracy", "nan_loss", "prescreened"}
     assert (table.reason.notna() | ~table.prescreened).all()
@@ -555,7 +556,14 @@ def scored_state() -> dict:
         row(1, 2, "fe", float("inf"), "erf(x) * x"),
     ]
     cache = {r["key"]: {"formula": r["expression"]} for r in scored if r["fitness"] > 0}
-    return {"generation": 2, "candidates": [], "train": {}, "cache": cache, "scored": scored}
+    return {
+        "generation": 2,
+        "options": {"method": "ga"},
+        "candidates": [],
+        "train": {},
+        "cache": cache,
+        "scored": scored,
+    }
 
 
 def test_the_top_functions_are_distinct_ranked_by_fitness_and_written_as_activations(tmp_path):
@@ -569,11 +577,15 @@ def test_the_top_functions_are_distinct_ranked_by_fitness_and_written_as_activat
         ("searched_3", "fa"),  # a tie: the earlier generation first
     ]
     assert [t["key"] for t in top_functions(state, 10)] == ["fe", "fc", "fa", "fd"]  # not fb
+    assert [t["rank"] for t in top] == [1, 2, 3]
+    assert [t["label"] for t in top_functions(state, 2, "random")] == ["random_1", "random_2"]
     text = top_text(top, "unit", "ga", 3)
+    given = yaml.safe_load(text)["activations"]
     config = study()
-    config["activations"] = {"relu": "relu", **yaml.safe_load(text)["activations"]}
+    config["activations"] = {"relu": "relu", **given}
+    config["search"] = None  # a given list of functions, evaluated without searching
     validate_config(config)  # a study takes them as they are
-    assert yaml.safe_load(text)["activations"]["searched_1"] == {"expr": "erf(x) * x"}
+    assert given["searched_1"] == {"expr": "erf(x) * x"}
     assert "fitness inf" in text
     assert yaml.safe_load(top_text([], "unit", "ga", 3)) == {"activations": {}}
     with pytest.raises(ValueError, match=r"still has candidates to score; pass the state after"):
@@ -593,3 +605,160 @@ def test_a_candidates_formula_is_found_in_the_newest_state_that_names_it(tmp_pat
     assert formula_of("fa", states) == "x + x"
     assert formula_of("fb", states) == "sin(x)"
     assert formula_of("fz", states) is None
+
+
+# --- what the study's evaluation takes from its search --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("search", "methods", "evaluated", "labels"),
+    [
+        ({}, ["ga"], ["ga"], ["searched_1", "searched_2", "searched_3", "searched_4"]),
+        ({"evaluate_top": 0, "baseline": True}, ["ga", "random"], [], []),
+        ({"evaluate_top": 1, "baseline": True}, ["ga", "random"], ["ga"], ["searched_1"]),
+        (
+            {"evaluate_top": 2, "baseline": True, "evaluate_baseline": True},
+            ["ga", "random"],
+            ["ga", "random"],
+            ["searched_1", "searched_2", "random_1", "random_2"],
+        ),
+        # the study's own search's are searched_<rank>, whatever its method
+        (
+            {"evaluate_top": 1, "method": "random", "baseline": True},
+            ["random"],
+            ["random"],
+            ["searched_1"],
+        ),
+    ],
+)
+def test_which_searches_best_functions_the_evaluation_trains_and_their_labels(
+    search, methods, evaluated, labels
+):
+    from actstudy.search import results
+
+    options = validate_config(study(**search))["search"]
+    assert results.methods(options) == methods
+    assert results.evaluated_methods(options) == evaluated
+    assert results.searched_labels(options) == labels
+    assert results.methods(None) == results.searched_labels(None) == []
+
+
+@pytest.mark.hostile
+def test_a_label_of_the_searched_functions_or_a_baseline_not_run_is_one_sentence():
+    config = study(evaluate_top=2)
+    config["activations"] = {"relu": "relu", "searched_2": {"expr": "x * sigmoid(x)"}}
+    with pytest.raises(ConfigError) as error:
+        validate_config(config)
+    assert str(error.value) == (
+        "config key 'activations.searched_2' takes a label of the search's best functions "
+        "(search.evaluate_top: 2); rename it, or to evaluate given functions without searching "
+        "set search: null (or search.evaluate_top: 0)"
+    )
+    config = study(evaluate_top=0)
+    config["activations"] = {"relu": "relu", "searched_2": {"expr": "x * sigmoid(x)"}}
+    validate_config(config)  # no searched function joins the evaluation: the label is free
+    with pytest.raises(ConfigError, match=r"^config key 'search.evaluate_baseline' evaluates "):
+        validate_config(study(evaluate_baseline=True))
+    config = study()
+    config["models"]["lenet5"]["activations"] = ["relu", "searched_9"]
+    with pytest.raises(ConfigError, match=r"names searched_9, which the study does not define"):
+        validate_config(config)
+
+
+def test_winners_carry_each_functions_formula_and_origin_and_are_checked(tmp_path):
+    from actstudy.search.results import origin, read_winners, winners
+
+    found = winners(scored_state(), 2, "ga", "searched")
+    assert [f["label"] for f in found["functions"]] == ["searched_1", "searched_2"]
+    path = tmp_path / "evaluated.json"
+    path.write_text(json.dumps(found))
+    entries = read_winners(path, ["searched_1", "searched_2"])
+    assert entries["searched_2"]["formula"] == "sin(x) * x"
+    assert origin(entries["searched_1"]) == {
+        "method": "ga",
+        "rank": 1,
+        "generation": 1,
+        "fitness": float("inf"),
+        "key": "fe",
+        "chromosome": "x add x",
+        "expression": "erf(x) * x",
+    }
+    # a file written with a larger evaluate_top: its labels beyond are left out
+    assert list(read_winners(path, ["searched_1"])) == ["searched_1"]
+    for bad in ('{"format": "actstudy-search-winners/1"', json.dumps({**found, "format": "x"})):
+        path.write_text(bad)
+        with pytest.raises(ValueError, match=r"is not a winners file of a search \(actstudy"):
+            read_winners(path, ["searched_1", "searched_2"])
+
+
+def test_candidates_csv_holds_every_search_with_its_method():
+    ga = scored_state()
+    baseline = {**scored_state(), "options": {"method": "random"}}
+    baseline["scored"] = [{**row, "chromosome": ["x"]} for row in ga["scored"][:2]]
+    table = candidates_table(ga, baseline)
+    assert list(table.columns) == ["method", *COLUMNS]
+    assert table.method.tolist() == ["ga"] * 6 + ["random"] * 2
+    assert table.chromosome.tolist()[-2:] == ["x", "x"]
+
+
+def test_the_evaluation_grid_takes_the_searched_functions_once_the_search_has_found_them(
+    tmp_path, monkeypatch
+):
+    from actstudy.search.results import winners
+    from actstudy.workflow import Study, StudyError
+
+    def config(evaluate_top: int) -> dict:
+        config = study(baseline=True, evaluate_top=evaluate_top)
+        config["evaluation"] = {"mode": "kfold", "folds": 2}
+        limited = ["relu", "searched_2"] if evaluate_top else ["relu"]
+        config["models"]["limited"] = {"name": "lenet5", "activations": limited}
+        return config
+
+    monkeypatch.chdir(tmp_path)
+    grid = Study(config(3))
+    assert grid.searched_labels() == ["searched_1", "searched_2", "searched_3"]
+    assert grid.evaluated_methods() == ["ga"]  # not the baseline's, unless asked
+    assert "evaluate_top" not in json.loads(grid.search_options("ga"))  # remakes no generation
+    run = {"dataset": "digits", "model": "lenet5", "activation": "searched_2", "fold": 1}
+    assert grid.searched_runs() == []  # before the search has found them
+    with pytest.raises(StudyError, match=r"searched_2 is one of the functions the study's search"):
+        grid.spec(run)
+
+    winners_file = grid.winners_file("ga")
+    winners_file.parent.mkdir(parents=True)
+    winners_file.write_text(json.dumps(winners(scored_state(), 3, "ga", "searched")))
+    added = grid.searched_runs()
+    cells = sorted({(r["model"], r["activation"]) for r in added})
+    assert cells == [  # a model limited to a list trains the searched functions it names
+        ("lenet5", "searched_1"),
+        ("lenet5", "searched_2"),
+        ("lenet5", "searched_3"),
+        ("limited", "searched_2"),
+    ]
+    assert len(added) == 2 * len(cells)  # every fold
+    spec = json.loads(Path(grid.spec_file(run)).read_text())
+    assert spec["activation"] == {
+        "label": "searched_2",
+        "spec": {"expr": "sin(x) * x"},
+        "origin": {
+            "method": "ga",
+            "rank": 2,
+            "generation": 0,
+            "fitness": 0.7,
+            "key": "fc",
+            "chromosome": "x add x",
+            "expression": "sin(x) * x",
+        },
+    }
+    assert spec["evaluation"]["fold"] == 1 and spec["model"]["label"] == "lenet5"
+    relu = {**run, "activation": "relu"}
+    assert grid.spec(relu) == Study(config(0)).spec(relu)  # the study's own: as without
+    assert grid.code_digest(run) == grid.code_digest({**run, "activation": "searched_3"})
+
+    # a search that found fewer: the grid follows its winners file
+    winners_file.write_text(json.dumps(winners(scored_state(), 1, "ga", "searched")))
+    os.utime(winners_file, ns=(1, 1))
+    assert {r["activation"] for r in grid.searched_runs()} == {"searched_1"}
+    winners_file.write_text("{}")
+    with pytest.raises(StudyError, match=r"is not a winners file of a search"):
+        grid.searched_runs()

@@ -1,6 +1,8 @@
 """The activation search as a stage of the DAG, run for real: a tiny search on scikit-learn
 digits (population 6, 3 generations, 1 epoch) with its random baseline, killed once in the
-middle of a generation and resumed with the same command; each function is trained once."""
+middle of a generation and resumed with the same command; each function is trained once, and
+the same run goes on to evaluate the best functions both searches found (2-fold cross-validation,
+`jobs: {pack: folds}`) through the tables and the statistics."""
 
 from __future__ import annotations
 
@@ -15,9 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from workflow_helpers import BIN, REPO, snakemake, write_config
-
-from actstudy.config import validate_config
+from workflow_helpers import BIN, REPO, planned_jobs, snakemake, write_config
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -31,6 +31,8 @@ SEARCH = {
     "epochs": 1,
     "top": 3,
     "baseline": True,
+    "evaluate_top": 2,
+    "evaluate_baseline": True,
 }
 
 
@@ -40,8 +42,9 @@ def search_config() -> dict:
         "datasets": {"digits": {"source": "digits", "size": 16}},
         "models": {"lenet5": {"name": "lenet5"}},
         "activations": {"relu": "relu"},
-        "evaluation": {"mode": "holdout", "seed": 0},
+        "evaluation": {"mode": "kfold", "folds": 2, "seed": 0},
         "training": {"epochs": 1, "batch_size": 128, "optimizer": {"name": "adam", "lr": 1e-3}},
+        "jobs": {"pack": "folds"},
         "search": dict(SEARCH),
     }
 
@@ -57,7 +60,8 @@ def command(workdir: Path) -> list[str]:
         "--cores",
         "2",
         "--rerun-incomplete",
-        "search_all",
+        "search_all",  # the search, then the evaluation of its best functions
+        "evaluate_all",
     ]
 
 
@@ -79,8 +83,13 @@ def finished(log: Path, keys: list[str]) -> list[str]:
 
 
 def kill_mid_generation(workdir: Path, state: Path, log: Path) -> list[str]:
-    """Start the search, and kill its process group once Snakemake has finished some but not
-    all of the candidates of ``state``'s generation; the keys finished by then."""
+    """Start the search, and interrupt its process group (Ctrl-C) once Snakemake has finished
+    some but not all of the candidates of ``state``'s generation; the keys finished by then.
+
+    Not SIGTERM: Snakemake 9.27's SIGTERM handler takes the scheduler's lock, which the main
+    thread holds while it logs a finished job and updates the DAG after it (a checkpoint's
+    update evaluates the input functions of the whole evaluation), so a SIGTERM landing there,
+    right when this test sees the line, hangs Snakemake for good."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -93,7 +102,7 @@ def kill_mid_generation(workdir: Path, state: Path, log: Path) -> list[str]:
                     keys = sorted(json.loads(state.read_text())["train"])
                     done = finished(log, keys)
                     if 0 < len(done) < len(keys):
-                        os.killpg(process.pid, signal.SIGTERM)
+                        os.killpg(process.pid, signal.SIGINT)
                         process.wait(timeout=120)
                         return done
                 time.sleep(0.05)
@@ -125,8 +134,9 @@ def test_a_killed_search_resumes_trains_each_function_once_and_scores_every_cand
     # nothing finished before the kill was trained again; every run is one function
     assert {key: (runs / key / "manifest.json").stat().st_mtime_ns for key in done} == before
     trained = sorted(p.name for p in runs.iterdir() if (p / "manifest.json").is_file())
-    tables = {m: pd.read_csv(search / m / "candidates.csv") for m in ("ga", "random")}
-    rows = pd.concat(tables.values())
+    rows = pd.read_csv(search / "candidates.csv")  # every search's candidates, in one table
+    assert not list(search.glob("*/candidates.csv"))
+    tables = {m: rows[rows.method == m] for m in ("ga", "random")}
     to_train = rows[~rows.prescreened]
     assert trained == sorted(set(to_train.key))  # one run per function, across both searches
     ga = tables["ga"]
@@ -149,15 +159,40 @@ def test_a_killed_search_resumes_trains_each_function_once_and_scores_every_cand
     assert set(tables["random"].origin) == {"random"}
     assert "elite" in set(ga.origin)
 
-    # the best functions, as activations a study can evaluate (fitness order, distinct)
+    # the best functions, as activations another study can take (fitness order, distinct)
     top = yaml.safe_load((search / "ga" / "top.yaml").read_text())["activations"]
     assert 0 < len(top) <= SEARCH["top"]
     assert list(top) == [f"searched_{rank}" for rank in range(1, len(top) + 1)]
-    config = search_config()
-    config["activations"] = {**config["activations"], **top}
-    validate_config(config)
     best = ga[ga.fitness > 0].sort_values("fitness", ascending=False).drop_duplicates("key")
     assert len(top) == min(SEARCH["top"], len(best))
+    random_top = yaml.safe_load((search / "random" / "top.yaml").read_text())["activations"]
+    assert set(random_top) <= {f"random_{rank}" for rank in range(1, SEARCH["top"] + 1)}
+
+    # the same run evaluated the best evaluate_top of both searches, as the study's activations
+    found = {**top, **random_top}
+    evaluated = [f"{prefix}_{rank}" for prefix in ("searched", "random") for rank in (1, 2)]
+    evaluated = [label for label in evaluated if label in found]
+    tables_dir = workdir / "results" / STUDY / "tables" / "all"
+    summary = pd.read_csv(tables_dir / "summary.csv")
+    assert sorted(summary.activation) == sorted(["relu", *evaluated])
+    assert (summary.set_index("activation").loc[evaluated, "folds"] == 2).all()
+    statistics = pd.read_csv(tables_dir / "statistics.csv")
+    compared = set(statistics.a) | set(statistics.b)
+    assert set(evaluated) <= compared
+    for label in evaluated:
+        method = "ga" if label.startswith("searched") else "random"
+        for fold in (0, 1):
+            run = workdir / "results" / STUDY / "runs/digits/lenet5" / label / f"fold{fold}"
+            spec = json.loads((run / "manifest.json").read_text())["spec"]["activation"]
+            assert spec["spec"] == found[label]  # the found expression
+            origin = spec["origin"]
+            assert (origin["method"], origin["rank"]) == (method, int(label.rsplit("_")[1]))
+            row = rows[(rows.method == method) & (rows.key == origin["key"])].iloc[0]
+            assert origin["fitness"] == pytest.approx(row.fitness)
+            assert (
+                origin["generation"]
+                == rows[rows.key == origin["key"]].query("method == @method").generation.min()
+            )
 
     # the notebook ran without an error, both curves in it
     cells = json.loads((search / "notebooks/search.ipynb").read_text())["cells"]
@@ -167,8 +202,34 @@ def test_a_killed_search_resumes_trains_each_function_once_and_scores_every_cand
     assert (search / "figures/best_functions.png").stat().st_size > 0
 
     # done: a second run has nothing to do
-    again = snakemake(workdir, "-n", "search_all")
+    again = snakemake(workdir, "-n", *command(workdir)[5:])
     assert "Nothing to be done" in again.stdout + again.stderr
+
+    # evaluating fewer of them remakes the winners and the tables, and retrains nothing
+    fewer = write_config(workdir, {"search": {"evaluate_top": 1}}, "fewer.yaml")
+    files = (str(workdir / "config.yaml"), str(fewer))
+    jobs = planned_jobs(workdir, "--configfile", *files, "--", *command(workdir)[-2:])
+    assert "train" not in jobs and jobs["search_winners"] == 2 and "search_results" not in jobs
+
+    # with a job per run the searched functions' runs are jobs of their own
+    pack_run = write_config(workdir, {"jobs": {"pack": "run"}}, "pack_run.yaml")
+    files = (str(workdir / "config.yaml"), str(pack_run))
+    jobs = planned_jobs(workdir, "--configfile", *files, "--forcerun", "train")
+    assert jobs["train"] == 2 * (1 + len(evaluated))
+
+
+def test_a_dry_run_plans_the_search_and_a_given_list_is_evaluated_without_searching(tmp_path):
+    """Before the search: its first generation and the study's own runs (the searched ones join
+    after the search); with search: null the functions listed are evaluated, nothing searched."""
+    study = write_config(tmp_path, search_config())
+    jobs = planned_jobs(tmp_path)
+    assert (jobs["search_start"], jobs["search_winners"], jobs["train"]) == (2, 2, 1)
+    given = {"search": None, "activations": {"mine": {"expr": "x * erf(exp(x))"}}}
+    files = (str(study), str(write_config(tmp_path, given, "given.yaml")))
+    jobs = planned_jobs(tmp_path, "--configfile", *files)
+    assert jobs["train"] == 2 and not [rule for rule in jobs if rule.startswith("search")]
+    specs = [json.loads(p.read_text()) for p in (tmp_path / "results" / STUDY).glob("specs/*")]
+    assert {"expr": "x * erf(exp(x))"} in [spec["activation"]["spec"] for spec in specs]
 
 
 def test_snakemake_lint_is_clean_with_the_search_stage(tmp_path):

@@ -132,19 +132,35 @@ def cmd_search_next(args: argparse.Namespace) -> None:
 def cmd_search_results(args: argparse.Namespace) -> None:
     from actstudy.io import read_json, write_text
     from actstudy.search.results import final_state, top_functions, top_text
-    from actstudy.search.state import candidates_table
 
     state = final_state(read_json(args.state), args.state)
-    write_text(args.table, candidates_table(state).to_csv(index=False))
-    top = top_functions(state, args.top)
-    write_text(args.top_out, top_text(top, args.study, state["options"]["method"], args.top))
+    top = top_functions(state, args.top, args.label)
+    write_text(args.out, top_text(top, args.study, state["options"]["method"], args.top))
+    logging.getLogger("actstudy").info("the best %d functions in %s", len(top), args.out)
+
+
+def cmd_search_winners(args: argparse.Namespace) -> None:
+    from actstudy.io import read_json, write_json
+    from actstudy.search.results import final_state, winners
+
+    state = final_state(read_json(args.state), args.state)
+    found = winners(state, args.top, state["options"]["method"], args.label)
+    write_json(args.out, found)
     logging.getLogger("actstudy").info(
-        "%d candidates in %s; the best %d functions in %s",
-        len(state["scored"]),
-        args.table,
-        len(top),
-        args.top_out,
+        "the evaluation trains %s",
+        ", ".join(f"{f['label']}: {f['formula']}" for f in found["functions"]) or "none",
     )
+
+
+def cmd_search_candidates(args: argparse.Namespace) -> None:
+    from actstudy.io import read_json, write_text
+    from actstudy.search.results import final_state
+    from actstudy.search.state import candidates_table
+
+    states = [final_state(read_json(path), path) for path in args.states]
+    table = candidates_table(*states)
+    write_text(args.out, table.to_csv(index=False))
+    logging.getLogger("actstudy").info("%d candidates in %s", len(table), args.out)
 
 
 def cmd_smoke(args: argparse.Namespace) -> None:
@@ -266,17 +282,29 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--table", type=Path, help="write every scored candidate here (CSV)")
     p.set_defaults(run=cmd_search_next)
 
-    p = steps.add_parser(
-        "search-results", help="a finished search's candidates.csv and its best functions"
-    )
+    p = steps.add_parser("search-results", help="a finished search's best functions (top.yaml)")
     p.add_argument("--state", required=True, type=Path, help="the state after the last generation")
-    p.add_argument("--table", required=True, type=Path, help="candidates.csv to write")
     p.add_argument("--top", required=True, type=int, help="how many distinct functions to keep")
-    p.add_argument(
-        "--top-out", required=True, type=Path, help="YAML file of their activations: to write"
-    )
+    p.add_argument("--label", default="searched", help="their labels' prefix: <label>_<rank>")
+    p.add_argument("--out", required=True, type=Path, help="YAML file of their activations:")
     p.add_argument("--study", required=True, help="the study's name (for the file's comment)")
     p.set_defaults(run=cmd_search_results)
+
+    p = steps.add_parser(
+        "search-winners", help="a finished search's best functions, as its study evaluates them"
+    )
+    p.add_argument("--state", required=True, type=Path, help="the state after the last generation")
+    p.add_argument("--top", required=True, type=int, help="how many distinct functions to keep")
+    p.add_argument("--label", default="searched", help="their labels' prefix: <label>_<rank>")
+    p.add_argument("--out", required=True, type=Path, help="the winners file (JSON) to write")
+    p.set_defaults(run=cmd_search_winners)
+
+    p = steps.add_parser(
+        "search-candidates", help="every candidate of finished searches, one CSV (candidates.csv)"
+    )
+    p.add_argument("states", nargs="+", type=Path, help="each search's state after its last one")
+    p.add_argument("--out", required=True, type=Path, help="candidates.csv to write")
+    p.set_defaults(run=cmd_search_candidates)
 
     p = steps.add_parser("smoke", help="write a study's smoke variant (generated data, 1 epoch)")
     p.add_argument("config", type=Path)

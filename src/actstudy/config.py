@@ -14,6 +14,7 @@ import yaml
 
 from actstudy.errors import ConfigError
 from actstudy.schema import schema, training_schema
+from actstudy.search.results import searched_labels
 
 MOVED_KEYS = {
     "training.dsrelu_progress": "it is an option of the activation now, "
@@ -275,12 +276,16 @@ def _model_problems(config: Mapping[str, Any]) -> list[str]:
                 f"allowed: {', '.join(models.names())}"
             )
             continue
-        for key in ("datasets", "activations"):
-            unknown = sorted(set(entry.get(key, [])) - set(config[key]))
+        limits = {
+            "datasets": list(config["datasets"]),
+            "activations": [*config["activations"], *searched_labels(config["search"])],
+        }
+        for key, defined in limits.items():
+            unknown = sorted(set(entry.get(key, [])) - set(defined))
             if unknown:
                 problems.append(
                     f"config key 'models.{label}.{key}' names {', '.join(unknown)}, which the "
-                    f"study does not define; allowed: {', '.join(config[key])}"
+                    f"study does not define; allowed: {', '.join(defined)}"
                 )
         try:
             models.check(entry["name"], **model_options(config, label))
@@ -335,6 +340,12 @@ def _search_option_problems(search: Mapping[str, Any]) -> list[str]:
             f"config key 'search.probe' runs from {probe['low']} to {probe['high']}; give a low "
             "below the high"
         )
+    if search["evaluate_baseline"] and not (search["baseline"] and search["method"] == "ga"):
+        problems.append(
+            "config key 'search.evaluate_baseline' evaluates the random baseline's best "
+            "functions, but the study runs no baseline; set baseline: true (with method: ga) or "
+            "evaluate_baseline: false"
+        )
     return problems
 
 
@@ -347,6 +358,12 @@ def _search_problems(config: Mapping[str, Any]) -> list[str]:
     if search is None:
         return []
     problems = _search_option_problems(search)
+    for label in sorted(set(config["activations"]) & set(searched_labels(search))):
+        problems.append(
+            f"config key 'activations.{label}' takes a label of the search's best functions "
+            f"(search.evaluate_top: {search['evaluate_top']}); rename it, or to evaluate given "
+            "functions without searching set search: null (or search.evaluate_top: 0)"
+        )
     if search["dataset"] not in config["datasets"]:
         problems.append(
             f"config key 'search.dataset' names {search['dataset']!r}, which the study does not "
@@ -566,23 +583,23 @@ def _kfold_keys_given(evaluation_given: Any) -> list[str]:
     ]
 
 
-def same_activations(config: Mapping[str, Any]) -> bool:
-    """Whether every model runs the same activations (none limits or lists its own)."""
+def case_pack_problem(config: Mapping[str, Any]) -> str | None:
+    """Why ``jobs.pack: case`` cannot group this study's runs, or None: a job's outputs are the
+    case's activations × folds, one pattern for every case, known when the workflow starts."""
     default = config["activations"]
-    return (
-        len({tuple(entry.get("activations", default)) for entry in config["models"].values()}) == 1
-    )
+    if len({tuple(m.get("activations", default)) for m in config["models"].values()}) > 1:
+        return (
+            "case needs every model to run the same activations, and models here list "
+            "different ones"
+        )
+    if (config.get("search") or {}).get("evaluate_top"):
+        return "case cannot hold the search's best functions, found while the workflow runs"
+    return None
 
 
 def _pack_problems(config: Mapping[str, Any]) -> list[str]:
-    """``jobs.pack: case`` needs every model to run the same activations: a job's outputs are
-    those of the case's activations × folds, one pattern for every case."""
-    if config["jobs"]["pack"] != "case" or same_activations(config):
-        return []
-    return [
-        "config key 'jobs.pack': case needs every model to run the same activations, and "
-        "models here list different ones; use pack: folds"
-    ]
+    problem = case_pack_problem(config) if config["jobs"]["pack"] == "case" else None
+    return [f"config key 'jobs.pack': {problem}; use pack: folds"] if problem else []
 
 
 def _evaluation_problems(config: Mapping[str, Any]) -> list[str]:
@@ -653,12 +670,15 @@ def run_grid(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every (dataset, model, activation, fold) the study runs, as wildcard dicts.
 
     A model crosses every dataset and activation unless its entry lists the ``datasets`` or
-    ``activations`` it is limited to (e.g. a 1-D ECG model, or a pretrained ReLU baseline).
+    ``activations`` it is limited to (e.g. a 1-D ECG model, or a pretrained ReLU baseline). A
+    list may name the labels of the search's best functions (``searched_1`` ..), which are
+    activations only once the search has found them (``actstudy.workflow.Study``).
     """
     grid = []
     for model, options in config["models"].items():
+        limited = options.get("activations", config["activations"])
         for dataset in options.get("datasets", config["datasets"]):
-            for activation in options.get("activations", config["activations"]):
+            for activation in [a for a in limited if a in config["activations"]]:
                 for fold in fold_ids(config):
                     grid.append(
                         {"dataset": dataset, "model": model, "activation": activation, "fold": fold}

@@ -14,6 +14,7 @@ from actstudy.errors import ConfigError
 from actstudy.io import write_json
 from actstudy.provenance import fingerprint
 from actstudy.run_code import digest, run_files
+from actstudy.search import results as search_results
 
 PREPARED_ROOT = Path("resources/prepared")
 
@@ -45,6 +46,7 @@ class Study:
         self._prepared = {
             label: study_config.prepared_name(config, label) for label in config["datasets"]
         }
+        self._evaluated_cache: tuple[tuple, tuple[dict, dict]] | None = None
         self._check_paths()
         if unavailable := self.unavailable_datasets():
             raise StudyError("Cannot run this study:\n  " + "\n  ".join(unavailable))
@@ -108,9 +110,23 @@ class Study:
         return json.dumps(self.config["statistics"], sort_keys=True)
 
     def spec(self, run: dict[str, Any]) -> dict[str, Any]:
-        return study_config.run_spec(
-            self.config, run["dataset"], run["model"], run["activation"], int(run["fold"])
-        )
+        """A run's spec; a searched function's records where it came from (``origin``)."""
+        label = run["activation"]
+        config, origin = self.config, None
+        if label in self.searched_labels():
+            config, origins = self._evaluated()
+            if label not in origins:
+                raise StudyError(
+                    f"{label} is one of the functions the study's search finds, but "
+                    f"{', '.join(map(str, self._winners_files()))} does not name it yet (the "
+                    "search has not finished, or found fewer functions); run the whole study, "
+                    "or `snakemake search_all` first"
+                )
+            origin = origins[label]
+        spec = study_config.run_spec(config, run["dataset"], run["model"], label, int(run["fold"]))
+        if origin is not None:
+            spec["activation"]["origin"] = origin
+        return spec
 
     def spec_file(self, run: dict[str, Any]) -> str:
         """``results/<study>/specs/<digest>.json``, written once; its name changes with it."""
@@ -126,11 +142,59 @@ class Study:
 
     def search_methods(self) -> list[str]:
         """The searches the study runs: its method, and the random baseline when asked for."""
-        search = self.config["search"]
-        if search is None:
-            return []
-        baseline = search["baseline"] and search["method"] != "random"
-        return [search["method"], *(["random"] if baseline else [])]
+        return search_results.methods(self.config["search"])
+
+    def search_label(self, method: str) -> str:
+        """The label prefix of a search's best functions (``searched``; ``random``)."""
+        return search_results.label_prefix(self.config["search"], method)
+
+    # The search's best functions in the evaluation (search.evaluate_top)
+
+    def evaluated_methods(self) -> list[str]:
+        """The searches whose best functions the evaluation trains."""
+        return search_results.evaluated_methods(self.config["search"])
+
+    def searched_labels(self) -> list[str]:
+        """The labels those functions may take, known before the search runs."""
+        return search_results.searched_labels(self.config["search"])
+
+    def winners_file(self, method: str) -> Path:
+        """The best functions of a search that the evaluation trains (the checkpoint
+        search_winners writes it)."""
+        return self.search_state_dir(method) / "evaluated.json"
+
+    def _winners_files(self) -> list[Path]:
+        return [self.winners_file(method) for method in self.evaluated_methods()]
+
+    def _evaluated(self) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+        """The config with the searched functions found so far among its activations, and each
+        one's origin (read again whenever a winners file changes)."""
+        versions = tuple(
+            (str(path), path.stat().st_mtime_ns) for path in self._winners_files() if path.exists()
+        )
+        if self._evaluated_cache is None or self._evaluated_cache[0] != versions:
+            entries: dict[str, dict[str, Any]] = {}
+            for path, _ in versions:
+                try:
+                    entries |= search_results.read_winners(path, self.searched_labels())
+                except ValueError as error:
+                    raise StudyError(str(error)) from None
+            config = {
+                **self.config,
+                "activations": {
+                    **self.config["activations"],
+                    **{label: {"expr": entry["formula"]} for label, entry in entries.items()},
+                },
+            }
+            origins = {label: search_results.origin(entry) for label, entry in entries.items()}
+            self._evaluated_cache = (versions, (config, origins))
+        return self._evaluated_cache[1]
+
+    def searched_runs(self) -> list[dict[str, Any]]:
+        """The evaluation's runs of the searched functions found so far (wildcard dicts, as
+        :attr:`runs` holds the study's own)."""
+        config, origins = self._evaluated()
+        return [run for run in study_config.run_grid(config) if run["activation"] in origins]
 
     def search_fold_options(self) -> dict[str, Any]:
         """The hold-out that scores the candidates, as the folds step takes it."""
@@ -140,7 +204,11 @@ class Study:
     def search_options(self, method: str) -> str:
         """The search section a search's generations are made with (JSON), without what only
         the workflow uses (a changed ``top`` reruns no generation)."""
-        options = {k: v for k, v in self.config["search"].items() if k not in ("top", "baseline")}
+        options = {
+            k: v
+            for k, v in self.config["search"].items()
+            if k not in search_results.WORKFLOW_OPTIONS
+        }
         return json.dumps({**options, "method": method}, sort_keys=True)
 
     def search_first(self, method: str) -> dict[str, str]:
@@ -152,15 +220,13 @@ class Study:
 
     def search_formula(self, key: str) -> str:
         """The formula a search trains as ``key`` (generation 0's, or from the newest state)."""
-        from actstudy.search.results import formula_of
-
         for method in self.search_methods():
             if key in (first := self.search_first(method)):
                 return first[key]
         states = [
             p for m in self.search_methods() for p in self.search_state_dir(m).glob("gen*.json")
         ]
-        formula = formula_of(key, [p for p in states if p.name[3:-5].isdigit()])
+        formula = search_results.formula_of(key, [p for p in states if p.name[3:-5].isdigit()])
         if formula is None:
             raise StudyError(
                 f"no search state names the candidate {key}; run the search from its first "
@@ -180,8 +246,12 @@ class Study:
 
     def code_digest(self, run: dict[str, Any]) -> str:
         model = self.config["models"][run["model"]]["name"]
-        activation = json.dumps(self.config["activations"][run["activation"]], sort_keys=True)
-        return _code_digest(model, activation)
+        label = run["activation"]
+        # a searched function is an expression activation: the code of any formula is its code
+        spec = (
+            {"expr": "x"} if label in self.searched_labels() else self.config["activations"][label]
+        )
+        return _code_digest(model, json.dumps(spec, sort_keys=True))
 
 
 @cache

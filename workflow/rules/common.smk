@@ -29,9 +29,12 @@ MODELS = list(config["models"])
 ACTIVATIONS = list(config["activations"])
 PREPARED = study.prepared_names()
 RUNS = study.runs
+# The labels of the search's best functions in the evaluation (searched_1 ..; search.evaluate_top):
+# known now, their formulas and runs once the search has found them (run_metrics).
+SEARCHED = study.searched_labels()
 SLICES = (
     ["all"]
-    + [f"activation-{a}" for a in ACTIVATIONS]
+    + [f"activation-{a}" for a in ACTIVATIONS + SEARCHED]
     + [f"dataset-{d}" for d in DATASETS]
 )
 
@@ -44,7 +47,7 @@ wildcard_constraints:
     study=STUDY,
     dataset=_choice(DATASETS),
     model=_choice(MODELS),
-    activation=_choice(ACTIVATIONS),
+    activation=_choice(ACTIVATIONS + SEARCHED),
     fold=r"\d+",
     slice=_choice(SLICES),
     prepared=_choice(PREPARED),
@@ -121,13 +124,24 @@ def run_dirs(wildcards):
     return [RUN.format(**run) for run in job_runs(wildcards)]
 
 
-def run_metrics(slice_name="all", file="metrics.json"):
-    """Metrics files (or another ``file``) of every run in a slice: all, one activation or
-    one dataset."""
+def run_metrics(slice_name="all", file="metrics.json", searched=False):
+    """Metrics files (or another ``file``) of the runs in a slice (all, one activation or one
+    dataset): of the study's activations, or (searched) of the search's best functions once the
+    search has found them. Asking for these waits for the checkpoint search_winners of each
+    evaluated search: an input function that asks must be its rule's last (Snakemake
+    re-evaluates a job after a checkpoint by the last input function's wait only), so that the
+    study's runs need not wait."""
     kind, _, name = slice_name.partition("-")
+    runs = RUNS
+    if searched:
+        runs = []
+        if SEARCHED and not (kind == "activation" and name in ACTIVATIONS):
+            for method in study.evaluated_methods():
+                checkpoints.search_winners.get(study=STUDY, method=method)
+            runs = study.searched_runs()
     return [
         f"{RUN}/{file}".format(study=STUDY, **run)
-        for run in RUNS
+        for run in runs
         if kind == "all" or run[kind] == name
     ]
 
@@ -145,6 +159,19 @@ def paper_parameters(wildcards, input, output):
         "paper_png": output.get("paper"),
     }
     return [part for key, path in named.items() if path for part in ("-p", key, path)]
+
+
+def slice_searched_runs(wildcards):
+    return run_metrics(wildcards.slice, searched=True)
+
+
+def searched_runs(wildcards):
+    return run_metrics("all", searched=True)
+
+
+def run_dirs_of_input(wildcards, input):
+    """The run folders of a job's metrics files, the study's and the searched functions'."""
+    return run_dirs_of([*input.metrics, *input.searched])
 
 
 def reported_file(kind):
@@ -206,17 +233,14 @@ def search_previous_runs(wildcards):
     )
 
 
-def search_tables(wildcards):
-    """candidates.csv of every search the study runs, its method first."""
-    return expand(
-        rules.search_results.output.candidates,
-        study=wildcards.study,
-        method=SEARCH_METHODS,
-    )
+def search_final_states(wildcards):
+    """The state after the last generation of every search the study runs, its method first."""
+    return expand(SEARCH_FINAL, study=wildcards.study, method=SEARCH_METHODS)
 
 
-def search_tables_json(wildcards, input):
-    return json.dumps(dict(zip(SEARCH_METHODS, input.candidates)))
+def search_label(wildcards):
+    """The label prefix of a search's best functions: searched_<rank> (baseline: random_)."""
+    return study.search_label(wildcards.method)
 
 
 # Each table, by the step that writes it (its subcategory in the report).

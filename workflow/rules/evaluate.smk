@@ -1,6 +1,7 @@
 rule aggregate:
     input:
         metrics=slice_runs,
+        searched=slice_searched_runs,  # last: it waits for the search (run_metrics)
     output:
         runs="results/{study}/tables/{slice}/runs.csv",
         histories="results/{study}/tables/{slice}/histories.csv",
@@ -11,7 +12,7 @@ rule aggregate:
     conda:
         "../../envs/analysis.yaml"
     params:
-        run_dirs=lambda wildcards, input: run_dirs_of(input.metrics),
+        run_dirs=run_dirs_of_input,
     shell:
         "python -m actstudy aggregate --runs {output.runs:q} --histories {output.histories:q}"
         " --summary {output.summary:q} --diagnostics {output.diagnostics:q}"
@@ -22,6 +23,7 @@ rule activation_curves:
     input:
         checkpoints=run_metrics("all", "best.pt"),
         metrics=run_metrics("all"),
+        searched=searched_runs,  # last: it waits for the search (run_metrics)
     output:
         curves="results/{study}/tables/all/activation_curves.csv",
     log:
@@ -29,7 +31,7 @@ rule activation_curves:
     conda:
         "../../envs/torch.yaml"
     params:
-        run_dirs=lambda wildcards, input: run_dirs_of(input.metrics),
+        run_dirs=run_dirs_of_input,
     shell:
         "python -m actstudy activation-curves --out {output.curves:q} {params.run_dirs:q}"
         " > {log:q} 2>&1"
@@ -40,6 +42,7 @@ rule statistics:
         runs="results/{study}/tables/all/runs.csv",
         folds=expand(rules.folds.output.folds, study=STUDY, dataset=DATASETS),
         metrics=run_metrics("all"),
+        searched=searched_runs,  # last: it waits for the search (run_metrics)
     output:
         tests="results/{study}/tables/all/statistics.csv",
     log:
@@ -48,7 +51,7 @@ rule statistics:
         "../../envs/analysis.yaml"
     params:
         options=statistics_options,
-        run_dirs=lambda wildcards, input: run_dirs_of(input.metrics),
+        run_dirs=run_dirs_of_input,
     shell:
         "python -m actstudy statistics --runs {input.runs:q} --folds {input.folds:q}"
         " --options {params.options:q} --out {output.tests:q} {params.run_dirs:q}"

@@ -6,10 +6,20 @@
 # and Snakemake then adds generation g's training jobs. A candidate's run folder is named by its
 # cache key and shared by every generation and method: a function is trained once. A killed
 # search resumes where it stopped (finished runs and states are outputs). search_results writes
-# candidates.csv and the best functions (top.yaml) of each method; search_figures the notebook.
+# each search's best functions (top.yaml), search_candidates every search's candidates
+# (candidates.csv), search_figures the notebook. The checkpoint search_winners writes the best
+# search.evaluate_top functions of each evaluated search (evaluated.json): the evaluation's
+# aggregation asks for it (common.smk, run_metrics), and once it exists their runs join the
+# grid, as searched_1 .. (train.smk reads their formulas through Study.spec).
 wildcard_constraints:
     method=_choice(SEARCH_METHODS),
     key=r"f[0-9a-f]{16}",
+
+
+# the state after the last generation: the search's every candidate, scored
+SEARCH_FINAL = SEARCH_STATE.replace(
+    "{generation}", str(config["search"]["generations"])
+)
 
 
 rule search_folds:
@@ -96,13 +106,8 @@ checkpoint search_generation:
 
 rule search_results:
     input:
-        state=SEARCH_STATE.replace("{generation}", str(config["search"]["generations"])),
+        state=SEARCH_FINAL,
     output:
-        candidates=report(
-            f"{SEARCH}/{{method}}/candidates.csv",
-            caption="../report/search_candidates.rst",
-            category="Search",
-        ),
         top=f"{SEARCH}/{{method}}/top.yaml",
     log:
         "results/{study}/logs/search/{method}/results.log",
@@ -110,17 +115,52 @@ rule search_results:
         "../../envs/analysis.yaml"
     params:
         top=config["search"]["top"],
+        label=search_label,
         study=STUDY,
     shell:
-        "python -m actstudy search-results --state {input.state:q} --table {output.candidates:q}"
-        " --top {params.top:q} --top-out {output.top:q} --study {params.study:q}"
+        "python -m actstudy search-results --state {input.state:q} --top {params.top:q}"
+        " --label {params.label:q} --out {output.top:q} --study {params.study:q} > {log:q} 2>&1"
+
+
+checkpoint search_winners:
+    input:
+        state=SEARCH_FINAL,
+    output:
+        winners=f"{SEARCH}/{{method}}/evaluated.json",
+    log:
+        "results/{study}/logs/search/{method}/winners.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        top=config["search"]["evaluate_top"],
+        label=search_label,
+    shell:
+        "python -m actstudy search-winners --state {input.state:q} --top {params.top:q}"
+        " --label {params.label:q} --out {output.winners:q} > {log:q} 2>&1"
+
+
+rule search_candidates:
+    input:
+        states=search_final_states,
+    output:
+        candidates=report(
+            f"{SEARCH}/candidates.csv",
+            caption="../report/search_candidates.rst",
+            category="Search",
+        ),
+    log:
+        "results/{study}/logs/search/candidates.log",
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "python -m actstudy search-candidates {input.states:q} --out {output.candidates:q}"
         " > {log:q} 2>&1"
 
 
 rule search_figures:
     input:
         notebook=NOTEBOOKS / "search.ipynb",
-        candidates=search_tables,
+        candidates=rules.search_candidates.output.candidates,
     output:
         notebook=f"{SEARCH}/notebooks/search.ipynb",
         html=f"{SEARCH}/notebooks/search.html",
@@ -140,11 +180,10 @@ rule search_figures:
         "../../envs/analysis.yaml"
     params:
         study=STUDY,
-        tables=search_tables_json,
         top=config["search"]["top"],
     shell:
         "(python -m papermill {input.notebook:q} {output.notebook:q} --kernel python3 --cwd ."
-        " -p study {params.study:q} -p candidates_json {params.tables:q}"
+        " -p study {params.study:q} -p candidates_csv {input.candidates:q}"
         " -p top {params.top:q} -p fitness_png {output.fitness:q}"
         " -p shapes_png {output.shapes:q}"
         " && python -m nbconvert --to html {output.notebook:q} --output-dir"
@@ -154,5 +193,9 @@ rule search_figures:
 rule search_all:
     input:
         expand(rules.search_results.output, study=STUDY, method=SEARCH_METHODS),
+        expand(
+            rules.search_winners.output, study=STUDY, method=study.evaluated_methods()
+        ),
+        expand(rules.search_candidates.output, study=STUDY),
         expand(rules.search_figures.output, study=STUDY),
     localrule: True

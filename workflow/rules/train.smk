@@ -35,4 +35,5 @@ rule train:
 rule train_all:
     input:
         run_metrics("all"),
+        searched_runs,
     localrule: True

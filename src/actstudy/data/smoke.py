@@ -3,13 +3,14 @@
 A smoke variant keeps a study's models, activations, recipe options, reported numbers and
 claims, and swaps each dataset for generated data of the same input shape and class count
 (:mod:`actstudy.data.synthetic`); it trains 1 epoch, on 2 folds where the study cross-validates
-(both in one job: ``jobs.pack: folds``) or on a half-and-half hold-out split, searches 2
+or on a half-and-half hold-out split (a dataset × model's runs in one job, ``jobs.pack: case``,
+where that can group them; else each activation's runs, ``folds``), searches 2
 generations of SEARCH_POPULATION candidates (1 epoch each) where the study searches, and, where a
 study crosses more than MAX_CROSS combinations, crosses each model with only some of the
 activations and datasets, so that every model, activation and dataset still appears in some
-run. A transfer model gets randomly initialised weights of the right shape, written once under
-``resources/smoke/``. Run it in a working folder of its own: its outputs go to results/<study>/
-as the study's would.
+run (the search's best functions, ``searched_1`` .., among the activations). A transfer model
+gets randomly initialised weights of the right shape, written once under ``resources/smoke/``.
+Run it in a working folder of its own: its outputs go to results/<study>/ as the study's would.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from actstudy.config import run_grid, same_activations, source_options
+from actstudy.config import case_pack_problem, run_grid, source_options
 from actstudy.data.sources import input_channels, input_shape, source_of
+from actstudy.search.results import searched_labels
 
 SAMPLES = 160  # generated training images per dataset (at least 2 per class for 2 folds)
 HOLDOUT_VAL_FRACTION = 0.5  # a hold-out study's validation part in its smoke variant
@@ -111,9 +113,11 @@ def smoke_variant(config: dict[str, Any]) -> dict[str, Any]:
     smoke["datasets"] = {label: _dataset(config, label) for label in config["datasets"]}
     models = smoke["models"]
     combinations = {(r["dataset"], r["model"], r["activation"]) for r in run_grid(config)}
+    searched = searched_labels(config["search"])  # the search's best functions: some model's
     for kind in ("activations", "datasets") if len(combinations) > MAX_CROSS else ():
-        allowed = {m: list(entry.get(kind, config[kind])) for m, entry in models.items()}
-        for model, labels in _cover(list(config[kind]), allowed).items():
+        every = [*config[kind], *(searched if kind == "activations" else [])]
+        allowed = {m: list(entry.get(kind, every)) for m, entry in models.items()}
+        for model, labels in _cover(every, allowed).items():
             models[model][kind] = labels
     smoke["overrides"] = [o for o in smoke["overrides"] if _matches_a_run(smoke, o)]
     for entry in models.values():
@@ -127,9 +131,9 @@ def smoke_variant(config: dict[str, Any]) -> dict[str, Any]:
         smoke["evaluation"]["folds"] = 2
     else:  # half for validation: 3 generated images a class suffice (CIFAR-100: 300, not 1,500)
         smoke["evaluation"]["val_fraction"] = HOLDOUT_VAL_FRACTION
-    # one process trains every run of a dataset × model where the models run the same
-    # activations, else every fold of a dataset × model × activation
-    pack = "case" if same_activations(smoke) else "folds"
+    # one process trains every run of a dataset × model where it can, else every fold of a
+    # dataset × model × activation
+    pack = "folds" if case_pack_problem(smoke) else "case"
     smoke["jobs"] = {**smoke["jobs"], "pack": pack}
     if smoke.get("search"):  # a search of 2 generations of 4 candidates, 1 epoch each
         population = min(smoke["search"]["population"], SEARCH_POPULATION)

@@ -15,7 +15,8 @@ The state of generation g (format :data:`FORMAT`) holds:
 
 :func:`search_next` scores generation g from its runs and proposes g + 1 (a pure function of the
 seed, g + 1 and the scores); the state after the last generation has no candidates. The rows of
-a state are ``candidates.csv`` (:func:`candidates_table`).
+a state, with its method, are ``candidates.csv`` (:func:`candidates_table`; the workflow's
+holds every search of the study).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from actstudy.errors import ConfigError
 from actstudy.search.fitness import Fitness, fitness_of
 from actstudy.search.ga import next_generation
 from actstudy.search.probe import Probe, canonical, function_key, prescreen
+from actstudy.search.results import WORKFLOW_OPTIONS
 from actstudy.search.space import Chromosome, check, decode
 
 FORMAT = "actstudy-search-state/1"
@@ -54,7 +56,7 @@ COLUMNS = (
 """The columns of candidates.csv: ``chromosome`` is the operator names, space-separated;
 ``seconds`` the run's (0 when cached or pre-screened)."""
 
-UNTIED = frozenset({"generations", "top", "baseline"})
+UNTIED = frozenset({"generations"}) | WORKFLOW_OPTIONS
 """Search options a state may differ in from the options it continues with: how long the search
 runs, and what the workflow does with its results (they change no generation's candidates)."""
 
@@ -206,7 +208,12 @@ def read_state(path: str | Path, options: Mapping[str, Any]) -> dict[str, Any]:
     return state
 
 
-def candidates_table(state: Mapping[str, Any]) -> pd.DataFrame:
-    """Every scored candidate of a state (candidates.csv), in generation and index order."""
-    rows = [{**row, "chromosome": " ".join(row["chromosome"])} for row in state["scored"]]
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+def candidates_table(*states: Mapping[str, Any]) -> pd.DataFrame:
+    """Every scored candidate of the states (candidates.csv), each row with its search's
+    ``method`` first: state by state, in generation and index order."""
+    rows = [
+        {**row, "method": state["options"]["method"], "chromosome": " ".join(row["chromosome"])}
+        for state in states
+        for row in state["scored"]
+    ]
+    return pd.DataFrame(rows, columns=["method", *COLUMNS])
