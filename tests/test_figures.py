@@ -135,6 +135,7 @@ def save_run(
         "dataset": {"label": "digits"},
         "model": {"label": "lenet5", "name": "lenet5"},
         "evaluation": {"fold": fold},
+        "plugins": [],
     }
     (folder / "manifest.json").write_text(json.dumps({"spec": spec_of_run}))
     (folder / "metrics.json").write_text(json.dumps({"progress_t_at_best": progress_t}))
@@ -371,14 +372,14 @@ def cd_statistics(cases: int) -> pd.DataFrame:
 
 
 def test_the_critical_difference_diagram_is_drawn_only_with_enough_cases():
-    figure = figures.critical_difference_diagram(cd_statistics(MIN_BLOCKS))
+    figure = figures.critical_difference_diagram(cd_statistics(MIN_BLOCKS), alpha=0.05)
     texts = " ".join(t.get_text() for t in figure.axes[0].texts)
     assert all(name in texts for name in "abc") and "CD" in texts
     assert f"over {MIN_BLOCKS} cases" in figure.axes[0].get_xlabel()
     with pytest.raises(figures.FigureSkipped, match=rf"{MIN_BLOCKS - 1} cases .* {MIN_BLOCKS}"):
-        figures.critical_difference_diagram(cd_statistics(MIN_BLOCKS - 1))
+        figures.critical_difference_diagram(cd_statistics(MIN_BLOCKS - 1), alpha=0.05)
     with pytest.raises(figures.FigureSkipped, match="two or more"):
-        figures.critical_difference_diagram(cd_statistics(1))
+        figures.critical_difference_diagram(cd_statistics(1), alpha=0.05)
 
 
 PREDICTIONS = pd.DataFrame(
@@ -440,7 +441,7 @@ def every_figure(histories, runs, statistics, diagnostics, curves) -> dict[str, 
         "best_vs_final": figures.best_vs_final(runs, histories),
         "control_comparison": figures.control_comparison(statistics, rope=0.01),
         "critical_difference_diagram": figures.critical_difference_diagram(
-            cd_statistics(MIN_BLOCKS)
+            cd_statistics(MIN_BLOCKS), alpha=0.05
         ),
         "epoch_seconds": figures.epoch_seconds(runs),
         "epoch_seconds_ratio": figures.epoch_seconds_ratio(runs, "relu"),

@@ -9,7 +9,7 @@ autograd (the derivative of Σ f(x) with respect to x, exact for element-wise ac
 Per activation of the study (one row per x and curve, long format, :data:`COLUMNS`):
 
 - ``as configured``: the module the spec builds (a trainable activation at its initial
-  values; a progress-driven one, such as DSReLU, at t = 0, the start of training); a
+  values; a progress-driven one at t = 0, the start of training); a
   layer-wise combination (``{roles: ...}``) gives one curve per role;
 - per run, where the module has trainable parameters: the values the run kept, read from its
   ``best.pt`` (``torch.load(..., weights_only=True)``) — one curve per distinct instance (one
@@ -170,7 +170,7 @@ def activation_curves(run_dirs: Iterable[str | os.PathLike[str]]) -> pd.DataFram
     tables, seen = [], set()
     for run_dir in map(Path, run_dirs):
         spec = read_json(run_dir / "manifest.json")["spec"]
-        load_plugins(spec.get("plugins", []))  # a study's own activations register there
+        load_plugins(spec["plugins"])  # a study's own activations register there
         activation = spec["activation"]["label"]
         if activation not in seen:
             seen.add(activation)

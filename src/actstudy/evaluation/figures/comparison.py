@@ -40,7 +40,7 @@ def _p(value: float) -> str:
     return "no p" if not np.isfinite(value) else f"p_Holm = {value:.2g}"
 
 
-def control_comparison(statistics: pd.DataFrame, rope: float | None = None) -> Figure:
+def control_comparison(statistics: pd.DataFrame, rope: float | None) -> Figure:
     """Per dataset × model (rows), each comparison within the case: the mean difference a − b
     of the statistics' metric over the folds, with its interval from the corrected resampled
     t-test (a dot without a bar for McNemar's hold-out comparisons, which give none), a dashed
@@ -95,7 +95,7 @@ def control_comparison(statistics: pd.DataFrame, rope: float | None = None) -> F
     return figure
 
 
-def critical_difference_diagram(statistics: pd.DataFrame, alpha: float = 0.05) -> Figure:
+def critical_difference_diagram(statistics: pd.DataFrame, alpha: float) -> Figure:
     """Demšar's critical-difference diagram from statistics.csv's comparisons across cases:
     the activations' mean ranks, a bar joining those Nemenyi's test does not tell apart at
     ``alpha``, and the critical difference; skipped (FigureSkipped) with fewer cases than the
@@ -132,7 +132,7 @@ def critical_difference_diagram(statistics: pd.DataFrame, alpha: float = 0.05) -
 
 
 def confusion_choice(
-    runs: pd.DataFrame, metric: str, control: str | None = None
+    runs: pd.DataFrame, metric: str, control: str | None
 ) -> dict[Case, list[tuple[str, str]]]:
     """Per dataset × model, the (activation, role) pairs to show: the control and the best
     other activation by fold-mean ``metric`` (diverged runs scored 0), or, without a control in
