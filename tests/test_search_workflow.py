@@ -103,7 +103,7 @@ def kill_mid_generation(workdir: Path, state: Path, log: Path) -> list[str]:
                     done = finished(log, keys)
                     if 0 < len(done) < len(keys):
                         os.killpg(process.pid, signal.SIGINT)
-                        process.wait(timeout=120)
+                        process.wait(timeout=300)
                         return done
                 time.sleep(0.05)
         finally:
