@@ -16,8 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 import yaml
 from workflow_helpers import BIN, REPO, planned_jobs, snakemake, write_config
+
+from actstudy import activations
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -165,6 +168,15 @@ def test_a_killed_search_resumes_trains_each_function_once_and_scores_every_cand
     assert list(top) == [f"searched_{rank}" for rank in range(1, len(top) + 1)]
     best = ga[ga.fitness > 0].sort_values("fitness", ascending=False).drop_duplicates("key")
     assert len(top) == min(SEARCH["top"], len(best))
+    # and their shapes, for the search notebook (which draws them without torch)
+    curves = pd.read_csv(search / "ga" / "best_curves.csv")
+    assert curves.activation.unique().tolist() == list(top)
+    for label, spec in top.items():
+        curve = curves[curves.activation == label]
+        assert (curve.curve == spec["expr"]).all()
+        x = torch.tensor(curve.x.to_numpy(), dtype=torch.float32)
+        expected = activations.create(spec)(x).numpy()
+        assert curve.f.to_numpy() == pytest.approx(expected, rel=1e-5, abs=1e-6, nan_ok=True)
     random_top = yaml.safe_load((search / "random" / "top.yaml").read_text())["activations"]
     assert set(random_top) <= {f"random_{rank}" for rank in range(1, SEARCH["top"] + 1)}
 

@@ -136,6 +136,10 @@ def cmd_search_results(args: argparse.Namespace) -> None:
     state = final_state(read_json(args.state), args.state)
     top = top_functions(state, args.top, args.label)
     write_text(args.out, top_text(top, args.study, state["options"]["method"], args.top))
+    if args.curves:
+        from actstudy.training.activation_curves import function_curves
+
+        write_text(args.curves, function_curves(top).to_csv(index=False))
     logging.getLogger("actstudy").info("the best %d functions in %s", len(top), args.out)
 
 
@@ -288,6 +292,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--label", default="searched", help="their labels' prefix: <label>_<rank>")
     p.add_argument("--out", required=True, type=Path, help="YAML file of their activations:")
     p.add_argument("--study", required=True, help="the study's name (for the file's comment)")
+    p.add_argument("--curves", type=Path, help="also write their f and f' over [-5, 5] (CSV)")
     p.set_defaults(run=cmd_search_results)
 
     p = steps.add_parser(

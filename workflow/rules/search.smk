@@ -109,17 +109,19 @@ rule search_results:
         state=SEARCH_FINAL,
     output:
         top=f"{SEARCH}/{{method}}/top.yaml",
+        curves=f"{SEARCH}/{{method}}/best_curves.csv",
     log:
         "results/{study}/logs/search/{method}/results.log",
     conda:
-        "../../envs/analysis.yaml"
+        "../../envs/torch.yaml"
     params:
         top=config["search"]["top"],
         label=search_label,
         study=STUDY,
     shell:
         "python -m actstudy search-results --state {input.state:q} --top {params.top:q}"
-        " --label {params.label:q} --out {output.top:q} --study {params.study:q} > {log:q} 2>&1"
+        " --label {params.label:q} --out {output.top:q} --study {params.study:q}"
+        " --curves {output.curves:q} > {log:q} 2>&1"
 
 
 checkpoint search_winners:
@@ -161,6 +163,10 @@ rule search_figures:
     input:
         notebook=NOTEBOOKS / "search.ipynb",
         candidates=rules.search_candidates.output.candidates,
+        # the shapes of the study's search's best functions (drawn without torch)
+        curves=expand(
+            rules.search_results.output.curves, study=STUDY, method=SEARCH_METHODS[0]
+        ),
     output:
         notebook=f"{SEARCH}/notebooks/search.ipynb",
         html=f"{SEARCH}/notebooks/search.html",
@@ -184,6 +190,7 @@ rule search_figures:
     shell:
         "(python -m papermill {input.notebook:q} {output.notebook:q} --kernel python3 --cwd ."
         " -p study {params.study:q} -p candidates_csv {input.candidates:q}"
+        " -p curves_csv {input.curves:q}"
         " -p top {params.top:q} -p fitness_png {output.fitness:q}"
         " -p shapes_png {output.shapes:q}"
         " && python -m nbconvert --to html {output.notebook:q} --output-dir"

@@ -188,6 +188,20 @@ def activation_curves(run_dirs: Iterable[str | os.PathLike[str]]) -> pd.DataFram
     return pd.concat(tables, ignore_index=True).reindex(columns=COLUMNS)
 
 
+def function_curves(functions: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """f and f′ over :data:`X_RANGE` of labelled expression activations (``label``,
+    ``formula``), e.g. a search's best functions: columns activation, curve (the formula), x,
+    f, slope."""
+    x = np.linspace(*X_RANGE, POINTS)
+    tables = [
+        _rows(x, create({"expr": entry["formula"]}), activation=entry["label"],
+              curve=entry["formula"])
+        for entry in functions
+    ]  # fmt: skip
+    columns = ["activation", "curve", "x", "f", "slope"]
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
+
+
 def write_activation_curves(
     run_dirs: Iterable[str | os.PathLike[str]], out_csv: str | os.PathLike[str]
 ) -> None:
