@@ -45,7 +45,9 @@ CAPTIONS = {
         "An interval wholly right of 0 favours the first activation of its row and one wholly "
         "left of 0 the second, while one that crosses 0 (or lies in the shaded band of "
         "practical equivalence) shows no reliable difference; bars are the 1 − α interval (95 % "
-        "by default) of the mean difference over folds from the corrected resampled t-test."
+        "by default) of the mean difference over folds from the corrected resampled t-test, "
+        "each unadjusted for the other comparisons while the p-values beside them are "
+        "Holm-adjusted (so an interval can exclude 0 while p_Holm stays above α)."
     ),
     "critical_difference_diagram": (
         "Activations further left rank better on average over the cases, a horizontal bar "
