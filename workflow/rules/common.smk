@@ -180,7 +180,9 @@ def reported_file(kind):
 
 
 def run_dirs_of(paths):
-    return sorted({str(Path(p).parent) for p in paths})
+    """The run folders of ``paths``, once each, in the study's order (its config's): the
+    tables and figures list activations as the study does."""
+    return list(dict.fromkeys(str(Path(p).parent) for p in paths))
 
 
 # The activation search (search.smk, included when the study has a search section).
