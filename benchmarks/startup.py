@@ -74,9 +74,9 @@ def train_job(root: Path, pack: str) -> dict[str, float]:
     folds = [0] if pack == "run" else range(config["evaluation"]["folds"])
     runs = [f"{RUNS}/{activation}/fold{fold}" for activation in activations for fold in folds]
     snakemake(workdir, *(f"{run}/metrics.json" for run in runs))
-    job = {"run": "relu/fold0", "folds": "relu", "case": ""}[pack]
-    benchmark = workdir / f"results/default/benchmarks/train/{CASE}/{job}".rstrip("/")
-    wall = float(pd.read_csv(f"{benchmark}.tsv", sep="\t")["s"].iloc[0])
+    job = {"run": f"{CASE}/relu/fold0", "folds": f"{CASE}/relu", "case": CASE}[pack]
+    benchmark = workdir / f"results/default/benchmarks/train/{job}.tsv"
+    wall = float(pd.read_csv(benchmark, sep="\t")["s"].iloc[0])
     training = sum(
         pd.read_csv(workdir / run / "history.csv")["epoch_seconds"].sum() for run in runs
     )

@@ -193,11 +193,10 @@ def function_curves(functions: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     ``formula``), e.g. a search's best functions: columns activation, curve (the formula), x,
     f, slope."""
     x = np.linspace(*X_RANGE, POINTS)
-    tables = [
-        _rows(x, create({"expr": entry["formula"]}), activation=entry["label"],
-              curve=entry["formula"])
-        for entry in functions
-    ]  # fmt: skip
+    tables = []
+    for entry in functions:
+        module = create({"expr": entry["formula"]})
+        tables.append(_rows(x, module, activation=entry["label"], curve=entry["formula"]))
     columns = ["activation", "curve", "x", "f", "slope"]
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
 
