@@ -19,14 +19,14 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	snakemake --cores $(CORES) --workflow-profile profiles/local $(STUDY_ARGS)
+	snakemake --cores $(CORES) $(STUDY_ARGS)
 
 # Download and prepare the study's datasets (and folds) here, e.g. on a cluster's login node.
 data: $(STAMP)
-	snakemake --cores $(CORES) --workflow-profile profiles/local $(STUDY_ARGS) data_all
+	snakemake --cores $(CORES) $(STUDY_ARGS) data_all
 
 dry-run: $(STAMP)
-	snakemake --dry-run --workflow-profile profiles/local $(STUDY_ARGS)
+	snakemake --dry-run $(STUDY_ARGS)
 
 # One report per study, beside its results: results/<study>/report.zip (the name from its config).
 report: $(STAMP)

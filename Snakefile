@@ -1,6 +1,7 @@
 # actstudy: activation-function studies, end to end.
 # Run the default study:  snakemake --cores 2   (or `make run`)
 # Another study:          snakemake --cores 2 --configfile studies/<name>.yaml --replace-workflow-config
+# Every run reads the default profile profiles/default/ (keep going, rerun incomplete jobs).
 from snakemake.utils import min_version
 
 min_version("9.0")

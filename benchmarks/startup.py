@@ -1,7 +1,8 @@
 """What a training job costs beyond its training, and the default study end to end.
 
-Each measurement runs the project's Snakefile for real (``snakemake --cores 2`` with
-``profiles/local``) in a scratch folder holding the default study's ``config.yaml``:
+Each measurement runs the project's Snakefile for real (``snakemake --cores 2``, with its
+default profile ``profiles/default``) in a scratch folder holding the default study's
+``config.yaml``:
 
 1. **Fixed cost of a training job**: one train job of the default study, with each
    ``jobs.pack`` setting (``run``: fold 0 alone; ``folds``: the five folds of one activation in one
@@ -46,7 +47,7 @@ def snakemake(workdir: Path, *targets: str) -> float:
     """Run the workflow in ``workdir`` as ``make run`` does; return its wall time in seconds."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     command = [str(BIN / "snakemake"), "-s", str(REPO / "Snakefile"), "-d", str(workdir)]
-    command += ["--cores", "2", "--workflow-profile", str(REPO / "profiles/local"), *targets]
+    command += ["--cores", "2", *targets]
     tick = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - tick

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from workflow_helpers import runs_table
 
-from actstudy.evaluation.aggregate import collect, scored, summarize
+from actstudy.evaluation.aggregate import collect, summarize, with_divergence_policy
 from actstudy.evaluation.improvement import COLUMN, improvement_over_second_best
 from actstudy.io import write_json
 
@@ -35,7 +35,7 @@ def test_a_diverged_run_keeps_its_real_values_in_runs_csv_and_scores_worst_in_ta
     runs = runs_table({"a": [0.9, 0.8]}, {"a": [1]}).assign(
         val_accuracy=[0.9, 0.7], mean_epoch_seconds=[2.0, 3.0], train_minus_test_accuracy=0.1
     )
-    table = scored(runs)
+    table = with_divergence_policy(runs)
     assert table["val_accuracy"].tolist() == [0.9, 0.0] and runs["val_accuracy"][1] == 0.7
     assert table["val_loss"][1] == math.inf
     # timings and gaps are no scores: as measured

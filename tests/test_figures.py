@@ -316,7 +316,7 @@ def test_seconds_per_epoch_as_a_ratio_to_relu_on_a_hand_built_table():
 
 
 def test_the_reference_for_the_ratio_is_the_activation_that_is_relu(saved):
-    root, folders = saved
+    _, folders = saved
     runs = pd.DataFrame(
         [json.loads((f / "manifest.json").read_text())["spec"] for f in folders]
     ).assign(
@@ -324,9 +324,10 @@ def test_the_reference_for_the_ratio_is_the_activation_that_is_relu(saved):
         model="lenet5",
         activation=[f.parts[-2] for f in folders],
         fold=[int(f.name.removeprefix("fold")) for f in folders],
+        run_dir=[str(f) for f in folders],
     )
-    assert figures.reference_activation(runs, root / "runs") == "relu"
-    assert figures.reference_activation(runs[runs["activation"] != "relu"], root / "runs") is None
+    assert figures.reference_activation(runs) == "relu"
+    assert figures.reference_activation(runs[runs["activation"] != "relu"]) is None
 
 
 # Comparisons

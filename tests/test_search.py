@@ -736,7 +736,7 @@ def test_the_evaluation_grid_takes_the_searched_functions_once_the_search_has_fo
         ("limited", "searched_2"),
     ]
     assert len(added) == 2 * len(cells)  # every fold
-    spec = json.loads(Path(grid.spec_file(run)).read_text())
+    spec = json.loads(grid.spec_json(run))
     assert spec["activation"] == {
         "label": "searched_2",
         "spec": {"expr": "sin(x) * x"},

@@ -84,6 +84,12 @@ def cmd_activation_curves(args: argparse.Namespace) -> None:
     write_activation_curves(args.run_dirs, args.out)
 
 
+def cmd_notebook(args: argparse.Namespace) -> None:
+    from actstudy.evaluation.notebook_run import run_notebook
+
+    run_notebook(args.notebook, args.executed, args.html, _json(args.parameters))
+
+
 def cmd_statistics(args: argparse.Namespace) -> None:
     from actstudy.evaluation.statistics import write_statistics
 
@@ -256,6 +262,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("run_dirs", nargs="+", type=Path, help="run folders (test predictions)")
     p.set_defaults(run=cmd_statistics)
+
+    p = steps.add_parser(
+        "notebook", help="run a parameterised notebook (papermill), then write it as HTML"
+    )
+    p.add_argument("notebook", type=Path, help="the notebook, with a cell tagged 'parameters'")
+    p.add_argument("--executed", required=True, type=Path, help="the executed notebook to write")
+    p.add_argument("--html", required=True, type=Path, help="its HTML (no code) to write")
+    p.add_argument("--parameters", required=True, help="the notebook's parameters as JSON")
+    p.set_defaults(run=cmd_notebook)
 
     p = steps.add_parser("compare", help="the paper's numbers and claims beside ours")
     p.add_argument("--runs", required=True, type=Path, help="the study's tables/all/runs.csv")

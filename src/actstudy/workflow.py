@@ -10,13 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from actstudy import config as study_config
+from actstudy import layout
 from actstudy.errors import ConfigError
-from actstudy.io import write_json
-from actstudy.provenance import fingerprint
 from actstudy.run_code import digest, run_files
 from actstudy.search import results as search_results
-
-PREPARED_ROOT = Path("resources/prepared")
 
 
 class StudyError(Exception):
@@ -54,15 +51,16 @@ class Study:
     def _check_paths(self) -> None:
         """Every folder the study writes stays under results/<study>/ or resources/prepared/
         (the label patterns make this so; this proves it before any job)."""
-        results = Path("results").resolve()
-        study = (results / self.config["study"]).resolve()
+        results = Path(layout.RESULTS).resolve()
+        study = layout.fill(layout.STUDY, study=self.config["study"]).resolve()
+        prepared_root = Path(layout.PREPARED_ROOT).resolve()
         folders = [(study, results)]
         folders += [
-            (PREPARED_ROOT.resolve() / name, PREPARED_ROOT.resolve())
+            (layout.fill(layout.PREPARED, prepared=name).resolve(), prepared_root)
             for name in self._prepared.values()
         ]
         folders += [
-            (study.joinpath("runs", run["dataset"], run["model"], run["activation"]), study)
+            (layout.run_dir(self.config["study"], **run).parent.resolve(), study)
             for run in self.runs
         ]
         for folder, root in folders:
@@ -128,15 +126,9 @@ class Study:
             spec["activation"]["origin"] = origin
         return spec
 
-    def spec_file(self, run: dict[str, Any]) -> str:
-        """``results/<study>/specs/<digest>.json``, written once; its name changes with it."""
-        return self._written(self.spec(run))
-
-    def _written(self, spec: dict[str, Any]) -> str:
-        path = Path("results", self.config["study"], "specs", f"{fingerprint(spec)[:16]}.json")
-        if not path.exists():
-            write_json(path, spec)
-        return str(path)
+    def spec_json(self, run: dict[str, Any]) -> str:
+        """A run's spec as JSON: the content of its spec file (written by the rule ``spec``)."""
+        return spec_text(self.spec(run))
 
     # The activation search (workflow/rules/search.smk)
 
@@ -161,7 +153,7 @@ class Study:
     def winners_file(self, method: str) -> Path:
         """The best functions of a search that the evaluation trains (the checkpoint
         search_winners writes it)."""
-        return self.search_state_dir(method) / "evaluated.json"
+        return layout.fill(layout.SEARCH_WINNERS, study=self.config["study"], method=method)
 
     def _winners_files(self) -> list[Path]:
         return [self.winners_file(method) for method in self.evaluated_methods()]
@@ -216,7 +208,7 @@ class Study:
         return dict(_first_generation(self.search_options(method))["train"])
 
     def search_state_dir(self, method: str) -> Path:
-        return Path("results", self.config["study"], "search", method)
+        return layout.fill(layout.SEARCH_METHOD, study=self.config["study"], method=method)
 
     def search_formula(self, key: str) -> str:
         """The formula a search trains as ``key`` (generation 0's, or from the newest state)."""
@@ -234,11 +226,9 @@ class Study:
             )
         return formula
 
-    def search_spec_file(self, key: str) -> str:
-        """A candidate's run spec, written like :meth:`spec_file` (its name changes with it)."""
-        return self._written(
-            study_config.search_run_spec(self.config, key, self.search_formula(key))
-        )
+    def search_spec_json(self, key: str) -> str:
+        """A candidate's run spec as JSON (written by the rule ``search_spec``)."""
+        return spec_text(study_config.search_run_spec(self.config, key, self.search_formula(key)))
 
     def search_code_digest(self) -> str:
         """Digest of the code a candidate's run executes (the same for every formula)."""
@@ -265,3 +255,8 @@ def _first_generation(options_json: str) -> dict[str, Any]:
 def _code_digest(model: str, activation_json: str) -> str:
     spec = {"model": {"name": model}, "activation": {"spec": json.loads(activation_json)}}
     return digest(run_files(spec))
+
+
+def spec_text(spec: dict[str, Any]) -> str:
+    """A spec as the JSON its file holds (keys sorted, as the run's fingerprint reads it)."""
+    return json.dumps(spec, sort_keys=True, default=str)

@@ -14,6 +14,7 @@ shell.prefix(
     f"set -euo pipefail; export PYTHONPATH={SRC}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
 )
 
+from actstudy import layout
 from actstudy.workflow import Study, StudyError
 
 try:
@@ -30,7 +31,7 @@ ACTIVATIONS = list(config["activations"])
 PREPARED = study.prepared_names()
 RUNS = study.runs
 # The labels of the search's best functions in the evaluation (searched_1 ..; search.evaluate_top):
-# known now, their formulas and runs once the search has found them (run_metrics).
+# known now, their formulas and runs once the search has found them (slice_files).
 SEARCHED = study.searched_labels()
 SLICES = (
     ["all"]
@@ -55,9 +56,7 @@ wildcard_constraints:
 
 def prepared_dir(wildcards):
     """The prepared arrays of a dataset label (keyed by its options)."""
-    return rules.prepare.output.prepared.format(
-        prepared=study.prepared_name(wildcards.dataset)
-    )
+    return layout.PREPARED.format(prepared=study.prepared_name(wildcards.dataset))
 
 
 def prepare_options(wildcards):
@@ -76,19 +75,18 @@ def statistics_options(wildcards):
     return study.statistics_options()
 
 
-# One run's folder. A train job trains one run (`jobs: {pack: run}`), every fold of one
-# (dataset, model, activation) (pack: folds) or every activation and fold of one (dataset,
-# model) (pack: case); its outputs are then those of all its runs.
-RUN = "results/{study}/runs/{dataset}/{model}/{activation}/fold{fold}"
-FOLDS = sorted({int(run["fold"]) for run in RUNS})
+# A train job trains one run (`jobs: {pack: run}`), every fold of one (dataset, model,
+# activation) (pack: folds) or every activation and fold of one (dataset, model) (pack: case);
+# its outputs are then those of all its runs.
+FOLD_IDS = sorted({int(run["fold"]) for run in RUNS})
 # the wildcards one job trains every value of, with those values (pack: case needs every
 # model to run the same activations: config validation says so)
 PACKED = {
     "run": {},
-    "folds": {"fold": FOLDS},
+    "folds": {"fold": FOLD_IDS},
     "case": {
         "activation": list(dict.fromkeys(run["activation"] for run in RUNS)),
-        "fold": FOLDS,
+        "fold": FOLD_IDS,
     },
 }[config["jobs"]["pack"]]
 RUNS_PER_JOB = math.prod(len(values) for values in PACKED.values())
@@ -97,9 +95,9 @@ TRAIN_JOB = "/".join(
 )
 
 
-def run_file(name):
-    """A train job's output pattern for one file of each of its runs."""
-    return expand(f"{RUN}/{name}", **PACKED, allow_missing=True)
+def job_files(pattern):
+    """A train job's pattern of one file of each of its runs."""
+    return expand(pattern, **PACKED, allow_missing=True)
 
 
 def job_runs(wildcards):
@@ -110,9 +108,9 @@ def job_runs(wildcards):
     ]
 
 
-def train_spec_files(wildcards):
-    """Each run's spec as a JSON file named by its digest: a changed spec is a changed param."""
-    return [study.spec_file(run) for run in job_runs(wildcards)]
+def run_spec(wildcards):
+    """A run's spec (JSON): the content of its spec file, so a changed spec reruns the run."""
+    return study.spec_json(dict(wildcards))
 
 
 def train_code(wildcards):
@@ -121,11 +119,11 @@ def train_code(wildcards):
 
 
 def run_dirs(wildcards):
-    return [RUN.format(**run) for run in job_runs(wildcards)]
+    return [layout.RUN.format(**run) for run in job_runs(wildcards)]
 
 
-def run_metrics(slice_name="all", file="metrics.json", searched=False):
-    """Metrics files (or another ``file``) of the runs in a slice (all, one activation or one
+def slice_files(slice_name="all", file="metrics.json", searched=False):
+    """A file (``metrics.json`` by default) of each run in a slice (all, one activation or one
     dataset): of the study's activations, or (searched) of the search's best functions once the
     search has found them. Asking for these waits for the checkpoint search_winners of each
     evaluated search: an input function that asks must be its rule's last (Snakemake
@@ -140,43 +138,27 @@ def run_metrics(slice_name="all", file="metrics.json", searched=False):
                 checkpoints.search_winners.get(study=STUDY, method=method)
             runs = study.searched_runs()
     return [
-        f"{RUN}/{file}".format(study=STUDY, **run)
+        f"{layout.RUN}/{file}".format(study=STUDY, **run)
         for run in runs
         if kind == "all" or run[kind] == name
     ]
 
 
 def slice_runs(wildcards):
-    return run_metrics(wildcards.slice)
-
-
-def paper_parameters(wildcards, input, output):
-    """papermill's ``-p`` options naming the paper's tables and figure, where the study
-    reports a paper's numbers (none otherwise)."""
-    named = {
-        "paper_vs_ours_csv": input.get("paper_vs_ours"),
-        "claims_csv": input.get("claims"),
-        "paper_png": output.get("paper"),
-    }
-    return [part for key, path in named.items() if path for part in ("-p", key, path)]
+    return slice_files(wildcards.slice)
 
 
 def slice_searched_runs(wildcards):
-    return run_metrics(wildcards.slice, searched=True)
+    return slice_files(wildcards.slice, searched=True)
 
 
 def searched_runs(wildcards):
-    return run_metrics("all", searched=True)
+    return slice_files("all", searched=True)
 
 
 def run_dirs_of_input(wildcards, input):
     """The run folders of a job's metrics files, the study's and the searched functions'."""
     return run_dirs_of([*input.metrics, *input.searched])
-
-
-def reported_file(kind):
-    """The study's reported-results or claims file (a path relative to the working directory)."""
-    return (config["reported"] or {}).get(kind, [])
 
 
 def run_dirs_of(paths):
@@ -185,64 +167,35 @@ def run_dirs_of(paths):
     return list(dict.fromkeys(str(Path(p).parent) for p in paths))
 
 
-# The activation search (search.smk, included when the study has a search section).
-SEARCH = "results/{study}/search"
-SEARCH_RUN = f"{SEARCH}/runs/{{key}}"
-SEARCH_STATE = f"{SEARCH}/{{method}}/gen{{generation}}.json"
-SEARCH_METHODS = study.search_methods()
+def reported_file(kind):
+    """The study's reported-results or claims file (a path relative to the working directory)."""
+    return (config["reported"] or {}).get(kind, [])
 
 
-def search_prepared(wildcards):
-    """The prepared arrays of the dataset the candidates train on."""
-    return rules.prepare.output.prepared.format(
-        prepared=study.prepared_name(config["search"]["dataset"])
-    )
-
-
-def search_options(wildcards):
-    return study.search_options(wildcards.method)
-
-
-def search_spec_file(wildcards):
-    """The candidate's run spec, a JSON file named by its digest (its formula is in it)."""
-    return study.search_spec_file(wildcards.key)
-
-
-def search_code(wildcards):
-    return study.search_code_digest()
-
-
-def search_previous(wildcards):
-    """The state of the generation before."""
-    previous = int(wildcards.generation) - 1
-    return SEARCH_STATE.format(
-        study=wildcards.study, method=wildcards.method, generation=previous
-    )
-
-
-def search_previous_runs(wildcards):
-    """The finished runs of the generation before's candidates (known once its state is)."""
-    previous = int(wildcards.generation) - 1
-    if previous == 0:
-        keys = study.search_first(wildcards.method)
-    else:
-        state = checkpoints.search_generation.get(
-            study=wildcards.study, method=wildcards.method, generation=previous
-        ).output.state
-        keys = json.loads(Path(state).read_text(encoding="utf-8"))["train"]
-    return expand(
-        rules.search_train.output.metrics, study=wildcards.study, key=sorted(keys)
-    )
-
-
-def search_final_states(wildcards):
-    """The state after the last generation of every search the study runs, its method first."""
-    return expand(SEARCH_FINAL, study=wildcards.study, method=SEARCH_METHODS)
-
-
-def search_label(wildcards):
-    """The label prefix of a search's best functions: searched_<rank> (baseline: random_)."""
-    return study.search_label(wildcards.method)
+def figures_parameters(wildcards, input, output):
+    """The figure notebook's parameters (JSON): its tables, its figures, the study's statistics
+    options, and the paper's tables and figure where the study reports a paper's numbers.
+    """
+    parameters = {
+        "study": wildcards.study,
+        "histories_csv": input.histories,
+        "runs_csv": input.runs,
+        "summary_csv": input.summary,
+        "diagnostics_csv": input.diagnostics,
+        "statistics_csv": input.statistics,
+        "curves_csv": input.curves,
+        "statistics_options": study.statistics_options(),
+        "curves_png": output.curves,
+        "accuracy_png": output.accuracy,
+        "diagnostics_png": output.diagnostics,
+    }
+    if config["reported"]:
+        parameters |= {
+            "paper_vs_ours_csv": input.paper_vs_ours,
+            "claims_csv": input.claims,
+            "paper_png": output.paper,
+        }
+    return json.dumps(parameters)
 
 
 # Each table, by the step that writes it (its subcategory in the report).

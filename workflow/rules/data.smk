@@ -1,10 +1,10 @@
 rule prepare:
     output:
-        prepared=directory("resources/prepared/{prepared}"),
+        prepared=directory(layout.PREPARED),
     log:
-        "resources/logs/prepare/{prepared}.log",
+        layout.PREPARE_LOG,
     benchmark:
-        "resources/benchmarks/prepare/{prepared}.tsv"
+        layout.PREPARE_BENCHMARK
     conda:
         "../../envs/torch.yaml"
     resources:
@@ -22,9 +22,9 @@ rule folds:
     input:
         prepared=prepared_dir,
     output:
-        folds="results/{study}/folds/{dataset}.json",
+        folds=layout.FOLDS,
     log:
-        "results/{study}/logs/folds/{dataset}.log",
+        layout.log("folds", "{dataset}"),
     conda:
         "../../envs/torch.yaml"
     params:

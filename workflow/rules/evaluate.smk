@@ -1,14 +1,14 @@
 rule aggregate:
     input:
         metrics=slice_runs,
-        searched=slice_searched_runs,  # last: it waits for the search (run_metrics)
+        searched=slice_searched_runs,  # last: it waits for the search (slice_files)
     output:
-        runs="results/{study}/tables/{slice}/runs.csv",
-        histories="results/{study}/tables/{slice}/histories.csv",
-        summary="results/{study}/tables/{slice}/summary.csv",
-        diagnostics="results/{study}/tables/{slice}/diagnostics.csv",
+        runs=layout.table("runs"),
+        histories=layout.table("histories"),
+        summary=layout.table("summary"),
+        diagnostics=layout.table("diagnostics"),
     log:
-        "results/{study}/logs/aggregate/{slice}.log",
+        layout.log("aggregate", "{slice}"),
     conda:
         "../../envs/analysis.yaml"
     params:
@@ -19,15 +19,22 @@ rule aggregate:
         " {params.run_dirs:q} > {log:q} 2>&1"
 
 
+# the study's tables of every run (the slice "all")
+ALL_TABLES = {
+    name: path.replace("{slice}", "all")
+    for name, path in rules.aggregate.output.items()
+}
+
+
 rule activation_curves:
     input:
-        checkpoints=run_metrics("all", "best.pt"),
-        metrics=run_metrics("all"),
-        searched=searched_runs,  # last: it waits for the search (run_metrics)
+        checkpoints=slice_files("all", "best.pt"),
+        metrics=slice_files("all"),
+        searched=searched_runs,  # last: it waits for the search (slice_files)
     output:
-        curves="results/{study}/tables/all/activation_curves.csv",
+        curves=layout.table("activation_curves", "all"),
     log:
-        "results/{study}/logs/activation_curves.log",
+        layout.log("activation_curves"),
     conda:
         "../../envs/torch.yaml"
     params:
@@ -39,14 +46,14 @@ rule activation_curves:
 
 rule statistics:
     input:
-        runs="results/{study}/tables/all/runs.csv",
+        runs=ALL_TABLES["runs"],
         folds=expand(rules.folds.output.folds, study=STUDY, dataset=DATASETS),
-        metrics=run_metrics("all"),
-        searched=searched_runs,  # last: it waits for the search (run_metrics)
+        metrics=slice_files("all"),
+        searched=searched_runs,  # last: it waits for the search (slice_files)
     output:
-        tests="results/{study}/tables/all/statistics.csv",
+        tests=layout.table("statistics", "all"),
     log:
-        "results/{study}/logs/statistics.log",
+        layout.log("statistics"),
     conda:
         "../../envs/analysis.yaml"
     params:
@@ -60,14 +67,14 @@ rule statistics:
 
 rule compare:
     input:
-        runs="results/{study}/tables/all/runs.csv",
+        runs=ALL_TABLES["runs"],
         results=reported_file("results"),
         claims=reported_file("claims"),
     output:
-        paper_vs_ours="results/{study}/tables/all/paper_vs_ours.csv",
-        claims="results/{study}/tables/all/claims.csv",
+        paper_vs_ours=layout.table("paper_vs_ours", "all"),
+        claims=layout.table("claims", "all"),
     log:
-        "results/{study}/logs/compare.log",
+        layout.log("compare"),
     conda:
         "../../envs/analysis.yaml"
     params:

@@ -6,17 +6,17 @@
 
 rule table_html:
     input:
-        "results/{study}/tables/{slice}/{table}.csv",
+        layout.table("{table}"),
     output:
         report(
-            "results/{study}/tables/{slice}/{table}.html",
+            layout.table("{table}", suffix=".html"),
             caption="../report/table.rst",
             category="{study} · tables",
             subcategory=lambda wildcards: TABLE_STEPS[wildcards.table],
             labels={"table": "{table}", "slice": "{slice}"},
         ),
     log:
-        "results/{study}/logs/table_html/{slice}/{table}.log",
+        layout.log("table_html", "{slice}/{table}"),
     wildcard_constraints:
         table=_choice(TABLE_STEPS),
     localrule: True  # a second's work: not worth a cluster job of its own

@@ -9,26 +9,93 @@
 # each search's best functions (top.yaml), search_candidates every search's candidates
 # (candidates.csv), search_figures the notebook. The checkpoint search_winners writes the best
 # search.evaluate_top functions of each evaluated search (evaluated.json): the evaluation's
-# aggregation asks for it (common.smk, run_metrics), and once it exists their runs join the
-# grid, as searched_1 .. (train.smk reads their formulas through Study.spec).
+# aggregation asks for it (common.smk, slice_files), and once it exists their runs join the
+# grid, as searched_1 .. (the rule spec reads their formulas through Study.spec).
+SEARCH_METHODS = study.search_methods()
+# the state after the last generation: the search's every candidate, scored
+SEARCH_FINAL = layout.SEARCH_STATE.replace(
+    "{generation}", str(config["search"]["generations"])
+)
+
+
+def search_prepared(wildcards):
+    """The prepared arrays of the dataset the candidates train on."""
+    return layout.PREPARED.format(
+        prepared=study.prepared_name(config["search"]["dataset"])
+    )
+
+
+def search_options(wildcards):
+    return study.search_options(wildcards.method)
+
+
+def search_spec(wildcards):
+    """A candidate's run spec (JSON; its formula is in it)."""
+    return study.search_spec_json(wildcards.key)
+
+
+def search_code(wildcards):
+    return study.search_code_digest()
+
+
+def search_previous(wildcards):
+    """The state of the generation before."""
+    previous = int(wildcards.generation) - 1
+    return layout.SEARCH_STATE.format(
+        study=wildcards.study, method=wildcards.method, generation=previous
+    )
+
+
+def search_previous_runs(wildcards):
+    """The finished runs of the generation before's candidates (known once its state is)."""
+    previous = int(wildcards.generation) - 1
+    if previous == 0:
+        keys = study.search_first(wildcards.method)
+    else:
+        state = checkpoints.search_generation.get(
+            study=wildcards.study, method=wildcards.method, generation=previous
+        ).output.state
+        keys = json.loads(Path(state).read_text(encoding="utf-8"))["train"]
+    return expand(
+        rules.search_train.output.metrics, study=wildcards.study, key=sorted(keys)
+    )
+
+
+def search_final_states(wildcards):
+    """The state after the last generation of every search the study runs, its method first."""
+    return expand(SEARCH_FINAL, study=wildcards.study, method=SEARCH_METHODS)
+
+
+def search_label(wildcards):
+    """The label prefix of a search's best functions: searched_<rank> (baseline: random_)."""
+    return study.search_label(wildcards.method)
+
+
+def search_figures_parameters(wildcards, input, output):
+    """The search notebook's parameters (JSON)."""
+    parameters = {
+        "study": wildcards.study,
+        "candidates_csv": input.candidates,
+        "curves_csv": input.curves,
+        "top": config["search"]["top"],
+        "fitness_png": output.fitness,
+        "shapes_png": output.shapes,
+    }
+    return json.dumps(parameters)
+
+
 wildcard_constraints:
     method=_choice(SEARCH_METHODS),
     key=r"f[0-9a-f]{16}",
-
-
-# the state after the last generation: the search's every candidate, scored
-SEARCH_FINAL = SEARCH_STATE.replace(
-    "{generation}", str(config["search"]["generations"])
-)
 
 
 rule search_folds:
     input:
         prepared=search_prepared,
     output:
-        folds=f"{SEARCH}/folds.json",
+        folds=f"{layout.SEARCH}/folds.json",
     log:
-        "results/{study}/logs/search/folds.log",
+        layout.log("search", "folds"),
     conda:
         "../../envs/torch.yaml"
     params:
@@ -40,9 +107,9 @@ rule search_folds:
 
 rule search_start:
     output:
-        state=SEARCH_STATE.replace("{generation}", "0"),
+        state=layout.SEARCH_STATE.replace("{generation}", "0"),
     log:
-        "results/{study}/logs/search/{method}/gen0.log",
+        layout.log("search", "{method}/gen0"),
     conda:
         "../../envs/torch.yaml"
     params:
@@ -52,19 +119,34 @@ rule search_start:
         " --out {output.state:q} > {log:q} 2>&1"
 
 
+rule search_spec:
+    output:
+        spec=layout.SEARCH_SPEC,
+    log:
+        layout.log("search/spec", "{key}"),
+    localrule: True  # a file of a few hundred bytes
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        spec=search_spec,
+    shell:
+        "python -m json.tool --sort-keys - {output.spec:q} <<< {params.spec:q} 2> {log:q}"
+
+
 rule search_train:
     input:
+        spec=rules.search_spec.output.spec,
         prepared=search_prepared,
         folds=rules.search_folds.output.folds,
     output:
-        history=f"{SEARCH_RUN}/history.csv",
-        metrics=f"{SEARCH_RUN}/metrics.json",
-        checkpoint=f"{SEARCH_RUN}/best.pt",
-        manifest=f"{SEARCH_RUN}/manifest.json",
+        history=f"{layout.SEARCH_RUN}/history.csv",
+        metrics=f"{layout.SEARCH_RUN}/metrics.json",
+        checkpoint=f"{layout.SEARCH_RUN}/best.pt",
+        manifest=f"{layout.SEARCH_RUN}/manifest.json",
     log:
-        "results/{study}/logs/search/train/{key}.log",
+        layout.log("search/train", "{key}"),
     benchmark:
-        "results/{study}/benchmarks/search/train/{key}.tsv"
+        layout.benchmark("search/train", "{key}")
     group:
         "train"
     conda:
@@ -74,11 +156,10 @@ rule search_train:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
     params:
-        spec=search_spec_file,
         code=search_code,
-        run_dir=SEARCH_RUN,
+        run_dir=layout.SEARCH_RUN,
     shell:
-        "python -m actstudy train --spec {params.spec:q} --prepared {input.prepared:q}"
+        "python -m actstudy train --spec {input.spec:q} --prepared {input.prepared:q}"
         " --folds {input.folds:q} --out {params.run_dir:q} --threads {threads}"
         " > {log:q} 2>&1"
 
@@ -88,16 +169,16 @@ checkpoint search_generation:
         previous=search_previous,
         runs=search_previous_runs,
     output:
-        state=SEARCH_STATE,
+        state=layout.SEARCH_STATE,
     log:
-        "results/{study}/logs/search/{method}/gen{generation}.log",
+        layout.log("search", "{method}/gen{generation}"),
     wildcard_constraints:
         generation=r"[1-9]\d*",
     conda:
         "../../envs/torch.yaml"
     params:
         options=search_options,
-        runs=f"{SEARCH}/runs",
+        runs=f"{layout.SEARCH}/runs",
     shell:
         "python -m actstudy search-next --options {params.options:q}"
         " --state {input.previous:q} --results {params.runs:q} --out {output.state:q}"
@@ -108,10 +189,10 @@ rule search_results:
     input:
         state=SEARCH_FINAL,
     output:
-        top=f"{SEARCH}/{{method}}/top.yaml",
-        curves=f"{SEARCH}/{{method}}/best_curves.csv",
+        top=f"{layout.SEARCH_METHOD}/top.yaml",
+        curves=f"{layout.SEARCH_METHOD}/best_curves.csv",
     log:
-        "results/{study}/logs/search/{method}/results.log",
+        layout.log("search", "{method}/results"),
     conda:
         "../../envs/torch.yaml"
     params:
@@ -128,9 +209,9 @@ checkpoint search_winners:
     input:
         state=SEARCH_FINAL,
     output:
-        winners=f"{SEARCH}/{{method}}/evaluated.json",
+        winners=layout.SEARCH_WINNERS,
     log:
-        "results/{study}/logs/search/{method}/winners.log",
+        layout.log("search", "{method}/winners"),
     conda:
         "../../envs/analysis.yaml"
     params:
@@ -146,12 +227,12 @@ rule search_candidates:
         states=search_final_states,
     output:
         candidates=report(
-            f"{SEARCH}/candidates.csv",
+            f"{layout.SEARCH}/candidates.csv",
             caption="../report/search_candidates.rst",
             category="Search",
         ),
     log:
-        "results/{study}/logs/search/candidates.log",
+        layout.log("search", "candidates"),
     conda:
         "../../envs/analysis.yaml"
     shell:
@@ -166,35 +247,33 @@ rule search_figures:
         # the shapes of the study's search's best functions (drawn without torch)
         curves=expand(
             rules.search_results.output.curves, study=STUDY, method=SEARCH_METHODS[0]
-        ),
+        )[0],
     output:
-        notebook=f"{SEARCH}/notebooks/search.ipynb",
-        html=f"{SEARCH}/notebooks/search.html",
+        notebook=f"{layout.SEARCH}/notebooks/search.ipynb",
+        html=report(
+            f"{layout.SEARCH}/notebooks/search.html",
+            caption="../report/notebook.rst",
+            category="Search",
+        ),
         fitness=report(
-            f"{SEARCH}/figures/fitness.png",
+            f"{layout.SEARCH}/figures/fitness.png",
             caption="../report/search_fitness.rst",
             category="Search",
         ),
         shapes=report(
-            f"{SEARCH}/figures/best_functions.png",
+            f"{layout.SEARCH}/figures/best_functions.png",
             caption="../report/search_shapes.rst",
             category="Search",
         ),
     log:
-        "results/{study}/logs/search/figures.log",
+        layout.log("search", "figures"),
     conda:
         "../../envs/analysis.yaml"
     params:
-        study=STUDY,
-        top=config["search"]["top"],
+        parameters=search_figures_parameters,
     shell:
-        "(python -m papermill {input.notebook:q} {output.notebook:q} --kernel python3 --cwd ."
-        " -p study {params.study:q} -p candidates_csv {input.candidates:q}"
-        " -p curves_csv {input.curves:q}"
-        " -p top {params.top:q} -p fitness_png {output.fitness:q}"
-        " -p shapes_png {output.shapes:q}"
-        " && python -m nbconvert --to html {output.notebook:q} --output-dir"
-        ' "$(dirname {output.html:q})") > {log:q} 2>&1'
+        "python -m actstudy notebook {input.notebook:q} --executed {output.notebook:q}"
+        " --html {output.html:q} --parameters {params.parameters:q} > {log:q} 2>&1"
 
 
 rule search_all:

@@ -1,17 +1,34 @@
+# Each run's spec, as its training job reads it: written by a rule (a dry run writes nothing),
+# its content a param, so a changed spec reruns the spec and then the run.
+rule spec:
+    output:
+        spec=layout.SPEC,
+    log:
+        layout.log("spec", "{dataset}/{model}/{activation}/fold{fold}"),
+    localrule: True  # a file of a few hundred bytes
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        spec=run_spec,
+    shell:
+        "python -m json.tool --sort-keys - {output.spec:q} <<< {params.spec:q} 2> {log:q}"
+
+
 rule train:
     input:
+        specs=job_files(rules.spec.output.spec),
         prepared=prepared_dir,
         folds=rules.folds.output.folds,
     output:
-        history=run_file("history.csv"),
-        diagnostics=run_file("diagnostics.csv"),
-        metrics=run_file("metrics.json"),
-        checkpoint=run_file("best.pt"),
-        manifest=run_file("manifest.json"),
+        history=job_files(f"{layout.RUN}/history.csv"),
+        diagnostics=job_files(f"{layout.RUN}/diagnostics.csv"),
+        metrics=job_files(f"{layout.RUN}/metrics.json"),
+        checkpoint=job_files(f"{layout.RUN}/best.pt"),
+        manifest=job_files(f"{layout.RUN}/manifest.json"),
     log:
-        f"results/{{study}}/logs/train/{TRAIN_JOB}.log",
+        layout.log("train", TRAIN_JOB),
     benchmark:
-        f"results/{{study}}/benchmarks/train/{TRAIN_JOB}.tsv"
+        layout.benchmark("train", TRAIN_JOB)
     group:
         "train"
     conda:
@@ -24,16 +41,15 @@ rule train:
         # training jobs share one GPU; without a pool the slots are unlimited
         gpu_slot=1,
     params:
-        specs=train_spec_files,
         code=train_code,
         run_dirs=run_dirs,
     shell:
-        "python -m actstudy train --spec {params.specs:q} --prepared {input.prepared:q}"
+        "python -m actstudy train --spec {input.specs:q} --prepared {input.prepared:q}"
         " --folds {input.folds:q} --out {params.run_dirs:q} --threads {threads} > {log:q} 2>&1"
 
 
 rule train_all:
     input:
-        run_metrics("all"),
+        slice_files("all"),
         searched_runs,
     localrule: True

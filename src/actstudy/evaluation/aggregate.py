@@ -39,7 +39,7 @@ SCORE = re.compile(
 WORST = {"accuracy": 0.0, "f1_macro": 0.0, "f1_weighted": 0.0, "roc_auc": 0.0, "loss": math.inf}
 
 
-def scored(runs: pd.DataFrame) -> pd.DataFrame:
+def with_divergence_policy(runs: pd.DataFrame) -> pd.DataFrame:
     """``runs`` under the study's one divergence policy: a diverged run keeps its row, and each
     of its scores (accuracy, F1, ROC-AUC and loss, of any split and epoch: :data:`SCORE`) is
     the worst value, 0 (+inf for a loss), so that it ranks last in the summary and in every
@@ -77,8 +77,8 @@ def _flatten(metrics: dict) -> dict:
 def collect(
     run_dirs: Iterable[str | os.PathLike[str]],
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(runs, histories, diagnostics) from run folders
-    ``.../<dataset>/<model>/<activation>/fold<k>``."""
+    """(runs, histories, diagnostics) from run folders; each row of runs names its folder
+    (``run_dir``), so that readers of the table never rebuild the path."""
     runs, histories, diagnostics = [], [], []
     for run_dir in map(Path, run_dirs):
         manifest = read_json(run_dir / "manifest.json")
@@ -98,6 +98,7 @@ def collect(
                 "mean_epoch_seconds": history["epoch_seconds"].mean(),
                 "parameters": manifest["parameters"],
                 "device": manifest["device"]["device"],
+                "run_dir": run_dir.as_posix(),
             }
         )
         histories.append(history.assign(**labels))
@@ -113,15 +114,16 @@ def _labels_first(tables: list[pd.DataFrame], labels: dict) -> pd.DataFrame:
 
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     """Mean and std over folds per dataset × model × activation, every run counted: a diverged
-    run counts with the worst scores (see :func:`scored`, the policy the statistics follow) and
-    is counted in ``diverged``. Each row also has its fold-mean validation accuracy's
-    improvement over the best other activation of its dataset × model (STUDIES.md S5's
-    "improvement over the second best", see :mod:`actstudy.evaluation.improvement`)."""
+    run counts with the worst scores (see :func:`with_divergence_policy`, the policy the
+    statistics follow) and is counted in ``diverged``. Each row also has its fold-mean
+    validation accuracy's improvement over the best other activation of its dataset × model
+    (docs/studies.md S5's "improvement over the second best", see
+    :mod:`actstudy.evaluation.improvement`)."""
     extra = ["test_accuracy", "train_accuracy_last3", "train_loss_last3", "mean_epoch_seconds"]
     extra.append("progress_t_at_best")
     metrics = [m for m in [*SUMMARY_METRICS, *extra] if m in runs]
     rows = []
-    for key, group in scored(runs).groupby(KEYS, sort=False):
+    for key, group in with_divergence_policy(runs).groupby(KEYS, sort=False):
         row = dict(zip(KEYS, key, strict=True))
         row["folds"] = len(group)
         row["diverged"] = int((group["status"] == "diverged").sum())

@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from actstudy.evaluation.aggregate import scored
+from actstudy.evaluation.aggregate import with_divergence_policy
 from actstudy.evaluation.improvement import improvement_over_second_best
 from actstudy.evaluation.reported import parse_selector
 
@@ -109,9 +109,9 @@ def interval(values: Sequence[float]) -> tuple[float, float]:
 
 
 def _usable(runs: pd.DataFrame) -> pd.DataFrame:
-    """The runs under the study's one divergence policy (:func:`scored`): a diverged run
-    stays, with the worst score, as in the summary and the statistics."""
-    return scored(runs) if "status" in runs else runs
+    """The runs under the study's one divergence policy (:func:`with_divergence_policy`): a
+    diverged run stays, with the worst score, as in the summary and the statistics."""
+    return with_divergence_policy(runs) if "status" in runs else runs
 
 
 def _select(runs: pd.DataFrame, selection: Mapping[str, Sequence[str]]) -> pd.DataFrame:

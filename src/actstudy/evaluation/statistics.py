@@ -28,7 +28,7 @@ With fewer than five cases a test's row says so in words instead of giving a p-v
 cases that ran every activation are blocks; the others are named in ``left_out`` rows.
 
 A diverged run stays in: its score is the worst value (0; :func:`actstudy.evaluation.aggregate.
-scored`), as in the summary, so it ranks last.
+with_divergence_policy`), as in the summary, so it ranks last.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
 
-from actstudy.evaluation.aggregate import run_labels, scored
+from actstudy.evaluation.aggregate import run_labels, with_divergence_policy
 from actstudy.io import read_json, write_text
 from actstudy.training.folds import fold_sizes
 from actstudy.training.predictions import read_predictions
@@ -389,7 +389,7 @@ def activation_tests(
             f"runs.csv has no column {metric!r}; set statistics.metric to one it has "
             f"({', '.join(columns)}), or score a test split (evaluation.test, test_fraction)"
         )
-    runs = scored(runs).dropna(subset=[metric])
+    runs = with_divergence_policy(runs).dropna(subset=[metric])
     activations = list(dict.fromkeys(runs["activation"]))
     options = {"control": control, "metric": metric, "alpha": alpha}
     rows: list[dict[str, Any]] = []

@@ -6,8 +6,8 @@ nothing here tests anything again."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from actstudy.evaluation.aggregate import scored
+from actstudy.evaluation.aggregate import with_divergence_policy
 from actstudy.evaluation.figures.style import (
     CASE,
     FigureSkipped,
@@ -25,7 +25,6 @@ from actstudy.evaluation.figures.style import (
     case_words,
     legend_outside,
     new_figure,
-    run_folder,
 )
 from actstudy.evaluation.paper_vs_ours import measurement
 from actstudy.evaluation.statistics import ACROSS, MIN_BLOCKS, read_run_predictions
@@ -138,7 +137,7 @@ def confusion_choice(
     other activation by fold-mean ``metric`` (diverged runs scored 0), or, without a control in
     the case, the best two."""
     chosen = {}
-    for case, group in scored(runs).groupby(CASE, sort=False):
+    for case, group in with_divergence_policy(runs).groupby(CASE, sort=False):
         means = group.groupby("activation", sort=False)[metric].mean()
         ranked = means.sort_values(ascending=False, kind="stable").index.tolist()
         if control in ranked:
@@ -149,13 +148,11 @@ def confusion_choice(
     return chosen
 
 
-def saved_predictions(
-    runs: pd.DataFrame, runs_dir: str | os.PathLike[str]
-) -> dict[tuple[str, str, str], pd.DataFrame]:
+def saved_predictions(runs: pd.DataFrame) -> dict[tuple[str, str, str], pd.DataFrame]:
     """Every run's saved test predictions (:func:`actstudy.evaluation.statistics.
     read_run_predictions`), per dataset × model × activation, the folds one below the other
     (column ``fold``)."""
-    folders = [run_folder(runs_dir, row) for row in runs.itertuples()]
+    folders = [Path(folder) for folder in runs["run_dir"]]
     found = read_run_predictions(folder for folder in folders if folder.is_dir())
     grouped: dict[tuple[str, str, str], list[pd.DataFrame]] = {}
     for (dataset, model, activation, fold), table in found.items():

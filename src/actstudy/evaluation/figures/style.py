@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -154,8 +153,3 @@ def mean_and_std(values: pd.Series) -> tuple[float, float]:
     if values.empty:
         return math.nan, math.nan
     return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else math.nan
-
-
-def run_folder(runs_dir: str | Path, row: Any) -> Path:
-    """A run's folder under ``results/<study>/runs`` from its runs.csv row (named tuple)."""
-    return Path(runs_dir, str(row.dataset), str(row.model), str(row.activation), f"fold{row.fold}")

@@ -3,7 +3,7 @@ validation accuracy per fold, seconds per epoch, and the activation diagnostics.
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,6 @@ from actstudy.evaluation.figures.style import (
     new_figure,
     of_case,
     per_case,
-    run_folder,
     wrapped,
 )
 from actstudy.io import read_json
@@ -247,13 +246,11 @@ def epoch_seconds(runs: pd.DataFrame) -> Figure:
     )
 
 
-def reference_activation(
-    runs: pd.DataFrame, runs_dir: str | os.PathLike[str], name: str = "relu"
-) -> str | None:
+def reference_activation(runs: pd.DataFrame, name: str = "relu") -> str | None:
     """The label of the study's activation that is the registered ``name`` (ReLU) with no
     parameters, from its runs' manifests; None where the study runs none."""
     for row in runs.drop_duplicates("activation").itertuples():
-        manifest = run_folder(runs_dir, row) / "manifest.json"
+        manifest = Path(row.run_dir, "manifest.json")
         if manifest.is_file():
             spec = read_json(manifest)["spec"]["activation"]["spec"]
             if spec == name or spec == {"name": name}:

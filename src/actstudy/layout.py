@@ -1,0 +1,66 @@
+"""Every path a study reads or writes, spelled once: the rules (``workflow/rules/common.smk``
+imports this module) and the package build them from these patterns.
+
+A pattern's ``{names}`` are Snakemake wildcards; ``str.format`` (or :func:`fill`) fills them the
+same way. Everything a study produces lies under ``results/<study>/``; downloads and prepared
+arrays under ``resources/``, shared by every study.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+RESULTS = "results"
+RESOURCES = "resources"
+STUDY = f"{RESULTS}/{{study}}"
+
+PREPARED_ROOT = f"{RESOURCES}/prepared"
+PREPARED = f"{PREPARED_ROOT}/{{prepared}}"
+"""A dataset's prepared arrays, named by its source and the digest of its resolved options."""
+PREPARE_LOG = f"{RESOURCES}/logs/prepare/{{prepared}}.log"
+PREPARE_BENCHMARK = f"{RESOURCES}/benchmarks/prepare/{{prepared}}.tsv"
+
+FOLDS = f"{STUDY}/folds/{{dataset}}.json"
+RUNS = f"{STUDY}/runs"
+RUN = f"{RUNS}/{{dataset}}/{{model}}/{{activation}}/fold{{fold}}"
+"""One training run's folder (history, metrics, weights, manifest)."""
+SPEC = f"{STUDY}/specs/{{dataset}}/{{model}}/{{activation}}/fold{{fold}}.json"
+"""One run's spec as its training job reads it (the output of the rule ``spec``)."""
+
+TABLES = f"{STUDY}/tables/{{slice}}"
+FIGURES = f"{STUDY}/figures"
+NOTEBOOKS = f"{STUDY}/notebooks"
+
+SEARCH = f"{STUDY}/search"
+SEARCH_RUN = f"{SEARCH}/runs/{{key}}"
+"""A search candidate's run folder, named by its function's cache key."""
+SEARCH_SPEC = f"{SEARCH}/specs/{{key}}.json"
+SEARCH_METHOD = f"{SEARCH}/{{method}}"
+SEARCH_STATE = f"{SEARCH_METHOD}/gen{{generation}}.json"
+SEARCH_WINNERS = f"{SEARCH_METHOD}/evaluated.json"
+"""The best functions of a search that the evaluation trains (checkpoint search_winners)."""
+
+
+def table(name: str, slice: str = "{slice}", suffix: str = ".csv") -> str:
+    """A table's CSV (or its HTML page, ``suffix=".html"``); ``slice``: ``all``,
+    ``activation-<label>`` or ``dataset-<label>``."""
+    return f"{TABLES.replace('{slice}', slice)}/{name}{suffix}"
+
+
+def log(step: str, name: str = "") -> str:
+    """A job's log: ``results/<study>/logs/<step>[/<name>].log``."""
+    return f"{STUDY}/logs/{step}{'/' + name if name else ''}.log"
+
+
+def benchmark(step: str, name: str) -> str:
+    """A job's timing (Snakemake's ``benchmark:``), mirroring its log."""
+    return f"{STUDY}/benchmarks/{step}/{name}.tsv"
+
+
+def fill(pattern: str, **values: object) -> Path:
+    """``pattern`` with its wildcards filled in."""
+    return Path(pattern.format(**values))
+
+
+def run_dir(study: str, dataset: str, model: str, activation: str, fold: int | str) -> Path:
+    return fill(RUN, study=study, dataset=dataset, model=model, activation=activation, fold=fold)
