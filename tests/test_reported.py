@@ -15,10 +15,11 @@ from actstudy.config import ConfigError, load_config, read_config, validate_conf
 from actstudy.evaluation.reported import allowed, columns, load_claims, load_reported
 from actstudy.training.metrics import METRIC_NAMES
 
-# The numeric values of each paper's table(s) as transcribed (docs/reported/ of the shared
-# notes): S1 4 methods × 4 numbers; S2 3 depths × 4 activations; S3 the case count and the
-# share (its best function is text, a claim); S4 4 activations × 2; S5 the appendix's 540
-# (3 datasets × 6 activations × 6 metrics × 5 "folds") and Table IV's 18 seconds per epoch.
+# The numeric values of each paper's table(s) as transcribed (studies/reported/README.md; the
+# papers: docs/studies.md): S1 4 methods × 4 numbers; S2 3 depths × 4 activations; S3 the case
+# count and the share (its best function is text, a claim); S4 4 activations × 2; S5 the
+# appendix's 540 (3 datasets × 6 activations × 6 metrics × 5 "folds") and Table IV's 18 seconds
+# per epoch.
 RESULT_ROWS = {
     "s1_lrelu_fruits": 16,
     "s2_trainable_cifar10": 12,

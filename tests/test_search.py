@@ -40,7 +40,8 @@ from actstudy.training.loop import train_run
 # one pytest-xdist worker runs this file: its module-scoped fixtures are built once
 pytestmark = pytest.mark.xdist_group("test_search")
 
-# STUDIES.md S3, written again with numpy and scipy: the reference the decoding must match.
+# S3's operators (docs/studies.md, S3), written again with numpy and scipy: the reference the
+# decoding must match.
 UNARY_REFERENCE = {
     "x": lambda x: x,
     "exp": np.exp,
@@ -73,7 +74,8 @@ X = np.linspace(-3, 3, 61)
 
 
 def reference(genes: tuple[str, ...], x: np.ndarray) -> np.ndarray:
-    """The tree shapes of STUDIES.md, genes read in order (U1, B, U2, B0, U3, B2, U4)."""
+    """The tree shapes of S3 (docs/studies.md, S3), genes read in order
+    (U1, B, U2, B0, U3, B2, U4)."""
     u = [UNARY_REFERENCE[g](x) for g in genes[0::2]]
     b = [BINARY_REFERENCE[g] for g in genes[1::2]]
     if len(genes) == 3:

@@ -117,7 +117,7 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     run counts with the worst scores (see :func:`with_divergence_policy`, the policy the
     statistics follow) and is counted in ``diverged``. Each row also has its fold-mean
     validation accuracy's improvement over the best other activation of its dataset × model
-    (docs/studies.md S5's "improvement over the second best", see
+    (docs/studies.md#s5: "improvement over the second best", see
     :mod:`actstudy.evaluation.improvement`)."""
     extra = ["test_accuracy", "train_accuracy_last3", "train_loss_last3", "mean_epoch_seconds"]
     extra.append("progress_t_at_best")

@@ -1,4 +1,5 @@
-"""STUDIES.md S5's "improvement": (ours − second best) / second best, per dataset × model.
+"""S5's "improvement" (docs/studies.md#s5): (ours − second best) / second best, per
+dataset × model.
 
 "Second best" is the best of the other activations: for the winner it is the runner-up, and a
 control that does not win gets a negative value (its gap to the best).

@@ -57,9 +57,9 @@ UNARY: dict[str, ast.expr] = {
     "artanh": _call("artanh", _X),
     "arsinh": _call("arsinh", _X),
 }
-"""The unary operators of STUDIES.md S3, in its order, each applied to x: x, e^x, |x|, −x,
-e^-x, min(x,0), erf x, σ(x), x·erf x, max(x,0), sin x, arctan x, tanh x, softplus x, sinh x,
-artanh x, arsinh x."""
+"""The unary operators of S3 (docs/studies.md#s3), in its order, each applied to x: x, e^x,
+|x|, −x, e^-x, min(x,0), erf x, σ(x), x·erf x, max(x,0), sin x, arctan x, tanh x, softplus x,
+sinh x, artanh x, arsinh x."""
 
 BINARY: dict[str, Callable[[ast.expr, ast.expr], ast.expr]] = {
     "add": lambda a, b: ast.BinOp(a, ast.Add(), b),
@@ -70,8 +70,8 @@ BINARY: dict[str, Callable[[ast.expr, ast.expr], ast.expr]] = {
     "mul_exp": lambda a, b: _product(a, _call("exp", b)),
     "sigmoid_mul": lambda a, b: _product(_call("sigmoid", a), b),
 }
-"""The binary operators of STUDIES.md S3, in its order: a+b, a·b, max(max(a,0),b), a·erf(b),
-max(a,b), a·e^b, σ(a)·b."""
+"""The binary operators of S3 (docs/studies.md#s3), in its order: a+b, a·b, max(max(a,0),b),
+a·erf(b), max(a,b), a·e^b, σ(a)·b."""
 
 
 def kind_of(position: int) -> Mapping[str, object]:
