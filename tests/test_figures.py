@@ -20,9 +20,9 @@ from workflow_helpers import REPO
 
 from actstudy import activations, models
 from actstudy.evaluation import figures
+from actstudy.evaluation.activation_curves import CONFIGURED, activation_curves, values_and_slopes
 from actstudy.evaluation.statistics import MIN_BLOCKS, activation_tests
 from actstudy.plugins import load_plugin
-from actstudy.training.activation_curves import CONFIGURED, activation_curves, values_and_slopes
 
 FOLDS, EPOCHS = 3, 6
 SIZES = {"digits": {fold: (100, 50) for fold in range(FOLDS)}}

@@ -79,7 +79,7 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
 
 
 def cmd_activation_curves(args: argparse.Namespace) -> None:
-    from actstudy.training.activation_curves import write_activation_curves
+    from actstudy.evaluation.activation_curves import write_activation_curves
 
     write_activation_curves(args.run_dirs, args.out)
 
@@ -143,7 +143,7 @@ def cmd_search_results(args: argparse.Namespace) -> None:
     top = top_functions(state, args.top, args.label)
     write_text(args.out, top_text(top, args.study, state["options"]["method"], args.top))
     if args.curves:
-        from actstudy.training.activation_curves import function_curves
+        from actstudy.evaluation.activation_curves import function_curves
 
         write_text(args.curves, function_curves(top).to_csv(index=False))
     logging.getLogger("actstudy").info("the best %d functions in %s", len(top), args.out)

@@ -46,7 +46,6 @@ DS2 = (
     "100", "103", "105", "111", "113", "117", "121", "123", "200", "202", "210",
     "212", "213", "214", "219", "221", "222", "228", "231", "232", "233", "234",
 )  # fmt: skip
-PACED = ("102", "104", "107", "217")
 AAMI_CLASSES = ("N", "S", "V", "F", "Q")
 AAMI_SYMBOLS = {"N": "NLRej", "S": "AaJS", "V": "VE", "F": "F", "Q": "/fQ"}
 CLASS_OF_SYMBOL = {s: label for label, c in enumerate(AAMI_CLASSES) for s in AAMI_SYMBOLS[c]}

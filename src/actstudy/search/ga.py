@@ -1,4 +1,5 @@
-"""The genetic algorithm of S3, done right, and the random-search baseline.
+"""The genetic algorithm of S3 and the random-search baseline (where it departs from the
+released code: docs/studies.md#s3).
 
 One generation from the last: the best ``elite`` candidates with distinct cache keys are kept;
 the elites, shuffled, are paired, and each pair is crossed over at one point with probability

@@ -19,10 +19,11 @@ every ``ACTSTUDY_CHECKPOINT_SECONDS``, default 30; plain values and tensors, its
 spec and code.
 The prepared arrays are checked against their manifest's sha256 before training.
 
-:func:`train_runs` trains several runs of one dataset in one process (a job of
-``jobs.pack: folds``), paying the fixed start-up (importing torch, loading and checking the
-arrays) once; each finished run keeps its final state in ``last.pt`` until all have finished,
-so a job killed part-way does not train its finished runs again.
+:func:`train_runs` trains the runs of one training job (one run, or several of one dataset
+under ``jobs.pack: folds`` or ``case``) in one process, paying the fixed start-up (importing
+torch, loading and checking the arrays) once; each finished run keeps its final state in
+``last.pt`` until all have finished, so a job killed part-way does not train its finished runs
+again.
 """
 
 from __future__ import annotations

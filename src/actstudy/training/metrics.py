@@ -12,8 +12,6 @@ import math
 
 import numpy as np
 
-METRIC_NAMES = ("loss", "accuracy", "f1_macro", "f1_weighted", "roc_auc")
-
 
 def _average_ranks(scores: np.ndarray) -> np.ndarray:
     """1-based ranks of ``scores``, ties sharing their average rank."""

@@ -1,5 +1,5 @@
 """The activation gallery: f and f′ of every activation of a study over [−5, 5], drawn from
-its activation_curves.csv (:mod:`actstudy.training.activation_curves`, which builds each module
+its activation_curves.csv (:mod:`actstudy.evaluation.activation_curves`, which builds each module
 from the activation registry and reads what each run kept from its best.pt)."""
 
 from __future__ import annotations
