@@ -363,6 +363,20 @@ def test_jobs_pack_sets_how_many_runs_one_job_trains(tmp_path, pack, jobs):
     assert planned_jobs(tmp_path)["train"] == jobs
 
 
+def test_a_dry_run_writes_no_file(tmp_path):
+    """Input functions only return values: every file is a rule's output (the run specs too)."""
+    write_config(tmp_path, TINY)
+    before = sorted(
+        p.relative_to(tmp_path) for p in tmp_path.rglob("*") if ".snakemake" not in p.parts
+    )
+    jobs = planned_jobs(tmp_path)
+    assert jobs["spec"] == jobs["train"] == 4  # one spec per run, written by its own job
+    after = sorted(
+        p.relative_to(tmp_path) for p in tmp_path.rglob("*") if ".snakemake" not in p.parts
+    )
+    assert after == before
+
+
 def test_a_case_job_trains_every_activation_and_fold_in_one_process(tmp_path):
     write_config(tmp_path, {**TINY, "jobs": {"pack": "case", "threads": 2}})
     snakemake(tmp_path, "--cores", "2", "train_all")

@@ -90,9 +90,8 @@ PACKED = {
     },
 }[config["jobs"]["pack"]]
 RUNS_PER_JOB = math.prod(len(values) for values in PACKED.values())
-TRAIN_JOB = "/".join(
-    ["{dataset}", "{model}", "{activation}", "fold{fold}"][: 4 - len(PACKED)]
-)
+# a train job's log and benchmark name: the run's, less the wildcards it packs
+TRAIN_JOB = "/".join(layout.RUN_ID.split("/")[: 4 - len(PACKED)])
 
 
 def job_files(pattern):

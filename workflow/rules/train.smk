@@ -4,7 +4,7 @@ rule spec:
     output:
         spec=layout.SPEC,
     log:
-        layout.log("spec", "{dataset}/{model}/{activation}/fold{fold}"),
+        layout.log("spec", layout.RUN_ID),
     localrule: True  # a file of a few hundred bytes
     conda:
         "../../envs/analysis.yaml"
