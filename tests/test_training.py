@@ -403,7 +403,10 @@ def test_a_model_size_that_differs_from_the_data_is_one_clear_error(digits16, tm
     prepared, folds = digits16
     spec = make_spec(epochs=1)
     spec["model"]["input_size"] = 32
-    with pytest.raises(ValueError, match="expects inputs of size 32 but dataset 'digits' is "):
+    with pytest.raises(
+        ValueError,
+        match="expects inputs of size 32 but the dataset is prepared at 16; make them equal",
+    ):
         train_run(spec, prepared, folds, tmp_path / "run")
 
 
