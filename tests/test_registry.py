@@ -79,7 +79,7 @@ def test_declared_names_reads_the_calls_that_write_the_name_out(tmp_path, monkey
     )
     (package / "two.py").write_text("x = 1  # registers nothing\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    registry._declared.cache_clear()
+    registry._scan.cache_clear()
     found = declared_names("widget_pack", "register_widget")
     assert found == {"first": "widget_pack.one", "second": "widget_pack.one"}
     assert "widget_pack.one" not in sys.modules

@@ -45,7 +45,7 @@ class Registry(Generic[T, X]):
     """
 
     def __init__(
-        self, kind: str, *, hint: str = "", lazy: Callable[[], Mapping[str, str]] | None = None
+        self, kind: str, *, hint: str = "", lazy: Callable[[], Mapping[str, str]] = dict
     ) -> None:
         self.kind = kind
         self.hint = hint
@@ -70,8 +70,8 @@ class Registry(Generic[T, X]):
 
     def get(self, name: str) -> Entry[T, X]:
         """The entry of ``name``, or ValueError with the registered names in one sentence."""
-        if name not in self._entries and self.lazy is not None and name in self.lazy():
-            importlib.import_module(self.lazy()[name])
+        if name not in self._entries and (module := self.lazy().get(name)):
+            importlib.import_module(module)
         try:
             return self._entries[name]
         except KeyError:
@@ -81,7 +81,7 @@ class Registry(Generic[T, X]):
 
     def names(self) -> list[str]:
         """Registered names (and those that will be on first use), sorted."""
-        return sorted({*self._entries, *(self.lazy() if self.lazy is not None else ())})
+        return sorted({*self._entries, *self.lazy()})
 
     def source_file(self, name: str) -> str:
         """The file that registered ``name``."""
@@ -91,11 +91,11 @@ class Registry(Generic[T, X]):
 def declared_names(package: str, function: str) -> dict[str, str]:
     """Name → module for every ``function("name", ...)`` call, with the name written out, in the
     modules of ``package``; read, not imported."""
-    return _declared(tuple(importlib.import_module(package).__path__), package, function)
+    return _scan(tuple(importlib.import_module(package).__path__), package, function)
 
 
 @cache
-def _declared(folders: tuple[str, ...], package: str, function: str) -> dict[str, str]:
+def _scan(folders: tuple[str, ...], package: str, function: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for path in sorted(p for folder in folders for p in Path(folder).glob("*.py")):
         text = path.read_text(encoding="utf-8")
