@@ -76,6 +76,7 @@ def test_declared_names_reads_the_calls_that_write_the_name_out(tmp_path, monkey
     (package / "one.py").write_text(
         'import heavy_library_never_imported\n@register_widget("first", size=2)\ndef f(): ...\n'
         'register_widget("second")(f)\nregister_widget(computed)(f)\nother("third")\n'
+        'g = register_widget("mid_line")(f)\n'
     )
     (package / "two.py").write_text("x = 1  # registers nothing\n")
     monkeypatch.syspath_prepend(str(tmp_path))
