@@ -2,7 +2,7 @@
 
 A :class:`Registry` holds an :class:`Entry` per registered name: the builder (or object), the
 file that registered it (code every run of it executes, see :mod:`actstudy.run_code`) and the
-kind's own extras (an activation's default scope, a model's roles, a source's options).
+kind's own extras (an activation's default scope, a model's roles, a source's channels).
 
 The packages of activations and models import all their modules, so that their ``register``
 calls take effect. Dataset sources import heavy libraries (torchvision, wfdb, pandas), so their

@@ -121,7 +121,8 @@ def check_input(name: str, shape: tuple[int, int | None], **model_options: Any) 
     """Raise one sentence when data of ``shape`` = (dims, size) does not fit the model.
 
     ``size`` None (not known before preparing) checks the dimensionality only. A model with an
-    ``input_size`` option follows the data unless the option is given.
+    ``input_size`` option follows the data unless the option is given
+    (:func:`options_for_input`).
     """
     dims, size = shape
     kinds = {1: "1-D signals", 2: "images"}
