@@ -287,7 +287,7 @@ MEASURED_COMPILE = {
 def test_recommended_compile_is_what_each_activation_declared_at_registration() -> None:
     assert set(names()) >= MEASURED_COMPILE
     for name in names():
-        declared = registry._COMPILE[name]
+        declared = registry._ACTIVATIONS.get(name).extras.compile
         assert recommended_compile(name) is declared
         assert recommended_compile({"name": name}) is declared
         assert recommended_compile({"roles": {"a": name}}) is declared
@@ -299,8 +299,8 @@ def test_recommended_compile_is_what_each_activation_declared_at_registration() 
 @pytest.fixture
 def scratch_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     """Registrations made in the test are discarded after it."""
-    for table in ("_REGISTRY", "_DEFAULT_SCOPE", "_COMPILE"):
-        monkeypatch.setattr(registry, table, dict(getattr(registry, table)))
+    activations = registry._ACTIVATIONS
+    monkeypatch.setattr(activations, "_entries", dict(activations._entries))
 
 
 @pytest.mark.usefixtures("scratch_registry")

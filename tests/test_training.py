@@ -403,7 +403,10 @@ def test_a_model_size_that_differs_from_the_data_is_one_clear_error(digits16, tm
     prepared, folds = digits16
     spec = make_spec(epochs=1)
     spec["model"]["input_size"] = 32
-    with pytest.raises(ValueError, match="expects inputs of size 32 but dataset 'digits' is "):
+    with pytest.raises(
+        ValueError,
+        match="expects inputs of size 32 but the dataset is prepared at 16; make them equal",
+    ):
         train_run(spec, prepared, folds, tmp_path / "run")
 
 
@@ -545,8 +548,9 @@ def test_a_model_that_declares_its_normalisation_gets_it_whatever_the_dataset_sa
     manifest = json.loads((tmp_path / "fold" / "manifest.json").read_text())
     assert manifest["normalization"]["by"] == "fold"
     declared = ([0.25], [0.5])
-    entry = dataclasses.replace(registry._MODELS["lenet5"], normalize=declared)
-    monkeypatch.setitem(registry._MODELS, "lenet5", entry)
+    entry = registry._MODELS.get("lenet5")
+    entry = dataclasses.replace(entry, extras=dataclasses.replace(entry.extras, normalize=declared))
+    monkeypatch.setitem(registry._MODELS._entries, "lenet5", entry)
     train_run(make_spec(epochs=1), prepared, folds, tmp_path / "model")
     manifest = json.loads((tmp_path / "model" / "manifest.json").read_text())
     assert manifest["normalization"] == {"by": "model lenet5", "mean": [0.25], "std": [0.5]}

@@ -10,11 +10,9 @@ Any mapping may also carry ``scope: network | layer`` (see :func:`factory`).
 
 Each activation declares at :func:`register` whether a model using it should be compiled with
 ``torch.compile`` (``compile=True``), as measured, not guessed: by ``benchmarks/activations.py``
-(one ResNet-20 training step, see benchmarks/README.md, section "Activations"), True where the
-compiled step took under 95 % of the eager one. Measured on CPU only (2026-11-22, torch 2.14.1,
-2-core AMD EPYC VM: every compiled step was faster); on a GPU, compilation fuses the same
-element-wise chains and is expected to help at least as much, but that is not measured here.
-An activation registered without ``compile=True`` (not yet measured) runs eagerly.
+(one ResNet-20 training step), True where the compiled step took under 95 % of the eager one.
+The measurements, with their machine and date, are in benchmarks/README.md, section
+"Activations". An activation registered without ``compile=True`` (not yet measured) runs eagerly.
 :func:`recommended_compile` answers for a whole spec.
 """
 
@@ -22,20 +20,30 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from torch import nn
 
 from actstudy import plugins
+from actstudy.registry import Registry
 
 Spec = str | Mapping[str, Any]
 MakeAct = Callable[[str], nn.Module]
 """What models receive: called with the role of the activation (``"conv1"``, ``"block"``, ...)."""
 
-_REGISTRY: dict[str, Callable[..., nn.Module]] = {}
-_DEFAULT_SCOPE: dict[str, str] = {}
-_COMPILE: dict[str, bool] = {}
-_SOURCE_FILE: dict[str, str] = {}
+
+@dataclass(frozen=True)
+class _Declared:
+    """What an activation declares at :func:`register`, beside its builder."""
+
+    default_scope: str
+    compile: bool
+
+
+_ACTIVATIONS: Registry[Callable[..., nn.Module], _Declared] = Registry(
+    "activation", hint=', or give a formula as {expr: "..."}'
+)
 _SPEC_KEYS = {"name", "expr", "roles", "default", "scope"}
 
 
@@ -47,27 +55,19 @@ def register(name: str, *aliases: str, default_scope: str = "layer", compile: bo
     The aliases share both. The file that calls ``register`` is recorded: it is code that
     every run of the activation executes (see :mod:`actstudy.run_code`).
     """
-    registering_file = plugins.registering_file()
-
-    def decorator(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        for key in (name, *aliases):
-            if key in _REGISTRY:
-                raise ValueError(f"activation name {key!r} is registered twice")
-            _REGISTRY[key] = builder
-            _DEFAULT_SCOPE[key] = default_scope
-            _COMPILE[key] = compile
-            _SOURCE_FILE[key] = registering_file
-        return builder
-
-    return decorator
+    return _ACTIVATIONS.register(
+        name,
+        *aliases,
+        extras=_Declared(default_scope, compile),
+        source_file=plugins.registering_file(),
+    )
 
 
 def source_files(spec: Spec) -> list[str]:
     """The files that register the activations a spec uses (the code a run of it executes,
     beside what every run executes); an expression's module for ``{expr: ...}``."""
     if isinstance(spec, str):
-        _builder(spec)
-        return [_SOURCE_FILE[spec]]
+        return [_ACTIVATIONS.source_file(spec)]
     if "roles" in spec:
         parts = [*dict(spec["roles"]).values(), *([spec["default"]] if "default" in spec else [])]
         return sorted({file for part in parts for file in source_files(part)})
@@ -80,17 +80,15 @@ def source_files(spec: Spec) -> list[str]:
 
 def names() -> list[str]:
     """Registered activation names, sorted."""
-    return sorted(_REGISTRY)
+    return _ACTIVATIONS.names()
 
 
 def _builder(name: str) -> Callable[..., nn.Module]:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown activation {name!r}; choose one of {', '.join(names())}, "
-            'or give a formula as {expr: "..."}'
-        ) from None
+    return _ACTIVATIONS.get(name).builder
+
+
+def _declared(name: str) -> _Declared:
+    return _ACTIVATIONS.get(name).extras
 
 
 def parameters_of(name: str) -> list[str]:
@@ -155,11 +153,10 @@ def create(spec: Spec) -> nn.Module:
 def scope_of(spec: Spec) -> str:
     """The parameter scope a spec asks for, or its activation's default scope."""
     if isinstance(spec, str):
-        _builder(spec)
-        return _DEFAULT_SCOPE[spec]
+        return _declared(spec).default_scope
     if "scope" in spec:
         return spec["scope"]
-    return _DEFAULT_SCOPE[spec["name"]] if "name" in spec else "layer"
+    return _declared(spec["name"]).default_scope if "name" in spec else "layer"
 
 
 def factory(spec: Spec) -> MakeAct:
@@ -210,5 +207,4 @@ def recommended_compile(spec: Spec) -> bool:
 
             return EXPRESSION_COMPILE
         spec = spec["name"]
-    _builder(spec)  # unknown names fail here with the list of registered ones
-    return _COMPILE[spec]
+    return _declared(spec).compile  # unknown names fail here with the list of registered ones

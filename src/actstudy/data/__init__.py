@@ -1,6 +1,6 @@
 """Datasets: acquisition and preparation into the shared prepared-array format.
 
-Source modules register themselves when first used (see :data:`sources.BUILTIN`).
+A source module is imported when one of its sources is first used (see :mod:`.sources`).
 """
 
 from actstudy.data.prepared import Prepared, load_prepared, write_prepared

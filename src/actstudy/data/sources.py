@@ -10,7 +10,6 @@ files are absent and cannot be fetched, so the workflow stops before any trainin
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,38 +18,27 @@ from typing import Any
 
 from actstudy import plugins
 from actstudy.options import check_types, unknown_options_sentence
+from actstudy.registry import Registry, declared_names
 
 
 @dataclass(frozen=True)
 class Source:
-    prepare: Callable[..., None]
+    """What a source declares at :func:`register_source`, beside its ``prepare``."""
+
     missing: Callable[..., str | None] | None = None
     input_size: Callable[..., int | None] | None = None
     dims: int = 2
     channels: int | Callable[..., int] | None = None
     classes: int | None = None
-    source_file: str = ""
     flip_safe: bool = True
 
 
-SOURCES: dict[str, Source] = {}
-
-# The built-in sources and the module that registers each. Their modules (and the heavy libraries
-# they need: torchvision, wfdb, scipy) are imported only when a source is used, so that training
-# jobs and config validation start fast.
-BUILTIN: dict[str, str] = {
-    "digits": "digits",
-    "synthetic_images": "synthetic",
-    "synthetic_signals": "synthetic",
-    "cifar10": "torchvision_sets",
-    "cifar100": "torchvision_sets",
-    "mnist": "torchvision_sets",
-    "fashion_mnist": "torchvision_sets",
-    "fruits360": "fruits360",
-    "mini_imagenet": "mini_imagenet",
-    "mitdb": "mitbih",
-    "mitbih_kaggle": "mitbih_kaggle",
-}
+# The modules of this package that register sources (and the heavy libraries they need:
+# torchvision, wfdb, scipy) are imported only when one of their sources is used, so that training
+# jobs and config validation start fast; their names are read from the modules' text.
+_SOURCES: Registry[Callable[..., None], Source] = Registry(
+    "dataset source", lazy=lambda: declared_names("actstudy.data", "register_source")
+)
 
 
 def register_source(
@@ -73,35 +61,18 @@ def register_source(
     ``classes`` its number of classes, where fixed (smoke variants generate data that matches);
     ``flip_safe`` False where a mirrored sample can belong to another class or none
     (handwritten digits), so that a study refuses horizontal-flip augmentation on it before any
-    job.
+    job. A built-in source (a module of this package) writes its name out in the call, so that
+    it is found without importing the module.
     """
-
-    registering_file = plugins.registering_file()
-
-    def decorator(prepare: Callable[..., None]) -> Callable[..., None]:
-        if name in SOURCES:
-            raise ValueError(f"dataset source {name!r} is registered twice")
-        SOURCES[name] = Source(
-            prepare, missing, input_size, dims, channels, classes, registering_file, flip_safe
-        )
-        return prepare
-
-    return decorator
+    return _SOURCES.register(
+        name,
+        extras=Source(missing, input_size, dims, channels, classes, flip_safe),
+        source_file=plugins.registering_file(),
+    )
 
 
 def source_names() -> list[str]:
-    return sorted(set(SOURCES) | set(BUILTIN))
-
-
-def get_source(name: str) -> Source:
-    if name not in SOURCES and name in BUILTIN:
-        importlib.import_module(f"actstudy.data.{BUILTIN[name]}")
-    try:
-        return SOURCES[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown dataset source {name!r}; choose one of {', '.join(source_names())}"
-        ) from None
+    return _SOURCES.names()
 
 
 def _accepted(function: Callable[..., Any]) -> dict[str, Any]:
@@ -114,15 +85,15 @@ def resolved_options(options: dict[str, Any]) -> tuple[Source, dict[str, Any]]:
     """The source of ``options`` and its options with the source's defaults filled in."""
     options = dict(options)
     name = options.pop("source")
-    source = get_source(name)
-    accepted = _accepted(source.prepare)
+    entry = _SOURCES.get(name)
+    accepted = _accepted(entry.builder)
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise ValueError(
             unknown_options_sentence(f"dataset source {name!r}", list(accepted), unknown)
         )
-    check_types(source.prepare, options, f"dataset source {name!r}")
-    return source, {**accepted, **options}
+    check_types(entry.builder, options, f"dataset source {name!r}")
+    return entry.extras, {**accepted, **options}
 
 
 def check_options(options: dict[str, Any]) -> None:
@@ -158,15 +129,15 @@ def input_shape(options: dict[str, Any]) -> tuple[int, int | None]:
 
 def prepare(options: dict[str, Any], out_dir: str | Path, resources: str | Path) -> None:
     """Prepare the dataset described by ``options`` (which holds its ``source``)."""
-    source, _ = resolved_options(options)
+    resolved_options(options)  # rejects unknown options with the list of accepted ones
     given = {k: v for k, v in options.items() if k != "source"}
-    source.prepare(Path(out_dir), Path(resources), **given)
+    _SOURCES.get(options["source"]).builder(Path(out_dir), Path(resources), **given)
 
 
 def missing(options: dict[str, Any], resources: str | Path) -> str | None:
     """One sentence saying what to do when the dataset cannot be had, else None."""
     options = dict(options)
-    source = get_source(options.pop("source"))
+    source = _SOURCES.get(options.pop("source")).extras
     if source.missing is None:
         return None
     return source.missing(Path(resources), **options)
@@ -174,4 +145,4 @@ def missing(options: dict[str, Any], resources: str | Path) -> str | None:
 
 def source_file(name: str) -> str:
     """The file that registers the named source."""
-    return get_source(name).source_file
+    return _SOURCES.source_file(name)

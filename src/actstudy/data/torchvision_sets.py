@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from torchvision import datasets
@@ -92,8 +93,9 @@ def _mnist_ready(cls: type, root: Path) -> list[Path]:
     return files
 
 
-def _register(name: str, cls: type) -> None:
-    ready: Callable[[type, Path], list[Path]] = _cifar_ready if _is_cifar(cls) else _mnist_ready
+def _missing(name: str) -> Callable[..., str | None]:
+    """The family's ``missing``: the raw files to place when downloading is off."""
+    cls = FAMILIES[name]
 
     def missing(resources: Path, download: bool = True, **_: object) -> str | None:
         absent = [] if download else _required(cls, resources / name)
@@ -104,19 +106,32 @@ def _register(name: str, cls: type) -> None:
             "original files there, or allow the download"
         )
 
+    return missing
+
+
+def _declared(name: str) -> dict[str, Any]:
+    """What the family declares at :func:`register_source`, beside its name."""
+    cls = FAMILIES[name]
     native = 32 if _is_cifar(cls) else 28
 
     def input_size(size: int | None = None, pad: int = 0, **_: object) -> int:
         return size if size is not None else native + 2 * pad
 
-    @register_source(
-        name,
-        missing=missing,
-        input_size=input_size,
-        channels=3 if _is_cifar(cls) else 1,
-        classes=100 if name == "cifar100" else 10,
-        flip_safe=name != "mnist",  # a mirrored digit is another digit or none
-    )
+    return {
+        "missing": _missing(name),
+        "input_size": input_size,
+        "channels": 3 if _is_cifar(cls) else 1,
+        "classes": 100 if name == "cifar100" else 10,
+        "flip_safe": name != "mnist",  # a mirrored digit is another digit or none
+    }
+
+
+def _preparer(name: str) -> Callable[..., None]:
+    """The family's ``prepare``."""
+    cls = FAMILIES[name]
+    ready: Callable[[type, Path], list[Path]] = _cifar_ready if _is_cifar(cls) else _mnist_ready
+    missing = _missing(name)
+
     def prepare(
         out_dir: Path,
         resources: Path,
@@ -154,6 +169,11 @@ def _register(name: str, cls: type) -> None:
             source_files=sources,
         )
 
+    return prepare
 
-for _name, _cls in FAMILIES.items():
-    _register(_name, _cls)
+
+# Each name written out: actstudy.data.sources finds it here without importing this module.
+register_source("cifar10", **_declared("cifar10"))(_preparer("cifar10"))
+register_source("cifar100", **_declared("cifar100"))(_preparer("cifar100"))
+register_source("mnist", **_declared("mnist"))(_preparer("mnist"))
+register_source("fashion_mnist", **_declared("fashion_mnist"))(_preparer("fashion_mnist"))

@@ -18,6 +18,7 @@ from torch import nn
 from actstudy import plugins
 from actstudy.activations.registry import MakeAct, Spec, factory
 from actstudy.options import check_types, unknown_options_sentence
+from actstudy.registry import Registry
 
 Builder = Callable[..., nn.Module]
 MinSize = int | Callable[[Mapping[str, Any]], int]
@@ -25,17 +26,17 @@ Normalize = tuple[Sequence[float], Sequence[float]]
 
 
 @dataclass(frozen=True)
-class _Entry:
-    builder: Builder
+class _Declared:
+    """What a model declares at :func:`register_model`, beside its builder."""
+
     roles: tuple[str, ...]
     min_size: MinSize
     dims: int
     check: Callable[..., None] | None
-    source_file: str
-    normalize: Normalize | None = None
+    normalize: Normalize | None
 
 
-_MODELS: dict[str, _Entry] = {}
+_MODELS: Registry[Builder, _Declared] = Registry("model")
 
 
 def register_model(
@@ -65,45 +66,36 @@ def register_model(
                 f"model {name!r}: normalize needs a mean and a positive std per channel"
             )
 
-    registering_file = plugins.registering_file()
-
-    def decorator(builder: Builder) -> Builder:
-        if name in _MODELS:
-            raise ValueError(f"model name {name!r} is registered twice")
-        _MODELS[name] = _Entry(
-            builder, tuple(roles), min_size, dims, check, registering_file, normalize
-        )
-        return builder
-
-    return decorator
+    return _MODELS.register(
+        name,
+        extras=_Declared(tuple(roles), min_size, dims, check, normalize),
+        source_file=plugins.registering_file(),
+    )
 
 
 def source_file(name: str) -> str:
     """The file that registers the named model."""
-    return _entry(name).source_file
+    return _MODELS.source_file(name)
 
 
 def normalization(name: str) -> tuple[list[float], list[float]] | None:
     """The (mean, std) input normalisation the named model declared, or None."""
-    declared = _entry(name).normalize
+    declared = _declared(name).normalize
     return None if declared is None else (list(declared[0]), list(declared[1]))
 
 
 def names() -> list[str]:
     """Registered model names, sorted."""
-    return sorted(_MODELS)
+    return _MODELS.names()
 
 
-def _entry(name: str) -> _Entry:
-    try:
-        return _MODELS[name]
-    except KeyError:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(names())}") from None
+def _declared(name: str) -> _Declared:
+    return _MODELS.get(name).extras
 
 
 def options(name: str) -> dict[str, Any]:
     """The options the named model accepts, with their defaults."""
-    signature = inspect.signature(_entry(name).builder)
+    signature = inspect.signature(_MODELS.get(name).builder)
     return {p.name: p.default for p in signature.parameters.values() if p.kind is p.KEYWORD_ONLY}
 
 
@@ -112,24 +104,25 @@ def _resolve(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(given) - set(defaults))
     if unknown:
         raise ValueError(unknown_options_sentence(f"model {name!r}", list(defaults), unknown))
-    check_types(_entry(name).builder, given, f"model {name!r}")
+    check_types(_MODELS.get(name).builder, given, f"model {name!r}")
     return {**defaults, **given}
 
 
 def check(name: str, **model_options: Any) -> None:
     """Raise one sentence when the model is unknown, an option misspelt, or the model cannot be
     built here with these options (its registered ``check``)."""
-    entry = _entry(name)
+    declared = _declared(name)
     resolved = _resolve(name, model_options)
-    if entry.check is not None:
-        entry.check(**resolved)
+    if declared.check is not None:
+        declared.check(**resolved)
 
 
 def check_input(name: str, shape: tuple[int, int | None], **model_options: Any) -> None:
     """Raise one sentence when data of ``shape`` = (dims, size) does not fit the model.
 
     ``size`` None (not known before preparing) checks the dimensionality only. A model with an
-    ``input_size`` option follows the data unless the option is given.
+    ``input_size`` option follows the data unless the option is given
+    (:func:`options_for_input`).
     """
     dims, size = shape
     kinds = {1: "1-D signals", 2: "images"}
@@ -140,6 +133,19 @@ def check_input(name: str, shape: tuple[int, int | None], **model_options: Any) 
         )
     if size is None:
         return
+    sized = options_for_input(name, size, **model_options)
+    min_size = _declared(name).min_size
+    smallest = min_size(_resolve(name, sized)) if callable(min_size) else min_size
+    if size < smallest:
+        raise ValueError(
+            f"model {name!r} needs inputs of at least {smallest} but the dataset is prepared at "
+            f"{size}; raise the dataset's size"
+        )
+
+
+def options_for_input(name: str, size: int, **model_options: Any) -> dict[str, Any]:
+    """The model's options for data of ``size``: a model with an ``input_size`` option follows
+    the data unless the option is given, and then it must equal ``size`` (one sentence)."""
     given = model_options.get("input_size")
     if given is not None and given != size:
         raise ValueError(
@@ -147,14 +153,8 @@ def check_input(name: str, shape: tuple[int, int | None], **model_options: Any) 
             f"{size}; make them equal (or drop input_size: it follows the data)"
         )
     if "input_size" in options(name):
-        model_options = {**model_options, "input_size": size}
-    min_size = _entry(name).min_size
-    smallest = min_size(_resolve(name, model_options)) if callable(min_size) else min_size
-    if size < smallest:
-        raise ValueError(
-            f"model {name!r} needs inputs of at least {smallest} but the dataset is prepared at "
-            f"{size}; raise the dataset's size"
-        )
+        return {**model_options, "input_size": size}
+    return model_options
 
 
 def create(
@@ -173,7 +173,7 @@ def create(
     subclass, built without arguments once per use; it defaults to ``"relu"``. ``make_act`` is a
     ready :data:`~actstudy.activations.MakeAct` (role → fresh module).
     """
-    entry = _entry(name)
+    entry = _MODELS.get(name)
     _resolve(name, model_options)  # rejects unknown options with the list of accepted ones
     if num_classes < 1:
         raise ValueError(f"num_classes must be at least 1, not {num_classes}")
@@ -232,12 +232,12 @@ def _checked(make_act: MakeAct) -> MakeAct:
 
 def roles(name: str) -> tuple[str, ...]:
     """The activation roles the named model asks for (the keys a ``{roles: ...}`` spec uses)."""
-    return _entry(name).roles
+    return _declared(name).roles
 
 
 def spatial_dims(name: str) -> int:
     """2 for models of NxCxHxW images, 1 for models of NxCxL signals."""
-    return _entry(name).dims
+    return _declared(name).dims
 
 
 def input_size(name: str, **model_options: Any) -> int | None:
@@ -254,5 +254,5 @@ def min_input_size(name: str, **model_options: Any) -> int:
     resolved = _resolve(name, model_options)
     if "input_size" in resolved:
         return resolved["input_size"]
-    min_size = _entry(name).min_size
+    min_size = _declared(name).min_size
     return min_size(resolved) if callable(min_size) else min_size

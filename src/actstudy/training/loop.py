@@ -56,7 +56,7 @@ from actstudy.data.prepared import Prepared, load_prepared
 from actstudy.io import write_json, write_text
 from actstudy.models.registry import create as create_model
 from actstudy.models.registry import normalization as model_normalization
-from actstudy.models.registry import options as model_option_names
+from actstudy.models.registry import options_for_input
 from actstudy.plugins import load_plugins
 from actstudy.provenance import environment, fingerprint
 from actstudy.run_code import digest, display_name, run_files
@@ -160,16 +160,8 @@ def _normalization(
 
 def _model_options(spec: dict[str, Any], size: int) -> dict[str, Any]:
     """The model's options from config; ``input_size`` follows the data unless it is given."""
-    name, label = spec["model"]["name"], spec["model"]["label"]
     options = {k: v for k, v in spec["model"].items() if k not in ("label", "name")}
-    if "input_size" in model_option_names(name):
-        options.setdefault("input_size", size)
-        if options["input_size"] != size:
-            raise ValueError(
-                f"model {label!r} expects inputs of size {options['input_size']} but dataset "
-                f"{spec['dataset']['label']!r} is prepared at {size}; make them equal"
-            )
-    return options
+    return options_for_input(spec["model"]["name"], size, **options)
 
 
 def _seed_of(base: int, *parts: int) -> int:
