@@ -166,6 +166,16 @@ def test_evaluation_and_statistics_mistakes_are_one_sentence(tiny_config, change
     assert str(error.value).startswith(expected)
 
 
+def test_case_packing_takes_models_listing_the_same_activations_in_another_order(tiny_config):
+    tiny_config["models"] = {
+        "lenet5": {"name": "lenet5", "activations": ["relu", "dsrelu"]},
+        "reversed": {"name": "lenet5", "activations": ["dsrelu", "relu"]},
+    }
+    config = validate_config({**tiny_config, "jobs": {"pack": "case"}})
+    assert config["jobs"]["pack"] == "case"
+    assert {run["model"] for run in run_grid(config)} == {"lenet5", "reversed"}
+
+
 def test_repeated_kfold_runs_every_fold_of_every_repeat(tiny_config):
     del tiny_config["statistics"]
     config = validate_config(
