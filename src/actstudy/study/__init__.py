@@ -11,6 +11,8 @@
 - :mod:`~actstudy.study.search_options`: the search section, its candidates' recipe and split.
 - :mod:`~actstudy.study.smoke`: a study's smoke variant, another study.
 
-Nothing is imported here: :mod:`actstudy.evaluation.reported` reads the grid, and the checks
-read reported files, so the package itself stays out of that chain.
+The registries (torch, numpy) are imported inside the functions that use them, so that reading
+a study, as the Snakefile does when it starts, stays fast. Nothing is imported here:
+:mod:`actstudy.evaluation.reported` reads the grid, and the checks read reported files, so the
+package itself stays out of that chain.
 """

@@ -1,10 +1,5 @@
 """Which runs a study has (dataset × model × activation × fold), and everything one run
-depends on.
-
-The registries (:mod:`actstudy.models` and :mod:`actstudy.activations` import torch,
-:mod:`actstudy.data` numpy) are imported where they are used, so that planning the grid, as
-the Snakefile does when it starts, stays fast.
-"""
+depends on."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ one sentence naming the key and the fix."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import jsonschema
@@ -17,7 +17,9 @@ def _filling_defaults(validator_class: type) -> type:
     before validating it (jsonschema's extend-with-default recipe)."""
     validate_properties = validator_class.VALIDATORS["properties"]
 
-    def properties(validator, properties, instance, schema):
+    def properties(
+        validator: Any, properties: Mapping[str, Any], instance: Any, schema: Mapping[str, Any]
+    ) -> Iterator[jsonschema.ValidationError]:
         if isinstance(instance, dict):
             for key, sub_schema in properties.items():
                 if "default" in sub_schema and key not in instance:
@@ -35,7 +37,7 @@ def _strict_integers(validator_class: type) -> type:
     return jsonschema.validators.extend(validator_class, type_checker=checker)
 
 
-FillingValidator = _filling_defaults(_strict_integers(jsonschema.Draft202012Validator))
+_FillingValidator = _filling_defaults(_strict_integers(jsonschema.Draft202012Validator))
 
 
 def _key(path: list[Any], prefix: str = "") -> str:
@@ -111,7 +113,7 @@ def _describe(option: Mapping[str, Any]) -> str:
 def check_schema(instance: Any, sub_schema: Mapping[str, Any], prefix: str = "") -> None:
     """Validate ``instance`` against ``sub_schema`` in place: missing keys get the schema's
     defaults; raise ConfigError with one sentence (its keys under ``prefix``)."""
-    validator = FillingValidator(sub_schema)
+    validator = _FillingValidator(sub_schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
     if error is not None:
         raise ConfigError(_sentence(error, prefix))
