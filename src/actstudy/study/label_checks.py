@@ -101,7 +101,7 @@ def reported_problems(config: Mapping[str, Any]) -> list[str]:
 def override_problems(config: Mapping[str, Any]) -> list[str]:
     """``overrides`` entries that name labels the study does not define, or match no run."""
     problems = []
-    cells = run_cases(config)
+    cases = run_cases(config)
     for index, entry in enumerate(config["overrides"]):
         unknown = False
         for kind in ("datasets", "models", "activations"):
@@ -113,7 +113,7 @@ def override_problems(config: Mapping[str, Any]) -> list[str]:
                     f"study does not define; allowed: {', '.join(config[kind])}"
                 )
         if not unknown and not any(
-            override_matches(entry, datasets=d, models=m, activations=a) for d, m, a in cells
+            override_matches(entry, datasets=d, models=m, activations=a) for d, m, a in cases
         ):
             problems.append(
                 f"config key 'overrides.{index}' matches no run (a model limited to other "
