@@ -16,7 +16,7 @@ from actstudy.study.grid import (
     source_options,
     study_labels,
 )
-from actstudy.study.recipes import override_matches
+from actstudy.study.recipes import matches_a_case
 
 
 def source_problems(config: Mapping[str, Any]) -> list[str]:
@@ -112,9 +112,7 @@ def override_problems(config: Mapping[str, Any]) -> list[str]:
                     f"config key 'overrides.{index}.{kind}' names {', '.join(missing)}, which the "
                     f"study does not define; allowed: {', '.join(config[kind])}"
                 )
-        if not unknown and not any(
-            override_matches(entry, datasets=d, models=m, activations=a) for d, m, a in cases
-        ):
+        if not unknown and not matches_a_case(entry, cases):
             problems.append(
                 f"config key 'overrides.{index}' matches no run (a model limited to other "
                 "datasets or activations?); correct its lists or remove it"

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from actstudy.schema import training_schema
@@ -29,10 +29,15 @@ def _merged(recipe: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, A
     return merged
 
 
-def override_matches(entry: Mapping[str, Any], **labels: str | None) -> bool:
+def _matches(entry: Mapping[str, Any], **labels: str | None) -> bool:
     """Whether an ``overrides`` entry applies to these labels: each list it gives holds the
     label (a label not given, None, matches no list)."""
     return all(kind not in entry or label in entry[kind] for kind, label in labels.items())
+
+
+def matches_a_case(entry: Mapping[str, Any], cases: Iterable[tuple[str, str, str]]) -> bool:
+    """Whether an ``overrides`` entry applies to some (dataset, model, activation) of ``cases``."""
+    return any(_matches(entry, datasets=d, models=m, activations=a) for d, m, a in cases)
 
 
 def training_for(
@@ -56,7 +61,7 @@ def training_for(
     steps += [
         (f"overrides.{index}.training", entry["training"], True)
         for index, entry in enumerate(config["overrides"])
-        if override_matches(entry, datasets=dataset, models=model, activations=activation)
+        if _matches(entry, datasets=dataset, models=model, activations=activation)
     ]
     validated = False
     for prefix, overrides, merge in steps:

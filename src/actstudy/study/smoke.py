@@ -31,7 +31,7 @@ from actstudy.study.grid import (
     source_options,
     study_labels,
 )
-from actstudy.study.recipes import override_matches
+from actstudy.study.recipes import matches_a_case
 
 SAMPLES = 160  # generated training images per dataset (at least 2 per class for 2 folds)
 HOLDOUT_VAL_FRACTION = 0.5  # a hold-out study's validation part in its smoke variant
@@ -116,11 +116,7 @@ def smoke_variant(config: dict[str, Any]) -> dict[str, Any]:
         for model, labels in _cover(every, allowed).items():
             models[model][kind] = labels
     cases = run_cases(smoke)
-    smoke["overrides"] = [
-        override
-        for override in smoke["overrides"]
-        if any(override_matches(override, datasets=d, models=m, activations=a) for d, m, a in cases)
-    ]
+    smoke["overrides"] = [o for o in smoke["overrides"] if matches_a_case(o, cases)]
     for entry in models.values():
         _one_epoch(entry.get("training"))
         if "weights" in registered_models.options(entry["name"]):
