@@ -42,6 +42,8 @@ RANDOM_WEIGHTS = Path("resources/smoke/resnet50-random.pth")
 
 
 def _dataset(config: dict[str, Any], label: str) -> dict[str, Any]:
+    """The generated dataset that stands in for one of the study's: same input shape and class
+    count, enough samples a class for its folds and splits."""
     options = source_options(config, label)
     dims, size = input_shape(options)
     classes = source_of(options).classes or 10
