@@ -33,7 +33,8 @@ import pandas as pd
 import torch
 from digits_folds import prepare_digits
 
-from actstudy.config import run_spec, validate_config
+from actstudy.study.grid import run_spec
+from actstudy.study.validate import validate_config
 from actstudy.training import diagnostics
 from actstudy.training.loop import train_run
 

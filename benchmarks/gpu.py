@@ -199,7 +199,8 @@ def our_rates(
 ) -> dict[str, list[float]]:
     """Images/s of each epoch of actstudy's loop (the first is the warm-up); compiled, also of
     ``epochs`` more of the same warm run without augmentation."""
-    from actstudy.config import run_spec, validate_config
+    from actstudy.study.grid import run_spec
+    from actstudy.study.validate import validate_config
     from actstudy.training.batches import DeviceData, channel_stats
     from actstudy.training.device import setup_device
     from actstudy.training.loop import build_run, train_one_epoch
@@ -261,9 +262,10 @@ def resnet20_part(args: argparse.Namespace, device: torch.device) -> dict[str, f
 
 def prepare_pack(work: Path, model: str, count: int, runs: int, epochs: int, device: str) -> list:
     """Write the pack's data, folds and one spec per run (seeds 0..runs-1); return the commands."""
-    from actstudy.config import run_spec, validate_config
     from actstudy.data import write_prepared
     from actstudy.io import write_json
+    from actstudy.study.grid import run_spec
+    from actstudy.study.validate import validate_config
     from actstudy.training.folds import assign_folds, write_folds
 
     _, side, channels = PACKS[model]["images"]

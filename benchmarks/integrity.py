@@ -31,8 +31,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from actstudy.config import run_spec, validate_config
 from actstudy.data import load_prepared, prepare, write_prepared
+from actstudy.study.grid import run_spec
+from actstudy.study.validate import validate_config
 from actstudy.training.checkpoint import save_checkpoint, save_resume_state
 from actstudy.training.folds import assign_folds, write_folds
 from actstudy.training.loop import train_run

@@ -31,8 +31,9 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
 from actstudy import models
-from actstudy.config import run_spec, validate_config
 from actstudy.data import load_prepared
+from actstudy.study.grid import run_spec
+from actstudy.study.validate import validate_config
 from actstudy.training.batches import channel_stats
 from actstudy.training.folds import fold_indices
 from actstudy.training.loop import train_run

@@ -57,7 +57,8 @@ def test_the_training_env_has_what_training_needs():
 
 
 # Which environment runs the code of each part of the package (see the conda: lines of
-# workflow/rules); the modules directly under actstudy (cli, config, io...) run in all of them.
+# workflow/rules), or of one module of a part; the modules directly under actstudy (cli, io...)
+# run in all of them. The smoke variant is made outside the workflow, where torch is.
 ENVS_OF_PART = {
     "data": ["torch"],
     "training": ["torch"],
@@ -65,6 +66,8 @@ ENVS_OF_PART = {
     "activations": ["torch"],
     "evaluation": ["analysis"],
     "search": ["torch"],
+    "study": ["analysis", "torch"],
+    "study/smoke.py": ["torch"],
 }
 
 
@@ -130,7 +133,7 @@ def test_each_environment_pins_what_its_steps_import():
                 names = sorted(envs)
             else:
                 assert parts[2] in ENVS_OF_PART, f"add actstudy.{parts[2]} to ENVS_OF_PART"
-                names = ENVS_OF_PART[parts[2]]
+                names = ENVS_OF_PART.get("/".join(parts[2:]), ENVS_OF_PART[parts[2]])
             missing += [
                 f"{name}.yaml lacks {distribution} ({file})"
                 for name in names

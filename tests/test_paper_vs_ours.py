@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from workflow_helpers import REPO
 
-from actstudy.config import load_config, run_grid
 from actstudy.evaluation.paper_vs_ours import (
     JUDGES,
     claims_table,
@@ -19,6 +18,8 @@ from actstudy.evaluation.paper_vs_ours import (
     paper_vs_ours,
 )
 from actstudy.evaluation.reported import allowed, load_claims
+from actstudy.study.grid import run_grid
+from actstudy.study.validate import load_config
 
 SOURCE = "a test"
 

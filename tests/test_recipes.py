@@ -12,7 +12,9 @@ import pytest
 import torch
 from workflow_helpers import REPO
 
-from actstudy.config import ConfigError, load_config, run_spec, validate_config
+from actstudy.errors import ConfigError
+from actstudy.study.grid import run_spec
+from actstudy.study.validate import load_config, validate_config
 from actstudy.training.batches import DeviceData
 from actstudy.training.device import DeviceSetup
 from actstudy.training.loop import evaluate, train_run

@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 from workflow_helpers import REPO
 
-from actstudy.config import ConfigError, load_config, read_config, validate_config
+from actstudy.errors import ConfigError
 from actstudy.evaluation.reported import allowed, columns, load_claims, load_reported
+from actstudy.study.validate import load_config, validate_config
+from actstudy.study.yaml_file import read_config
 from actstudy.training.metrics import classification_metrics
 
 # The numeric values of each paper's table(s) as transcribed (studies/reported/README.md; the

@@ -20,20 +20,20 @@ from scipy.special import erf, expit
 
 from actstudy.activations.expression import parse
 from actstudy.cli import main
-from actstudy.config import (
-    ConfigError,
-    search_evaluation,
-    search_recipe,
-    search_run_spec,
-    validate_config,
-    validate_search,
-)
 from actstudy.data import load_prepared
+from actstudy.errors import ConfigError
 from actstudy.search.fitness import fitness_of
 from actstudy.search.ga import crossover, elites, mutate, next_generation
 from actstudy.search.probe import Probe, canonical, function_key, prescreen
 from actstudy.search.space import BINARY, UNARY, check, decode, random_chromosome
 from actstudy.search.state import COLUMNS, candidates_table, read_state, search_next
+from actstudy.study.search_options import (
+    search_evaluation,
+    search_recipe,
+    search_run_spec,
+    validate_search,
+)
+from actstudy.study.validate import validate_config
 from actstudy.training.folds import assign_folds, write_folds
 from actstudy.training.loop import train_run
 

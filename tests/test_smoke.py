@@ -16,10 +16,11 @@ import pytest
 import yaml
 from workflow_helpers import REPO, planned_jobs, snakemake
 
-from actstudy.config import load_config, run_grid
 from actstudy.evaluation.reported import load_claims, load_reported
 from actstudy.search.results import searched_labels
 from actstudy.search.state import search_next
+from actstudy.study.grid import run_grid
+from actstudy.study.validate import load_config
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 

@@ -18,8 +18,9 @@ import pytest
 import torch
 from sklearn.model_selection import StratifiedKFold
 
-from actstudy.config import run_spec, validate_config
 from actstudy.data.prepared import load_prepared
+from actstudy.study.grid import run_spec
+from actstudy.study.validate import validate_config
 from actstudy.training import loop
 from actstudy.training.batches import DeviceData, augment
 from actstudy.training.folds import (

@@ -117,9 +117,9 @@ def cmd_table_html(args: argparse.Namespace) -> None:
 
 
 def cmd_search_next(args: argparse.Namespace) -> None:
-    from actstudy.config import validate_search
     from actstudy.io import write_json, write_text
     from actstudy.search.state import candidates_table, read_state, search_next
+    from actstudy.study.search_options import validate_search
 
     options = validate_search(_json(args.options))
     state = None if args.state is None else read_state(args.state, options)
@@ -176,9 +176,9 @@ def cmd_search_candidates(args: argparse.Namespace) -> None:
 def cmd_smoke(args: argparse.Namespace) -> None:
     import yaml
 
-    from actstudy.config import load_config
-    from actstudy.data.smoke import smoke_variant
     from actstudy.io import write_text
+    from actstudy.study.smoke import smoke_variant
+    from actstudy.study.validate import load_config
 
     smoke = smoke_variant(load_config(args.config))
     write_text(args.out, yaml.safe_dump(smoke, sort_keys=False, allow_unicode=True))
@@ -188,7 +188,7 @@ def cmd_smoke(args: argparse.Namespace) -> None:
 def cmd_validate(args: argparse.Namespace) -> None:
     import yaml
 
-    from actstudy.config import load_config
+    from actstudy.study.validate import load_config
 
     config = load_config(args.config)
     if args.show:

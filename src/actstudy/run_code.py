@@ -117,7 +117,7 @@ def closure(roots: Iterable[str | Path]) -> list[Path]:
 
 
 def run_files(spec: Mapping[str, Any]) -> list[Path]:
-    """The code files a training run of ``spec`` (:func:`actstudy.config.run_spec`) executes."""
+    """The code files a training run of ``spec`` (:func:`actstudy.study.grid.run_spec`) executes."""
     from actstudy import activations, models
 
     roots = [

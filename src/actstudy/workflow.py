@@ -9,11 +9,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+<<<<<<< HEAD
 from actstudy import config as study_config
 from actstudy import layout
+=======
+>>>>>>> aeff1a8fb797168795b6d066a10d3d0b01ab2c5e
 from actstudy.errors import ConfigError
 from actstudy.run_code import digest, run_files
 from actstudy.search import results as search_results
+from actstudy.study import grid
+from actstudy.study.search_options import search_evaluation, search_run_spec
+from actstudy.study.validate import validate_config
+from actstudy.study.yaml_file import read_config
 
 
 class StudyError(Exception):
@@ -32,17 +39,15 @@ class Study:
         """``files``: the config files Snakemake read (checked for keys given twice)."""
         try:
             for file in files:
-                study_config.read_config(file)
-            study_config.validate_config(config)
+                read_config(file)
+            validate_config(config)
         except ConfigError as error:
             sentences = str(error).splitlines()
             raise StudyError("Invalid study configuration:\n  " + "\n  ".join(sentences)) from None
         self.config = config
         self.resources = Path(resources)
-        self.runs = study_config.run_grid(config)
-        self._prepared = {
-            label: study_config.prepared_name(config, label) for label in config["datasets"]
-        }
+        self.runs = grid.run_grid(config)
+        self._prepared = {label: grid.prepared_name(config, label) for label in config["datasets"]}
         self._evaluated_cache: tuple[tuple, tuple[dict, dict]] | None = None
         self._check_paths()
         if unavailable := self.unavailable_datasets():
@@ -80,11 +85,11 @@ class Study:
         return next(label for label, name in self._prepared.items() if name == prepared)
 
     def prepare_options(self, prepared: str) -> str:
-        options = study_config.source_options(self.config, self._label_of(prepared))
+        options = grid.source_options(self.config, self._label_of(prepared))
         return json.dumps(options, sort_keys=True)
 
     def prepare_plugins(self, prepared: str) -> list[str]:
-        return study_config.source_plugins(self.config, self._label_of(prepared))
+        return grid.source_plugins(self.config, self._label_of(prepared))
 
     def unavailable_datasets(self) -> list[str]:
         """One sentence per dataset that is neither prepared nor placed nor downloadable."""
@@ -94,13 +99,13 @@ class Study:
         for label, name in self._prepared.items():
             if (self.resources / "prepared" / name / "manifest.json").exists():
                 continue
-            options = study_config.source_options(self.config, label)
+            options = grid.source_options(self.config, label)
             if sentence := missing(options, self.resources):
                 sentences.append(f"dataset '{label}': {sentence}")
         return sentences
 
     def fold_options(self) -> str:
-        options = {k: v for k, v in study_config.evaluation(self.config).items() if k != "test"}
+        options = {k: v for k, v in grid.evaluation(self.config).items() if k != "test"}
         return json.dumps(options, sort_keys=True)
 
     def statistics_options(self) -> str:
@@ -121,7 +126,7 @@ class Study:
                     "or `snakemake search_all` first"
                 )
             origin = origins[label]
-        spec = study_config.run_spec(config, run["dataset"], run["model"], label, int(run["fold"]))
+        spec = grid.run_spec(config, run["dataset"], run["model"], label, int(run["fold"]))
         if origin is not None:
             spec["activation"]["origin"] = origin
         return spec
@@ -186,11 +191,11 @@ class Study:
         """The evaluation's runs of the searched functions found so far (wildcard dicts, as
         :attr:`runs` holds the study's own)."""
         config, origins = self._evaluated()
-        return [run for run in study_config.run_grid(config) if run["activation"] in origins]
+        return [run for run in grid.run_grid(config) if run["activation"] in origins]
 
     def search_fold_options(self) -> dict[str, Any]:
         """The hold-out that scores the candidates, as the folds step takes it."""
-        split = study_config.search_evaluation(self.config["search"])
+        split = search_evaluation(self.config["search"])
         return {k: v for k, v in split.items() if k != "test"}
 
     def search_options(self, method: str) -> str:
@@ -226,9 +231,15 @@ class Study:
             )
         return formula
 
+<<<<<<< HEAD
     def search_spec_json(self, key: str) -> str:
         """A candidate's run spec as JSON (written by the rule ``search_spec``)."""
         return spec_text(study_config.search_run_spec(self.config, key, self.search_formula(key)))
+=======
+    def search_spec_file(self, key: str) -> str:
+        """A candidate's run spec, written like :meth:`spec_file` (its name changes with it)."""
+        return self._written(search_run_spec(self.config, key, self.search_formula(key)))
+>>>>>>> aeff1a8fb797168795b6d066a10d3d0b01ab2c5e
 
     def search_code_digest(self) -> str:
         """Digest of the code a candidate's run executes (the same for every formula)."""

@@ -24,6 +24,7 @@ import jsonschema
 import pandas as pd
 
 from actstudy.schema import schema
+from actstudy.study.grid import run_cases
 
 KINDS = {"results": "reported_result", "claims": "reported_claim"}
 WHAT = {"results": "reported-results file", "claims": "claims file"}
@@ -239,15 +240,9 @@ class _Study:
     """The labels and runs of a validated study, to check reported rows against."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        from actstudy.config import run_grid
-
         self.name = config["study"]
         self.labels = {key: list(config[f"{key}s"]) for key in LABEL_KEYS}
-        self.runs = [
-            {key: run[key] for key in LABEL_KEYS}
-            for run in run_grid(config)
-            if run["fold"] == 0  # every fold runs the same combinations
-        ]
+        self.runs = [dict(zip(LABEL_KEYS, case, strict=True)) for case in run_cases(config)]
 
     def unknown(self, key: str, label: str, column: str) -> str | None:
         if label in self.labels[key]:

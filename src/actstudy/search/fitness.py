@@ -2,9 +2,10 @@
 manifest.json; see :mod:`actstudy.training.loop`).
 
 fitness = validation accuracy / validation loss of the run's last epoch (the weights the search
-ends with); the recipe (:func:`actstudy.config.search_recipe`) stops a candidate after its first
-epoch when that epoch's accuracy is below the threshold (status ``stopped_below``), and a loss
-that is not finite ends it as ``diverged``. Statuses of a scored candidate:
+ends with); the recipe (:func:`actstudy.study.search_options.search_recipe`) stops a candidate
+after its first epoch when that epoch's accuracy is below the threshold (status
+``stopped_below``), and a loss that is not finite ends it as ``diverged``. Statuses of a scored
+candidate:
 
 - ``trained``: it ran its epochs (or stopped early by the recipe's early stopping);
 - ``low_accuracy``: stopped below the threshold; fitness accuracy / loss of that epoch;

@@ -8,7 +8,8 @@ The state of generation g (format :data:`FORMAT`) holds:
   ``cached``: trained in an earlier generation; ``screen``: the pre-screen's reason for fitness 0
   without training, or null);
 - ``train``: cache key → formula of every candidate this generation must train (neither cached
-  nor screened), each one run folder ``<results>/<key>/`` (:func:`actstudy.config.search_run_spec`);
+  nor screened), each one run folder ``<results>/<key>/``
+  (:func:`actstudy.study.search_options.search_run_spec`);
 - ``cache``: key → ``{fitness, status, reason, epochs, seconds, formula, generation}`` of every
   candidate trained before g;
 - ``scored``: one row per candidate of generations 0 to g - 1 (:data:`COLUMNS`).

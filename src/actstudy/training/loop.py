@@ -381,7 +381,7 @@ def train_run(
     *,
     keep_state: bool = False,
 ) -> dict[str, Any]:
-    """Train one run as ``spec`` (see :func:`actstudy.config.run_spec`) says; return metrics.
+    """Train one run as ``spec`` (see :func:`actstudy.study.grid.run_spec`) says; return metrics.
 
     ``prepared``: the arrays of ``prepared_dir`` when already loaded and checked.
     ``keep_state``: leave the final state in ``last.pt`` (see :func:`train_runs`)."""

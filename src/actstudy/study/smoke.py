@@ -8,8 +8,10 @@ where that can group them; else each activation's runs, ``folds``), searches 2
 generations of SEARCH_POPULATION candidates (1 epoch each) where the study searches, and, where a
 study crosses more than MAX_CROSS combinations, crosses each model with only some of the
 activations and datasets, so that every model, activation and dataset still appears in some
-run (the search's best functions, ``searched_1`` .., among the activations). A transfer model
-gets randomly initialised weights of the right shape, written once under ``resources/smoke/``.
+run (the search's best functions, ``searched_1`` .., among the activations). A model that loads
+pretrained weights (a ``weights`` option) gets randomly initialised ones of torchvision's
+ResNet-50, the shape the registered transfer model loads, written once under
+``resources/smoke/``.
 Run it in a working folder of its own: its outputs go to results/<study>/ as the study's would.
 """
 
@@ -20,18 +22,28 @@ import math
 from pathlib import Path
 from typing import Any
 
-from actstudy.config import case_pack_problem, run_grid, source_options
+from actstudy import models as registered_models
 from actstudy.data.sources import input_channels, input_shape, source_of
-from actstudy.search.results import searched_labels
+from actstudy.study.grid import (
+    case_pack_problem,
+    model_runs,
+    run_cases,
+    source_options,
+    study_labels,
+)
+from actstudy.study.recipes import matches_a_case
 
 SAMPLES = 160  # generated training images per dataset (at least 2 per class for 2 folds)
 HOLDOUT_VAL_FRACTION = 0.5  # a hold-out study's validation part in its smoke variant
 MAX_CROSS = 30  # (dataset, model, activation) combinations above which models are limited
 SEARCH_POPULATION = 4  # candidates per generation of a smoke variant's search (2 generations)
 RANDOM_WEIGHTS = Path("resources/smoke/resnet50-random.pth")
+"""Where the random weights of a model that loads pretrained ones are written."""
 
 
 def _dataset(config: dict[str, Any], label: str) -> dict[str, Any]:
+    """The generated dataset that stands in for one of the study's: same input shape and class
+    count, enough samples a class for its folds and splits."""
     options = source_options(config, label)
     dims, size = input_shape(options)
     classes = source_of(options).classes or 10
@@ -75,28 +87,15 @@ def _cover(labels: list[str], allowed: dict[str, list[str]]) -> dict[str, list[s
     return chosen
 
 
-def _matches_a_run(config: dict[str, Any], override: dict[str, Any]) -> bool:
-    """Whether a training override still applies to some run once models are limited."""
-    for entry in config["models"].values():
-        for kind in ("datasets", "activations"):
-            if kind in override and not set(override[kind]) & set(entry.get(kind, config[kind])):
-                break
-        else:
-            if "models" not in override or any(
-                config["models"][m] is entry for m in override["models"]
-            ):
-                return True
-    return False
-
-
 def _one_epoch(training: dict[str, Any] | None) -> None:
+    """Train 1 epoch where a recipe gives its epochs."""
     if isinstance(training, dict) and "epochs" in training:
         training["epochs"] = 1
 
 
 def _random_weights(path: Path) -> Path:
-    """torchvision's ResNet-50 state dict, randomly initialised (the shape the transfer model
-    loads), saved once."""
+    """torchvision's ResNet-50 state dict, randomly initialised (the shape the registered
+    transfer model loads), saved once."""
     if not path.exists():
         import torch
         from torchvision.models import resnet50
@@ -112,17 +111,17 @@ def smoke_variant(config: dict[str, Any]) -> dict[str, Any]:
     smoke["description"] = f"Smoke variant of {config['study']}: generated data, 1 epoch."
     smoke["datasets"] = {label: _dataset(config, label) for label in config["datasets"]}
     models = smoke["models"]
-    combinations = {(r["dataset"], r["model"], r["activation"]) for r in run_grid(config)}
-    searched = searched_labels(config["search"])  # the search's best functions: some model's
-    for kind in ("activations", "datasets") if len(combinations) > MAX_CROSS else ():
-        every = [*config[kind], *(searched if kind == "activations" else [])]
-        allowed = {m: list(entry.get(kind, every)) for m, entry in models.items()}
+    # each label to some model, the search's best functions among the activations
+    for kind in ("activations", "datasets") if len(run_cases(config)) > MAX_CROSS else ():
+        every = getattr(study_labels(config), kind)
+        allowed = {model: getattr(model_runs(smoke, model), kind) for model in models}
         for model, labels in _cover(every, allowed).items():
             models[model][kind] = labels
-    smoke["overrides"] = [o for o in smoke["overrides"] if _matches_a_run(smoke, o)]
+    cases = run_cases(smoke)
+    smoke["overrides"] = [o for o in smoke["overrides"] if matches_a_case(o, cases)]
     for entry in models.values():
         _one_epoch(entry.get("training"))
-        if entry["name"] == "resnet50_transfer":
+        if "weights" in registered_models.options(entry["name"]):
             entry["weights"] = str(_random_weights(RANDOM_WEIGHTS))
     for entry in [*smoke["datasets"].values(), *smoke["overrides"]]:
         _one_epoch(entry.get("training"))

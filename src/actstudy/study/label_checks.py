@@ -1,0 +1,148 @@
+"""Checks across keys that the schema cannot make: labels that name what the study defines,
+names and options the registries know, overrides that match a run, the reported files, and
+evaluation, statistics and job packing that fit together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from actstudy.evaluation.reported import load_claims, load_reported
+from actstudy.study.grid import (
+    case_pack_problem,
+    model_options,
+    model_runs,
+    run_cases,
+    source_options,
+    study_labels,
+)
+from actstudy.study.recipes import matches_a_case
+
+
+def source_problems(config: Mapping[str, Any]) -> list[str]:
+    """Datasets whose source is unknown, or whose options it refuses."""
+    from actstudy import data
+
+    problems = []
+    for label in config["datasets"]:
+        options = source_options(config, label)
+        if options["source"] not in data.source_names():
+            problems.append(
+                f"config key 'datasets.{label}.source' names the unknown dataset "
+                f"{options['source']!r}; allowed: {', '.join(data.source_names())}"
+            )
+            continue
+        try:
+            data.check_options(options)
+        except ValueError as error:
+            problems.append(f"config key 'datasets.{label}': {error}")
+    return problems
+
+
+def model_problems(config: Mapping[str, Any]) -> list[str]:
+    """Models that are unknown, limited to labels the study does not define, or given options
+    their builder refuses."""
+    from actstudy import models
+
+    problems = []
+    for label, entry in config["models"].items():
+        if entry["name"] not in models.names():
+            problems.append(
+                f"config key 'models.{label}.name' names the unknown model {entry['name']!r}; "
+                f"allowed: {', '.join(models.names())}"
+            )
+            continue
+        runs = model_runs(config, label)
+        for key in ("datasets", "activations"):
+            defined = getattr(study_labels(config), key)
+            unknown = sorted(set(getattr(runs, key)) - set(defined))
+            if unknown:
+                problems.append(
+                    f"config key 'models.{label}.{key}' names {', '.join(unknown)}, which the "
+                    f"study does not define; allowed: {', '.join(defined)}"
+                )
+        try:
+            models.check(entry["name"], **model_options(config, label))
+        except (ValueError, FileNotFoundError) as error:
+            problems.append(f"config key 'models.{label}': {error.args[0]}")
+    return problems
+
+
+def activation_problems(config: Mapping[str, Any]) -> list[str]:
+    """Activations the registry cannot build."""
+    from actstudy import activations
+
+    problems = []
+    for label, spec in config["activations"].items():
+        try:
+            activations.factory(spec)
+        except ValueError as error:
+            problems.append(f"config key 'activations.{label}': {error}")
+    return problems
+
+
+def reported_problems(config: Mapping[str, Any]) -> list[str]:
+    """The study's reported results and claims files: each row's format, and labels the study
+    defines (see actstudy.evaluation.reported)."""
+    files = config.get("reported") or {}
+    problems = []
+    for key, load in (
+        ("results", lambda path: load_reported(path, config)),
+        ("claims", lambda path: load_claims(path, config["study"], config)),
+    ):
+        if key in files:
+            try:
+                load(files[key])
+            except ValueError as error:
+                problems += [f"config key 'reported.{key}': {s}" for s in str(error).splitlines()]
+    return problems
+
+
+def override_problems(config: Mapping[str, Any]) -> list[str]:
+    """``overrides`` entries that name labels the study does not define, or match no run."""
+    problems = []
+    cases = run_cases(config)
+    for index, entry in enumerate(config["overrides"]):
+        unknown = False
+        for kind in ("datasets", "models", "activations"):
+            missing = [label for label in entry.get(kind, []) if label not in config[kind]]
+            if missing:
+                unknown = True
+                problems.append(
+                    f"config key 'overrides.{index}.{kind}' names {', '.join(missing)}, which the "
+                    f"study does not define; allowed: {', '.join(config[kind])}"
+                )
+        if not unknown and not matches_a_case(entry, cases):
+            problems.append(
+                f"config key 'overrides.{index}' matches no run (a model limited to other "
+                "datasets or activations?); correct its lists or remove it"
+            )
+    return problems
+
+
+def pack_problems(config: Mapping[str, Any]) -> list[str]:
+    """``jobs.pack: case`` where it cannot group the runs (:func:`case_pack_problem`)."""
+    problem = case_pack_problem(config) if config["jobs"]["pack"] == "case" else None
+    return [f"config key 'jobs.pack': {problem}; use pack: folds"] if problem else []
+
+
+def evaluation_problems(config: Mapping[str, Any]) -> list[str]:
+    """A test part nobody scores, and statistics that name what the study does not have."""
+    evaluation, statistics = config["evaluation"], config["statistics"]
+    problems = []
+    if evaluation["test_fraction"] > 0 and not evaluation["test"]:
+        problems.append(
+            "config key 'evaluation.test_fraction' holds out a test part that evaluation.test: "
+            "false never scores; set test: true or test_fraction: 0"
+        )
+    if statistics["metric"].startswith("test_") and not evaluation["test"]:
+        problems.append(
+            f"config key 'statistics.metric' is {statistics['metric']}, but evaluation.test is "
+            "false; set test: true or choose a val_ or train_ metric"
+        )
+    if statistics["control"] is not None and statistics["control"] not in config["activations"]:
+        problems.append(
+            f"config key 'statistics.control' names {statistics['control']!r}, which the study "
+            f"does not define; allowed: {', '.join(config['activations'])}"
+        )
+    return problems
