@@ -24,6 +24,7 @@ include: "workflow/rules/report.smk"
 
 if config["search"]:
 
+    include: "workflow/rules/search_common.smk"
     include: "workflow/rules/search.smk"
 
 

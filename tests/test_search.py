@@ -707,7 +707,7 @@ def test_the_evaluation_grid_takes_the_searched_functions_once_the_search_has_fo
     tmp_path, monkeypatch
 ):
     from actstudy.search.results import winners
-    from actstudy.workflow import Study, StudyError
+    from actstudy.study.jobs import Study, StudyError
 
     def config(evaluate_top: int) -> dict:
         config = study(baseline=True, evaluate_top=evaluate_top)

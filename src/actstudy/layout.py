@@ -59,6 +59,12 @@ def benchmark(step: str, name: str) -> str:
     return f"{STUDY}/benchmarks/{step}/{name}.tsv"
 
 
+def run_id_prefix(parts: int) -> str:
+    """The first ``parts`` wildcards of :data:`RUN_ID` (a training job's name when it trains
+    every value of the others)."""
+    return "/".join(RUN_ID.split("/")[:parts])
+
+
 def fill(pattern: str, **values: object) -> Path:
     """``pattern`` with its wildcards filled in."""
     return Path(pattern.format(**values))

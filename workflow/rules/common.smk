@@ -15,7 +15,8 @@ shell.prefix(
 )
 
 from actstudy import layout
-from actstudy.workflow import Study, StudyError
+from actstudy.study import grid
+from actstudy.study.jobs import Study, StudyError
 
 try:
     # validates the study files and the config (filling in defaults) and its data
@@ -78,20 +79,20 @@ def statistics_options(wildcards):
 # A train job trains one run (`jobs: {pack: run}`), every fold of one (dataset, model,
 # activation) (pack: folds) or every activation and fold of one (dataset, model) (pack: case);
 # its outputs are then those of all its runs.
-FOLD_IDS = sorted({int(run["fold"]) for run in RUNS})
+FOLD_IDS = grid.fold_ids(config)
 # the wildcards one job trains every value of, with those values (pack: case needs every
 # model to run the same activations: config validation says so)
 PACKED = {
     "run": {},
     "folds": {"fold": FOLD_IDS},
     "case": {
-        "activation": list(dict.fromkeys(run["activation"] for run in RUNS)),
+        "activation": grid.model_runs(config, MODELS[0]).activations,
         "fold": FOLD_IDS,
     },
 }[config["jobs"]["pack"]]
 RUNS_PER_JOB = math.prod(len(values) for values in PACKED.values())
 # a train job's log and benchmark name: the run's, less the wildcards it packs
-TRAIN_JOB = "/".join(layout.RUN_ID.split("/")[: 4 - len(PACKED)])
+TRAIN_JOB = layout.run_id_prefix(4 - len(PACKED))
 
 
 def job_files(pattern):

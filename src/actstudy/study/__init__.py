@@ -10,6 +10,8 @@
   cannot say, checked across keys and against the registries.
 - :mod:`~actstudy.study.search_options`: the search section, its candidates' recipe and split.
 - :mod:`~actstudy.study.smoke`: a study's smoke variant, another study.
+- :mod:`~actstudy.study.jobs`: ``Study``, what the Snakefile asks of a study at start-up (its
+  validation, the run grid, each job's params: a run's spec, a code digest, prepared names).
 
 The registries (torch, numpy) are imported inside the functions that use them, so that reading
 a study, as the Snakefile does when it starts, stays fast. Nothing is imported here:

@@ -33,7 +33,7 @@ def model_runs(config: Mapping[str, Any], model: str) -> Labels:
     """The activations and datasets a model runs: the lists its entry gives, else every one of
     the study (:func:`study_labels`). An activation may be a label of the search's best
     functions, which is an activation only once the search has found it
-    (``actstudy.workflow.Study``)."""
+    (``actstudy.study.jobs.Study``)."""
     entry = config["models"][model]
     every = study_labels(config)
     return Labels(

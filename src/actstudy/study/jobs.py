@@ -1,5 +1,5 @@
 """What the Snakefile asks of a study at start-up, kept out of the rules: validation, the run
-grid, and the short params each job gets (a spec file, a code digest, prepared-folder names)."""
+grid, and the short params each job gets (a run's spec, a code digest, prepared-folder names)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-<<<<<<< HEAD
-from actstudy import config as study_config
 from actstudy import layout
-=======
->>>>>>> aeff1a8fb797168795b6d066a10d3d0b01ab2c5e
 from actstudy.errors import ConfigError
 from actstudy.run_code import digest, run_files
 from actstudy.search import results as search_results
@@ -231,15 +227,9 @@ class Study:
             )
         return formula
 
-<<<<<<< HEAD
     def search_spec_json(self, key: str) -> str:
         """A candidate's run spec as JSON (written by the rule ``search_spec``)."""
-        return spec_text(study_config.search_run_spec(self.config, key, self.search_formula(key)))
-=======
-    def search_spec_file(self, key: str) -> str:
-        """A candidate's run spec, written like :meth:`spec_file` (its name changes with it)."""
-        return self._written(search_run_spec(self.config, key, self.search_formula(key)))
->>>>>>> aeff1a8fb797168795b6d066a10d3d0b01ab2c5e
+        return spec_text(search_run_spec(self.config, key, self.search_formula(key)))
 
     def search_code_digest(self) -> str:
         """Digest of the code a candidate's run executes (the same for every formula)."""
