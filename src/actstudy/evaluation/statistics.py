@@ -168,7 +168,7 @@ def _diverged_note(case: pd.DataFrame, names: Iterable[str]) -> str:
     return f"; diverged runs counted as 0: {', '.join(counted)}" if counted else ""
 
 
-def _ratio(case: pd.DataFrame, sizes: Mapping[int, tuple[int, int]], metric: str) -> float:
+def ratio_of(case: pd.DataFrame, sizes: Mapping[int, tuple[int, int]], metric: str) -> float:
     """n_test/n_train of a case's folds (mean over folds): the test split's size for a test
     metric, the validation part's otherwise."""
     ratios = []
@@ -228,9 +228,9 @@ def _design(
         return (
             None,
             (
-                f"every fold is scored on one shared test part, and {metric} does not split into "
-                "per-sample terms, so its sampling variance cannot be estimated: no p-value; compare "
-                "on test_accuracy or a validation metric"
+                f"every fold is scored on one shared test part, and {metric} does not split "
+                "into per-sample terms, so its sampling variance cannot be estimated: no "
+                "p-value; compare on test_accuracy or a validation metric"
             ),
             words,
         )
@@ -591,7 +591,7 @@ def activation_tests(
     for (dataset, model), case in runs.groupby(["dataset", "model"], sort=False):
         label = f"{dataset}/{model}"
         if case["fold"].nunique() > 1:
-            ratio = _ratio(case, sizes[dataset], metric)
+            ratio = ratio_of(case, sizes[dataset], metric)
             rows += _within_case(label, case, ratio, predictions, rope=rope, **options)
         else:
             rows += _mcnemar_rows(label, case, predictions, control, alpha) or [
