@@ -293,7 +293,7 @@ def shared_test_study(
     rng = np.random.default_rng(seed)
     ratio = 1 / (folds - 1)
     rho = ratio / (1 + ratio)
-    fold_var = 2e-5  # Var(f̄ + ε̄), the default study's corrected fold term = σ²_f (ρ + (1 − ρ)/J) with ε̄ part of it
+    fold_var = 2e-5  # Var(f̄ + ε̄) = σ²_f (ρ + (1 − ρ)/J): the default study's fold term
     sigma_f = math.sqrt(fold_var / (rho + (1 - rho) / folds))
     delta = rng.normal(0, math.sqrt(share / (1 - share) * fold_var * samples), (studies, samples))
     run = rng.normal(0, sigma_f * math.sqrt(rho), (studies, 1))
