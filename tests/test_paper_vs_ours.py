@@ -12,8 +12,10 @@ from workflow_helpers import REPO
 from actstudy.config import load_config, run_grid
 from actstudy.evaluation.paper_vs_ours import (
     JUDGES,
+    Design,
     claims_table,
     interval,
+    judge,
     kept_weights,
     measurement,
     paper_vs_ours,
@@ -379,3 +381,21 @@ def test_the_matched_measurement_names_the_weights_each_fold_kept():
     )
     assert kept_weights(best) == "best-validation weights (select: last, val_loss)"
     assert kept_weights(pd.DataFrame({"fold": [0]})) == "best-validation weights"
+
+
+def test_s5_mit_bih_equivalence_fed_the_papers_table_iii_reads_supported():
+    """The paper's own appendix Table III (five 'folds' per activation) as our runs."""
+    table = pd.read_csv(REPO / "studies/reported/s5_dsrelu.csv")
+    chosen = table[(table["dataset"] == "mitbih_kaggle") & (table["metric"] == "accuracy")]
+    chosen = chosen[chosen["split"] == "val"]
+    ours = runs(
+        {a: list(g.sort_values("paper_fold")["value"]) for a, g in chosen.groupby("activation")},
+        dataset="mitbih_kaggle",
+    ).assign(model="resnet34_1d")
+    claims = load_claims(REPO / "studies/reported/claims.csv", "s5_dsrelu")
+    row = claims[(claims["relation"] == "equivalent") & (claims["at"] == "best")].iloc[0]
+    verdict, evidence = judge(
+        ours, row, Design(sizes={"mitbih_kaggle": {f: (4, 1) for f in range(5)}})
+    )
+    assert verdict == "supported", evidence
+    assert "equivalent within ±0.045 (the study's margin): TOST, Holm over" in evidence
