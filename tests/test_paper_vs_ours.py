@@ -11,8 +11,10 @@ from workflow_helpers import REPO
 
 from actstudy.evaluation.paper_vs_ours import (
     JUDGES,
+    Design,
     claims_table,
     interval,
+    judge,
     kept_weights,
     measurement,
     paper_vs_ours,
@@ -22,10 +24,18 @@ from actstudy.study.grid import run_grid
 from actstudy.study.validate import load_config
 
 SOURCE = "a test"
+VERDICTS = (
+    "supported",
+    "not supported",
+    "inconclusive",
+    "not comparable",
+    "not tested; the point estimates agree with it",
+    "not tested; the point estimates contradict it",
+)
 
 
 def runs(
-    values: dict[str, list[float]], column: str = "test_accuracy", dataset: str = "d"
+    values: dict[str, list[float]], column: str = "val_accuracy", dataset: str = "d"
 ) -> pd.DataFrame:
     return pd.DataFrame(
         [
@@ -60,7 +70,7 @@ def reported(**overrides) -> pd.DataFrame:
 
 
 def test_a_number_is_matched_with_our_fold_mean_and_its_interval():
-    ours = runs({"a": [0.88, 0.90, 0.92], "b": [0.5, 0.5, 0.5]})
+    ours = runs({"a": [0.88, 0.90, 0.92], "b": [0.5, 0.5, 0.5]}, "test_accuracy")
     row = paper_vs_ours(ours, reported()).iloc[0]
     assert row["ours_mean"] == pytest.approx(0.90) and row["folds"] == 3
     low, high = interval([0.88, 0.90, 0.92])
@@ -90,10 +100,12 @@ def claim(relation: str, left: str, right: str, **overrides) -> pd.DataFrame:
         "relation": relation,
         "right": right,
         "metric": "accuracy",
-        "split": "test",
+        "split": "val",
         "at": "best",
         "scope": "dataset=d",
         "expected": math.nan,
+        "margin": math.nan,
+        "paper_loss": "",
         "source": SOURCE,
         "note": "",
     }
@@ -103,8 +115,8 @@ def claim(relation: str, left: str, right: str, **overrides) -> pd.DataFrame:
 @pytest.mark.parametrize(
     ("left", "right", "relation", "verdict"),
     [
-        ([0.91, 0.92, 0.93, 0.92], [0.90, 0.91, 0.92, 0.91], ">", "supported"),
-        ([0.91, 0.92, 0.93, 0.92], [0.90, 0.91, 0.92, 0.91], "<", "not supported"),
+        ([0.91, 0.92, 0.93, 0.92], [0.90, 0.912, 0.918, 0.911], ">", "supported"),
+        ([0.91, 0.92, 0.93, 0.92], [0.90, 0.912, 0.918, 0.911], "<", "not supported"),
         ([0.91, 0.90, 0.93, 0.89], [0.90, 0.91, 0.92, 0.91], ">", "inconclusive"),
     ],
 )
@@ -127,7 +139,10 @@ def around(means: dict[str, float], noise: float = 0.001, folds: int = 4) -> dic
     """Fold values of each group: its mean (exactly, over four folds) plus a fold effect that
     all groups share and a wobble of its own of size ``noise``."""
     return {
-        name: [mean + SHARED[fold] + noise * WOBBLE[(fold + shift) % 4] for fold in range(folds)]
+        name: [
+            mean + SHARED[fold] + noise * (1 + shift / 10) * WOBBLE[(fold + shift) % 4]
+            for fold in range(folds)
+        ]
         for shift, (name, mean) in enumerate(means.items())
     }
 
@@ -169,7 +184,7 @@ def test_every_relation_of_the_schema_has_a_judge():
     [
         ({"a": 0.95, "b": 0.93, "c": 0.91}, 4, "supported"),
         ({"a": 0.95, "b": 0.91, "c": 0.93}, 4, "not supported"),  # b − c clearly below 0
-        ({"a": 0.95, "b": 0.93, "c": 0.91}, 1, "inconclusive"),  # one fold: no interval
+        ({"a": 0.95, "b": 0.93, "c": 0.91}, 1, "not tested; the point estimates agree with it"),
     ],
 )
 def test_descending_needs_every_consecutive_difference_above_zero(means, folds, verdict):
@@ -181,17 +196,17 @@ def test_descending_needs_every_consecutive_difference_above_zero(means, folds, 
         assert f"b − c = {means['b'] - means['c']:+.4f} [" in row["evidence"]
     else:
         assert "(in the claimed order)" in row["evidence"]
-        assert "a − b = +0.0200 (1 fold: no interval)" in row["evidence"]
+        assert "a − b = +0.0200 (1 run each: no interval, not tested)" in row["evidence"]
 
 
 def test_descending_with_an_unclear_link_is_inconclusive():
     ours = runs(around({"a": 0.95, "b": 0.949, "c": 0.91}, noise=0.01))
     row = judged(ours, "descending", "activation=a|b|c", "")
     assert row["verdict"] == "inconclusive"
-    assert "a − b = +0.0010 [-" in row["evidence"] and "b − c = +0.0390 [+" in row["evidence"]
+    assert "a − b = +0.0010 [-" in row["evidence"] and "b − c = +0.0390 [" in row["evidence"]
 
 
-def across_cases(case_means: list[dict[str, float]], column: str = "test_accuracy") -> pd.DataFrame:
+def across_cases(case_means: list[dict[str, float]], column: str = "val_accuracy") -> pd.DataFrame:
     """One fold per group in each case (dataset d0, d1, ...), as a hold-out study has."""
     return pd.concat(
         runs({k: [v] for k, v in means.items()}, column, dataset=f"d{i}")
@@ -208,26 +223,26 @@ def rank_cases(n: int, first: str) -> list[dict[str, float]]:
 @pytest.mark.parametrize(
     ("cases", "first", "verdict", "critical"),
     [
-        (12, "a", "supported", 0.92),  # a ranks 1.00, the others 2.50
-        (12, "b", "not supported", 0.92),  # b ranks 1.00 and a 2.50
-        (3, "a", "inconclusive", 1.83),  # three cases: the gap of 1.5 is below the critical one
+        (12, "a", "supported", 0.96),  # a ranks 1.00, the others 2.50
+        (12, "b", "not supported", 0.96),  # b ranks 1.00 and a 2.50
+        (3, "a", "inconclusive", 1.91),  # three cases: fewer than statistics.csv's 5
     ],
 )
 def test_rank_best_asks_for_the_critical_difference_in_mean_rank(cases, first, verdict, critical):
-    # Bonferroni–Dunn, three groups, α 0.05: q = 2.241 (Demšar 2006, table 5b);
-    # CD = 2.241·√(3·4 / (6·cases))
+    # statistics.csv's Nemenyi CD, three groups, α 0.05: q = 2.343 (Demšar 2006, table 5a);
+    # CD = 2.343·√(3·4 / (6·cases))
     ours = across_cases(rank_cases(cases, first))
     row = judged(ours, "rank_best", "activation=a", "activation=b|c", scope="")
     assert row["verdict"] == verdict
     assert f"mean rank over {cases} case(s) with runs of all 3 groups" in row["evidence"]
     assert f"{first} 1.00" in row["evidence"]
-    assert f"the critical difference {critical:.2f}" in row["evidence"]
+    assert f"Nemenyi's critical difference {critical:.2f}" in row["evidence"]
 
 
 def test_rank_best_over_one_case_is_inconclusive():
     ours = across_cases([{"a": 0.95, "b": 0.9, "c": 0.8}])
     row = judged(ours, "rank_best", "activation=a", "activation=b|c", scope="")
-    assert row["verdict"] == "inconclusive" and "one case is too few" in row["evidence"]
+    assert row["verdict"] == "inconclusive" and "fewer than 5 cases" in row["evidence"]
 
 
 WON = {"a": 0.90, "b": 0.95, "c": 0.93, "d": 0.92}  # the best of left (b) beats every right
@@ -259,7 +274,12 @@ def test_share_of_cases_where_the_best_of_left_beats_every_right(won, lost, verd
         ({"x": 0.60, "y": 0.50, "z": 0.45}, 4, "supported", "+0.200"),
         ({"x": 0.54, "y": 0.50, "z": 0.45}, 4, "not supported", "+0.080"),  # best, by too little
         ({"x": 0.45, "y": 0.50, "z": 0.40}, 4, "not supported", "-0.100"),  # not the best
-        ({"x": 0.60, "y": 0.50, "z": 0.45}, 1, "inconclusive", "+0.200"),
+        (
+            {"x": 0.60, "y": 0.50, "z": 0.45},
+            1,
+            "not tested; the point estimates agree with it",
+            "+0.200",
+        ),
         ({"x": 0.60, "y": 0.50}, 4, "inconclusive", "+0.200"),  # z not run: y may not be second
     ],
 )
@@ -338,14 +358,19 @@ def test_every_claim_of_a_study_is_judged_on_its_runs(study, tmp_path, monkeypat
     columns = {measurement(c.metric, c.split, c.at)[0] for c in claims.itertuples()}
     ours = pd.DataFrame(
         [
-            {**run, "status": "completed", **{c: rng.uniform(0.5, 1.0) for c in columns}}
+            {
+                **run,
+                "status": "completed",
+                "loss": config["training"]["loss"]["name"],
+                **{c: rng.uniform(0.5, 1.0) for c in columns},
+            }
             for run in run_grid(config)
         ]
     )
     table = claims_table(ours, claims)
     assert list(table["claim"]) == list(claims["claim"])
     for row in table[table["relation"] != ""].itertuples():
-        assert row.verdict in ("supported", "not supported", "inconclusive"), row.evidence
+        assert row.verdict in VERDICTS, row.evidence
         assert any(ch.isdigit() for ch in row.evidence.partition("; ")[2]), row.evidence
 
 
@@ -357,3 +382,21 @@ def test_the_matched_measurement_names_the_weights_each_fold_kept():
     )
     assert kept_weights(best) == "best-validation weights (select: last, val_loss)"
     assert kept_weights(pd.DataFrame({"fold": [0]})) == "best-validation weights"
+
+
+def test_s5_mit_bih_equivalence_fed_the_papers_table_iii_reads_supported():
+    """The paper's own appendix Table III (five 'folds' per activation) as our runs."""
+    table = pd.read_csv(REPO / "studies/reported/s5_dsrelu.csv")
+    chosen = table[(table["dataset"] == "mitbih_kaggle") & (table["metric"] == "accuracy")]
+    chosen = chosen[chosen["split"] == "val"]
+    ours = runs(
+        {a: list(g.sort_values("paper_fold")["value"]) for a, g in chosen.groupby("activation")},
+        dataset="mitbih_kaggle",
+    ).assign(model="resnet34_1d")
+    claims = load_claims(REPO / "studies/reported/claims.csv", "s5_dsrelu")
+    row = claims[(claims["relation"] == "equivalent") & (claims["at"] == "best")].iloc[0]
+    verdict, evidence = judge(
+        ours, row, Design(sizes={"mitbih_kaggle": {f: (4, 1) for f in range(5)}})
+    )
+    assert verdict == "supported", evidence
+    assert "equivalent within ±0.045 (the study's margin): TOST, Holm over" in evidence

@@ -13,9 +13,11 @@ import pandas as pd
 import pytest
 from baycomp import CorrelatedTTest
 from scipy import stats
-from workflow_helpers import runs_table
+from statsmodels.stats.weightstats import ttost_paired
+from workflow_helpers import REPO, runs_table
 
 from actstudy.evaluation.aggregate import summarize
+from actstudy.evaluation.inference import equivalence_p, t_inference, variance_of_mean
 from actstudy.evaluation.statistics import (
     activation_tests,
     corrected_resampled_t,
@@ -259,10 +261,14 @@ def test_mcnemar_compares_the_hold_out_runs_on_their_test_predictions():
     right_b = [True] * 20 + [False] * 12 + [True] * 3 + [False] * 5
     saved = {("d", "m", "a", 0): predictions(right_a), ("d", "m", "b", 0): predictions(right_b)}
     table = activation_tests(runs, {}, saved, **{**OPTIONS, "control": "a"})
-    rows = table[table["test"] == "mcnemar"].set_index("b")
+    rows = table[table["test"].str.startswith("mcnemar")].set_index("b")
+    assert rows.loc["b", "test"] == "mcnemar_exact" and math.isnan(rows.loc["b", "df"])
     assert rows.loc["b", "p_value"] == pytest.approx(stats.binomtest(3, 15).pvalue)
     assert rows.loc["b", "mean_difference"] == pytest.approx((32 - 23) / 40)
-    assert "only a right: 12, only b right: 3 (exact binomial)" in rows.loc["b", "detail"]
+    assert (
+        "only a right: 12, only b right: 3 (exact binomial: statistic min(b, c))"
+        in rows.loc["b", "detail"]
+    )
     # the diverged run (no predictions) counts as wrong on every sample
     assert rows.loc["c", "mean_b"] == 0 and "diverged runs counted as 0: c 1" in rows.loc[
         "c", "detail"]  # fmt: skip
@@ -272,3 +278,92 @@ def test_mcnemar_compares_the_hold_out_runs_on_their_test_predictions():
 def test_a_metric_the_runs_lack_is_one_sentence_naming_the_fix():
     with pytest.raises(ValueError, match=r"runs.csv has no column 'test_accuracy'; set statis"):
         activation_tests(runs_table({"a": [0.9]}), {}, {}, **{**OPTIONS, "metric": "test_accuracy"})
+
+
+# --- a test part every fold shares: its sampling variance counts ------------------------------
+
+
+def shared_test_study(
+    seed: int, studies: int, folds: int, share: float, samples: int = 360, effect: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """(fold differences studies × folds, fold-averaged per-sample differences studies ×
+    samples, ratio) of studies scored on one shared test part, where the test-sample term
+    σ²_δ/n is ``share`` of Var(d̄) (the corrected fold term the rest): e_ji = effect + δ_i +
+    f_j + ε_ji, f_j with Nadeau–Bengio's correlation ρ = ratio/(1 + ratio)."""
+    rng = np.random.default_rng(seed)
+    ratio = 1 / (folds - 1)
+    rho = ratio / (1 + ratio)
+    fold_var = 2e-5  # Var(f̄ + ε̄) = σ²_f (ρ + (1 − ρ)/J): the default study's fold term
+    sigma_f = math.sqrt(fold_var / (rho + (1 - rho) / folds))
+    delta = rng.normal(0, math.sqrt(share / (1 - share) * fold_var * samples), (studies, samples))
+    run = rng.normal(0, sigma_f * math.sqrt(rho), (studies, 1))
+    own = rng.normal(0, sigma_f * math.sqrt(1 - rho), (studies, folds))
+    noise = rng.normal(0, 0.1, (studies, folds, samples))  # per-sample disagreement
+    noise -= noise.mean(axis=2, keepdims=True)  # its fold means belong to the fold term
+    e = effect + delta[:, None, :] + (run + own)[:, :, None] + noise
+    return e.mean(axis=2), e.mean(axis=1), ratio
+
+
+@pytest.mark.parametrize("share", [0.5, 0.7])
+def test_a_shared_test_part_keeps_the_false_positive_rate_near_alpha(share):
+    d, samples, ratio = shared_test_study(int(share * 100), 1000, 5, share)
+    mean, variance, df = variance_of_mean(d, ratio, samples)
+    rate = np.mean(t_inference(mean, variance, df, 0.05)["p_value"] < 0.05)
+    assert rate <= 0.06  # Monte Carlo error at 1000 studies: ±0.014 (2 SE)
+    mean, variance, df = variance_of_mean(d, ratio)  # the corrected t alone
+    assert np.mean(t_inference(mean, variance, df, 0.05)["p_value"] < 0.05) > 0.1
+
+
+def test_repeated_folds_and_repeated_hold_outs_keep_the_rate_near_alpha():
+    for folds, ratio in [(10, 1 / 4), (5, 0.25)]:  # 2 × 5-fold; 5 repeated 80/20 hold-outs
+        d = np.stack([simulated_scores(s, 2, folds)[0] - simulated_scores(s, 2, folds)[1]
+                      for s in range(400)])  # fmt: skip
+        mean, variance, df = variance_of_mean(d, ratio)
+        assert np.mean(t_inference(mean, variance, df, 0.05)["p_value"] < 0.05) <= 0.06
+
+
+def test_power_with_a_true_one_point_difference_is_reported_in_the_readme():
+    d, samples, ratio = shared_test_study(7, 1000, 5, 0.5, effect=0.01)
+    mean, variance, df = variance_of_mean(d, ratio, samples)
+    power = np.mean(t_inference(mean, variance, df, 0.05)["p_value"] < 0.05)
+    assert 0.06 < power < 0.2  # README: "about 0.12"
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "power with a true 1-point difference" in readme
+
+
+def test_the_shared_test_term_reproduces_the_reference_that_adds_both_variances():
+    # the default study's dsrelu − relu, reproduced: V₁ = (1/5 + 0.313)·s²_d, V₂ = s²_D/360,
+    # 4 degrees of freedom; the p-value is never below the corrected t's alone
+    d, samples, ratio = shared_test_study(11, 1, 5, 0.7)
+    fold_term = (1 / 5 + ratio) * d[0].var(ddof=1)
+    sample_term = samples[0].var(ddof=1) / samples.shape[1]
+    reference = 2 * stats.t.sf(abs(d[0].mean()) / math.sqrt(fold_term + sample_term), 4)
+    result = corrected_resampled_t(d[0], ratio, 0.05, samples[0])
+    assert result["p_value"] == pytest.approx(reference)
+    assert result["p_value"] >= corrected_resampled_t(d[0], ratio, 0.05)["p_value"]
+
+
+def test_tost_is_statsmodels_without_the_correction():
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(0.9, 0.01, 8), rng.normal(0.9, 0.01, 8)
+    p_ref = ttost_paired(x, y, -0.02, 0.02)[0]
+    mean, variance, df = variance_of_mean(x - y, 0.0)
+    assert equivalence_p(mean, math.sqrt(variance), df, 0.02) == pytest.approx(p_ref)
+
+
+def test_a_constant_difference_is_a_sentence_not_infinity():
+    result = corrected_resampled_t([0.01] * 5, 0.25, 0.05)
+    assert math.isnan(result["p_value"]) and math.isnan(result["ci_low"])
+    assert "every one of the 5 differences is +0.01" in result["reason"]
+
+
+def test_wilcoxon_over_six_cases_and_six_comparisons_says_it_cannot_reach_alpha():
+    runs = many_cases(6)
+    datasets = [f"set{c}" for c in range(6)]
+    table = activation_tests(runs, sizes(datasets, 3), {}, **OPTIONS)  # 3 pairs, no control
+    row = table[table["test"] == "wilcoxon"].iloc[0]
+    assert row["p_min"] == pytest.approx(3 * 2 / 2**6)
+    assert "needs ≥ 8" not in row["detail"]  # 3 · 2/64 = 0.094 > 0.05: needs 7
+    assert "cannot reach α = 0.05 with 6 cases and 3 comparisons; needs ≥ 7" in row["detail"]
+    nemenyi = table[table["test"] == "nemenyi"].iloc[0]
+    assert nemenyi["detail"].endswith("(p = 0.00248)") or "post hoc, after" in nemenyi["detail"]

@@ -21,6 +21,17 @@ LAST_EPOCHS = 3  # S4 reports training accuracy and loss as the mean of the last
 TRAIN_METRICS = ("accuracy", "loss", "f1_macro", "f1_weighted", "roc_auc")
 
 
+def _val_max(history: pd.DataFrame) -> dict[str, float]:
+    """The largest validation accuracy, F1 and ROC-AUC over a run's epochs (``val_<metric>_max``):
+    the "best validation" S5's paper reports (docs/studies.md#s5: a maximum over epochs, not
+    the metric of the kept weights)."""
+    return {
+        f"val_{metric}_max": history[f"val_{metric}"].max()
+        for metric in TRAIN_METRICS
+        if metric != "loss" and f"val_{metric}" in history
+    }
+
+
 def _train_at(history: pd.DataFrame, best_epoch: int | None) -> dict[str, float]:
     """Training metrics of the best and of the final epoch, as a paper may report them."""
     row: dict[str, float] = {}
@@ -33,7 +44,7 @@ def _train_at(history: pd.DataFrame, best_epoch: int | None) -> dict[str, float]
 
 
 SCORE = re.compile(
-    r"(?:val|test|train)_(accuracy|f1_macro|f1_weighted|roc_auc|loss)(?:_final|_best|_last3)?"
+    r"(?:val|test|train)_(accuracy|f1_macro|f1_weighted|roc_auc|loss)(?:_final|_best|_last3|_max)?"
 )
 """A runs.csv column that scores a run: a metric of a split, at an epoch (group 1: the metric)."""
 WORST = {"accuracy": 0.0, "f1_macro": 0.0, "f1_weighted": 0.0, "roc_auc": 0.0, "loss": math.inf}
@@ -91,6 +102,8 @@ def collect(
                 **labels,
                 **metrics,
                 **train,
+                **_val_max(history),
+                "loss": manifest["spec"]["training"].get("loss", {}).get("name", "cross_entropy"),
                 "train_minus_test_accuracy": train["train_accuracy_best"]
                 - metrics.get("test_accuracy", np.nan),
                 "train_accuracy_last3": history["train_accuracy"].tail(LAST_EPOCHS).mean(),

@@ -41,7 +41,7 @@ import itertools
 import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -50,7 +50,19 @@ from scipy import stats
 
 from actstudy.evaluation.aggregate import with_divergence_policy
 from actstudy.evaluation.improvement import improvement_over_second_best
+from actstudy.evaluation.inference import equivalence_p, paired_test
 from actstudy.evaluation.reported import parse_selector
+from actstudy.evaluation.statistics import (
+    MIN_BLOCKS,
+    PER_SAMPLE,
+    Predictions,
+    Sizes,
+    critical_difference,
+    holm,
+    iman_davenport,
+    ratio_of,
+    shares_test_part,
+)
 
 KEYS = ("dataset", "model", "activation")
 CONFIDENCE = 0.95
@@ -64,6 +76,16 @@ SHARE_TOLERANCE = 0.1
 """'About' a share of cases: within 0.1 of the paper's (about 3 of its 28 cases)."""
 MAJORITY = 0.5
 """A share's interval must lie above this to support a claim of a large share."""
+
+
+@dataclass(frozen=True)
+class Design:
+    """What the inference engine needs beyond runs.csv, as statistics.csv gets it: the fold
+    sizes (from the fold files), the runs' test predictions and the study's α."""
+
+    sizes: Sizes = field(default_factory=dict)
+    predictions: Predictions = field(default_factory=dict)
+    alpha: float = ALPHA
 
 
 def kept_weights(runs: pd.DataFrame) -> str:
@@ -83,6 +105,11 @@ def measurement(
         return "mean_epoch_seconds", "mean seconds per epoch of each run, on our hardware"
     if metric == "train_minus_test_accuracy":
         return metric, "train accuracy at the best epoch minus the test accuracy of its weights"
+    if split == "val" and at == "max":
+        return f"val_{metric}_max", (
+            f"the largest val {metric} over each run's epochs (the paper's 'best validation'), "
+            "not that of the kept weights"
+        )
     if split in ("val", "test"):
         what = f"{split} {metric} of each fold's {kept}"
         return f"{split}_{metric}", what + {
@@ -187,25 +214,84 @@ def _mean(runs: pd.DataFrame, column: str, group: Mapping[str, str]) -> float:
 
 
 class Estimate(NamedTuple):
-    """A quantity over the folds both sides of a comparison have: its mean, a 95 % interval
-    (NaN from fewer than two folds) and the number of folds."""
+    """A quantity over the folds both sides of a comparison have, from the inference engine
+    (:mod:`actstudy.evaluation.inference`): its mean, its 1 − α interval, the number of folds,
+    the two-sided p-value against 0, the standard error and degrees of freedom (NaN where
+    there is no test), and the test in words."""
 
     mean: float
     low: float
     high: float
     folds: int
+    p: float = math.nan
+    se: float = math.nan
+    df: float = math.nan
+    test: str = ""
 
     def scaled(self, factor: float) -> Estimate:
-        return Estimate(self.mean * factor, self.low * factor, self.high * factor, self.folds)
+        scale = abs(factor) if math.isfinite(factor) else math.nan
+        return self._replace(
+            mean=self.mean * factor, low=self.low * factor, high=self.high * factor,
+            se=self.se * scale,
+        )  # fmt: skip
 
     def text(self, form: str = "+.4f") -> str:
         if self.folds == 0:
             return "no fold of both"
         if self.folds == 1:
-            return f"{self.mean:{form}} (1 fold: no interval)"
+            return f"{self.mean:{form}} (1 run each: no interval, not tested)"
+        if not math.isfinite(self.low):
+            return f"{self.mean:{form}} over {self.folds} fold(s), no test: {self.test}"
         return (
-            f"{self.mean:{form}} [{self.low:{form}}, {self.high:{form}}] over {self.folds} fold(s)"
+            f"{self.mean:{form}} [{self.low:{form}}, {self.high:{form}}] over {self.folds} "
+            f"fold(s), p = {self.p:.3g} ({self.test})"
         )
+
+
+def _correct(run: pd.Series, predictions: Predictions) -> np.ndarray | None:
+    """Per test sample, whether ``run`` (a runs.csv row) predicted it right (a diverged run:
+    never); None without its predictions."""
+    key = (run["dataset"], run["model"], run["activation"], int(run["fold"]))
+    if run.get("status") == "diverged":
+        others = [p for k, p in predictions.items() if k[:2] == key[:2]]
+        return np.zeros(len(others[0]), dtype=float) if others else None
+    if key not in predictions:
+        return None
+    table = predictions[key]
+    return (table["label"] == table["predicted"]).to_numpy(dtype=float)
+
+
+def _side(row: pd.Series, side: str) -> pd.Series:
+    """One side (left or right) of a fold-paired row, as a runs.csv row."""
+    return pd.Series(
+        {"fold": row["fold"], **{k: row.get(f"{k}_{side}") for k in (*KEYS, "status")}}
+    )
+
+
+def _sample_differences(paired: pd.DataFrame, predictions: Predictions) -> np.ndarray | None:
+    """The fold-averaged per-sample differences left − right of fold-paired runs (rows of
+    ``paired``: each side's labels and fold, suffixed _left/_right); None without
+    predictions."""
+    per_fold = []
+    for _, row in paired.iterrows():
+        sides = [
+            _correct(_side(row, side), predictions)
+            for side in ("left", "right")
+        ]  # fmt: skip
+        if sides[0] is None or sides[1] is None or len(sides[0]) != len(sides[1]):
+            return None
+        per_fold.append(sides[0] - sides[1])
+    return np.mean(per_fold, axis=0)
+
+
+def _case_ratio(runs: pd.DataFrame, column: str, design: Design) -> tuple[float, str]:
+    """n_test/n_train of the runs' folds, from the fold files (as statistics.csv); without
+    them 1/(J − 1), k-fold's validation-to-training ratio for J folds."""
+    datasets = set(runs["dataset"])
+    if len(datasets) == 1 and (dataset := datasets.pop()) in design.sizes:
+        return ratio_of(runs, design.sizes[dataset], column), "fold files"
+    folds = runs["fold"].nunique()
+    return 1 / max(folds - 1, 1), "no fold files: 1/(J − 1)"
 
 
 def _fold_paired(
@@ -213,22 +299,53 @@ def _fold_paired(
     column: str,
     left: Mapping[str, str],
     right: Mapping[str, str],
+    design: Design,
     combine: Callable[[pd.Series, pd.Series], pd.Series] = operator.sub,
 ) -> Estimate:
     """``combine(left, right)`` fold by fold over the folds both groups have (by default the
-    difference left − right), its mean and 95 % interval."""
-    a = _of(runs, left)[["fold", column]]
-    b = _of(runs, right)[["fold", column]]
-    paired = a.merge(b, on="fold", suffixes=("_left", "_right")).dropna()
-    values = combine(paired[f"{column}_left"], paired[f"{column}_right"])
-    low, high = interval(values)
-    return Estimate(values.mean() if len(values) else math.nan, low, high, len(values))
+    difference left − right): the engine's test of its mean (statistics.csv's corrected t,
+    with the shared test part's sampling variance where the metric is scored on it)."""
+    cols = [*KEYS, "fold", "status", column]
+    a = _of(runs, left)[[c for c in cols if c in runs]]
+    b = _of(runs, right)[[c for c in cols if c in runs]]
+    paired = a.merge(b, on="fold", suffixes=("_left", "_right"))
+    paired = paired.dropna(subset=[f"{column}_left", f"{column}_right"])
+    values = combine(paired[f"{column}_left"], paired[f"{column}_right"]).to_numpy(dtype=float)
+    if len(values) < 2:
+        mean = float(values.mean()) if len(values) else math.nan
+        return Estimate(mean, math.nan, math.nan, len(values), test="one run each")
+    ratio, source = _case_ratio(pd.concat([a, b]), column, design)
+    samples, why = None, None
+    if shares_test_part(column):
+        if column in PER_SAMPLE and combine is operator.sub:
+            samples = _sample_differences(paired, design.predictions)
+        if samples is None:
+            why = "a shared test part without per-sample predictions: its variance is unknown"
+    result = paired_test(values, ratio, design.alpha, samples)
+    words = f"corrected t, n_test/n_train {ratio:.3f} ({source})"
+    if samples is not None:
+        words += f" + the shared test part's variance ({len(samples)} samples)"
+    if why or result["reason"]:
+        return Estimate(result["mean_difference"], math.nan, math.nan, len(values),
+                        test=why or result["reason"])  # fmt: skip
+    return Estimate(result["mean_difference"], result["ci_low"], result["ci_high"], len(values),
+                    result["p_value"], result["se"], result["df"], words)  # fmt: skip
+
+
+NOT_TESTED = "not tested"
+"""The verdict's start where each side ran once (r = 1): no interval, only point estimates."""
+
+
+def _untested(agrees: bool) -> str:
+    return f"{NOT_TESTED}; the point estimates {'agree with' if agrees else 'contradict'} it"
 
 
 def _verdict(estimate: Estimate, low: float, high: float) -> str:
     """Supported when the estimate's interval lies inside (low, high), where the claim holds;
     not supported when it lies wholly outside; inconclusive when it reaches across an end or
-    there is no interval."""
+    there is no test; not tested (with what the point estimate says) from one run each."""
+    if estimate.folds == 1:
+        return _untested(low < estimate.mean < high)
     if not (math.isfinite(estimate.low) and math.isfinite(estimate.high)):
         return "inconclusive"
     if low < estimate.low and estimate.high < high:
@@ -238,11 +355,35 @@ def _verdict(estimate: Estimate, low: float, high: float) -> str:
     return "inconclusive"
 
 
+def _signed(estimates: Sequence[Estimate], direction: int, alpha: float) -> tuple[list[str], str]:
+    """Verdicts of 'above 0' (direction 1) or 'below 0' (−1) claims on each estimate: what
+    statistics.csv calls significant, two-sided p Holm-adjusted over the claim's comparisons
+    at α, in the claimed direction supports, in the other refutes; and the multiplicity in
+    words."""
+    adjusted = holm([e.p for e in estimates], alpha)
+    verdicts = []
+    for estimate, p in zip(estimates, adjusted, strict=True):
+        if estimate.folds == 1:
+            verdicts.append(_untested(direction * estimate.mean > 0))
+        elif not p <= alpha:
+            verdicts.append("inconclusive")
+        else:
+            verdicts.append("supported" if direction * estimate.mean > 0 else "not supported")
+    tested = int(np.isfinite(adjusted).sum())
+    words = f"significant = p_Holm ≤ α {alpha:g}, Holm over the claim's {tested} comparison(s)" + (
+        ": p_Holm " + ", ".join(f"{p:.3g}" for p in adjusted[np.isfinite(adjusted)])
+    ) * bool(tested)
+    return verdicts, words
+
+
 def _overall(verdicts: Sequence[str]) -> str:
-    """A claim holds in every case: not supported when any case is, supported when all are."""
+    """A claim holds in every case: not supported when any case is, supported when all are;
+    where every case ran once, not tested, contradicted when any point estimate contradicts."""
     if "not supported" in verdicts:
         return "not supported"
-    return "supported" if all(v == "supported" for v in verdicts) else "inconclusive"
+    if verdicts and all(v.startswith(NOT_TESTED) for v in verdicts):
+        return _untested(all(v == _untested(True) for v in verdicts))
+    return "supported" if verdicts and all(v == "supported" for v in verdicts) else "inconclusive"
 
 
 @dataclass(frozen=True)
@@ -257,6 +398,8 @@ class _Question:
     right: dict[str, list[str]]
     relation: str
     expected: float
+    design: Design = Design()
+    margin: float = math.nan
 
     def cases(self) -> list[tuple[str, pd.DataFrame]]:
         """(a prefix naming the case, its runs) per combination of the labels that left and
@@ -270,42 +413,83 @@ class _Question:
         ]
 
 
-def _each_pair(
-    q: _Question,
-    combine: Callable[[pd.Series, pd.Series], pd.Series],
-    symbol: str,
-    holds: tuple[float, float],
-) -> tuple[str, str]:
-    """Every group of left against every group of right, fold-paired, case by case."""
-    verdicts, evidence = [], []
-    form = "+.4f" if combine is operator.sub else ".3f"
+def _pairs(
+    q: _Question, combine: Callable[[pd.Series, pd.Series], pd.Series] = operator.sub
+) -> list[tuple[str, dict[str, str], dict[str, str], Estimate]]:
+    """(case prefix, left group, right group, estimate) of every group of left against every
+    group of right with folds of both, case by case."""
+    found = []
     for case, runs in q.cases():
         for a, b in itertools.product(_groups(q.left), _groups(q.right)):
-            estimate = _fold_paired(runs, q.column, a, b, combine)
+            estimate = _fold_paired(runs, q.column, a, b, q.design, combine)
             if estimate.folds:
-                verdicts.append(_verdict(estimate, *holds))
-                evidence.append(
-                    f"{case}{_describe(a)} {symbol} {_describe(b)} = {estimate.text(form)}"
-                )
-    if not verdicts:
-        return "not run", "no runs of both sides of the comparison"
-    return _overall(verdicts), "; ".join(evidence)
+                found.append((case, a, b, estimate))
+    return found
+
+
+def _pair_text(
+    case: str, a: Mapping[str, str], symbol: str, b: Mapping[str, str], text: str
+) -> str:
+    return f"{case}{_describe(a)} {symbol} {_describe(b)} = {text}"
 
 
 def _compare(q: _Question) -> tuple[str, str]:
-    """'>' ('<'): each fold-paired difference left − right has its interval above (below) 0."""
-    return _each_pair(
-        q, operator.sub, "−", (0.0, math.inf) if q.relation == ">" else (-math.inf, 0.0)
-    )
+    """'>' ('<'): each fold-paired difference left − right significantly above (below) 0, as
+    statistics.csv would call it (Holm over the claim's comparisons)."""
+    found = _pairs(q)
+    if not found:
+        return "not run", "no runs of both sides of the comparison"
+    direction = 1 if q.relation == ">" else -1
+    verdicts, words = _signed([e for *_, e in found], direction, q.design.alpha)
+    evidence = [_pair_text(case, a, "−", b, e.text()) for case, a, b, e in found]
+    return _overall(verdicts), "; ".join([*evidence, words])
 
 
 def _ratio(q: _Question) -> tuple[str, str]:
-    """left / right about expected: each fold-paired ratio has its interval inside expected ×
-    (1 ± RATIO_TOLERANCE) to support, wholly outside it to refute."""
+    """left / right about expected: each fold-paired ratio has its 1 − α interval inside
+    expected × (1 ± RATIO_TOLERANCE) to support, wholly outside it to refute (an interval per
+    case, no multiplicity adjustment)."""
     band = (q.expected * (1 - RATIO_TOLERANCE), q.expected * (1 + RATIO_TOLERANCE))
-    verdict, evidence = _each_pair(q, operator.truediv, "/", band)
+    found = _pairs(q, operator.truediv)
+    if not found:
+        return "not run", "no runs of both sides of the comparison"
+    verdicts = [_verdict(e, *band) for *_, e in found]
+    evidence = [_pair_text(case, a, "/", b, e.text(".3f")) for case, a, b, e in found]
     rule = f"the paper {q.expected:g}, 'about' taken as {band[0]:.3f} to {band[1]:.3f}"
-    return verdict, f"{rule}; {evidence}"
+    return _overall(verdicts), "; ".join([rule, *evidence])
+
+
+def _equivalent(q: _Question) -> tuple[str, str]:
+    """Every group of left within ±margin of every group of right: two one-sided tests
+    (TOST, Schuirmann 1987) on the engine's mean, standard error and degrees of freedom,
+    Holm over the claim's comparisons at α, all equivalent to support; any pair whose 1 − α
+    interval lies wholly outside ±margin refutes."""
+    found = _pairs(q)
+    if not found:
+        return "not run", "no runs of both sides of the comparison"
+    m, alpha = q.margin, q.design.alpha
+    estimates = [e for *_, e in found]
+    p = [float(equivalence_p(e.mean, e.se, e.df, m)) for e in estimates]
+    adjusted = holm(p, alpha)
+    verdicts = []
+    for estimate, p_holm in zip(estimates, adjusted, strict=True):
+        if estimate.folds == 1:
+            verdicts.append(_untested(abs(estimate.mean) < m))
+        elif p_holm <= alpha:
+            verdicts.append("supported")
+        elif estimate.low > m or estimate.high < -m:
+            verdicts.append("not supported")
+        else:
+            verdicts.append("inconclusive")
+    evidence = [
+        _pair_text(case, a, "−", b, f"{e.text()}, TOST p_Holm = {p_holm:.3g}")
+        for (case, a, b, e), p_holm in zip(found, adjusted, strict=True)
+    ]
+    rule = (
+        f"equivalent within ±{m:g} (the study's margin): TOST, Holm over the claim's "
+        f"{len(found)} comparison(s), α {alpha:g}"
+    )
+    return _overall(verdicts), "; ".join([rule, *evidence])
 
 
 def _means_text(names: Sequence[str], means: Sequence[float]) -> str:
@@ -314,29 +498,30 @@ def _means_text(names: Sequence[str], means: Sequence[float]) -> str:
 
 def _descending(q: _Question) -> tuple[str, str]:
     """The groups of left in the order given, each one's fold-paired difference from the next
-    above 0 (supported when every link's interval is, not supported when any is below)."""
+    significantly above 0 (Holm over every link of every case), as :func:`_compare`."""
     order = _groups(q.left)
     names = _names(order)
-    verdicts, evidence = [], []
+    links, texts = [], []
     for case, runs in q.cases():
         means = [_mean(runs, q.column, group) for group in order]
         if all(math.isnan(mean) for mean in means):
             continue
         in_order = all(a > b for a, b in itertools.pairwise(means))
-        links = []
+        parts = []
         for (a, b), (name_a, name_b) in zip(
             itertools.pairwise(order), itertools.pairwise(names), strict=True
         ):
-            difference = _fold_paired(runs, q.column, a, b)
-            verdicts.append(_verdict(difference, 0.0, math.inf))
-            links.append(f"{name_a} − {name_b} = {difference.text()}")
-        evidence.append(
+            difference = _fold_paired(runs, q.column, a, b, q.design)
+            links.append(difference)
+            parts.append(f"{name_a} − {name_b} = {difference.text()}")
+        texts.append(
             f"{case}means {_means_text(names, means)} "
-            f"({'in' if in_order else 'not in'} the claimed order); " + "; ".join(links)
+            f"({'in' if in_order else 'not in'} the claimed order); " + "; ".join(parts)
         )
-    if not verdicts:
+    if not links:
         return "not run", "no runs of the groups to order"
-    return _overall(verdicts), "; ".join(evidence)
+    verdicts, words = _signed(links, 1, q.design.alpha)
+    return _overall(verdicts), "; ".join([*texts, words])
 
 
 def _spread(q: _Question) -> tuple[str, str]:
@@ -350,12 +535,15 @@ def _spread(q: _Question) -> tuple[str, str]:
         present = means.dropna()
         if len(present) < 2:
             continue
-        pairs = [_fold_paired(runs, q.column, a, b) for a, b in itertools.combinations(groups, 2)]
+        pairs = [
+            _fold_paired(runs, q.column, a, b, q.design)
+            for a, b in itertools.combinations(groups, 2)
+        ]
         pair_verdicts = [_verdict(pair, -q.expected, q.expected) for pair in pairs]
         verdicts.append(_overall(pair_verdicts))
         top, bottom = present.idxmax(), present.idxmin()
         extreme = _fold_paired(
-            runs, q.column, groups[names.index(top)], groups[names.index(bottom)]
+            runs, q.column, groups[names.index(top)], groups[names.index(bottom)], q.design
         )
         evidence.append(
             f"{case}means {_means_text(names, means)}; spread {present.max() - present.min():.4f} "
@@ -394,6 +582,7 @@ def _improvement(q: _Question) -> tuple[str, str]:
             q.column,
             {"activation": control[0]},
             {"activation": row["best_other"]},
+            q.design,
         ).scaled(1 / second if second else math.nan)
         missing = [a for a in activations if a not in set(_of(chosen, case)["activation"])]
         verdict = _verdict(relative, *band)
@@ -411,10 +600,11 @@ def _improvement(q: _Question) -> tuple[str, str]:
 
 def _rank_best(q: _Question) -> tuple[str, str]:
     """left's mean rank over the cases (each case's groups ranked by their fold means, highest
-    first) is the lowest, apart from the best other's by at least the Bonferroni–Dunn critical
-    difference (Demšar 2006: a control against the rest, α = 1 − CONFIDENCE), once a Friedman
-    test finds the ranks differ (three or more groups); behind by that much refutes. Only cases
-    with runs of every group count."""
+    first) is the lowest, ahead of the best other's by at least Nemenyi's critical difference,
+    after Friedman/Iman–Davenport rejects at α: statistics.csv's functions
+    (:func:`~actstudy.evaluation.statistics.iman_davenport`,
+    :func:`~actstudy.evaluation.statistics.critical_difference`) and its MIN_BLOCKS cases;
+    behind by that much refutes. Only cases with runs of every group count."""
     lefts = _groups(q.left)
     if len(lefts) != 1:
         return "not run", "rank_best ranks one group of left against right; left names several"
@@ -425,14 +615,14 @@ def _rank_best(q: _Question) -> tuple[str, str]:
         columns=names,
     )
     complete = table.dropna()
-    cases, k = len(complete), len(groups)
+    cases, k, alpha = len(complete), len(groups), q.design.alpha
     if cases == 0:
         return "not run", f"no case has runs of all {k} groups"
     ranks = complete.rank(axis=1, ascending=False).mean().sort_values()
     ours = names[0]
     rival = ranks.drop(ours).idxmin()
     gap = ranks[rival] - ranks[ours]
-    critical = stats.norm.ppf(1 - ALPHA / (2 * (k - 1))) * math.sqrt(k * (k + 1) / (6 * cases))
+    critical = critical_difference(k, cases, alpha)
     numbers = [
         f"mean rank over {cases} case(s) with runs of all {k} groups (1 = the highest "
         f"{q.column}, each case's groups ranked by their fold means): "
@@ -441,17 +631,17 @@ def _rank_best(q: _Question) -> tuple[str, str]:
     if len(table) > cases:
         numbers.append(f"{len(table) - cases} case(s) left out for a group without runs")
     p_value = math.nan
-    if k >= 3 and cases >= 2:
-        p_value = stats.friedmanchisquare(*complete.to_numpy().T).pvalue
-        numbers.append(f"Friedman test p = {p_value:.3g}")
+    if k >= 3 and cases >= MIN_BLOCKS and (complete.nunique(axis=1) > 1).any():
+        p_value = iman_davenport(complete)["p_value"]
+        numbers.append(f"Friedman/Iman–Davenport p = {p_value:.3g} (as statistics.csv)")
     numbers.append(
         f"{ours} {ranks[ours]:.2f} against the best other, {rival} {ranks[rival]:.2f}: "
-        f"{abs(gap):.2f} apart, the critical difference {critical:.2f} (Bonferroni–Dunn, "
-        f"α {ALPHA:g}, {k} groups, {cases} cases)"
+        f"{abs(gap):.2f} apart, Nemenyi's critical difference {critical:.2f} (α {alpha:g}, "
+        f"{k} groups, {cases} cases; post hoc, after the Friedman test)"
     )
-    if cases < 2:
-        verdict, why = "inconclusive", "one case is too few to rank over"
-    elif k >= 3 and not p_value < ALPHA:
+    if cases < MIN_BLOCKS:
+        verdict, why = "inconclusive", f"fewer than {MIN_BLOCKS} cases: too few to rank over"
+    elif k >= 3 and not p_value <= alpha:
         verdict, why = "inconclusive", "the Friedman test finds no difference among the ranks"
     elif gap >= critical:
         verdict, why = "supported", f"{ours} ranks best by at least the critical difference"
@@ -521,13 +711,28 @@ JUDGES: dict[str, Callable[[_Question], tuple[str, str]]] = {
     "improvement": _improvement,
     "spread": _spread,
     "ratio": _ratio,
+    "equivalent": _equivalent,
 }
 """How each relation of claims.csv is judged (see each function and the module docstring)."""
 
 
-def judge(runs: pd.DataFrame, claim: Mapping[str, Any]) -> tuple[str, str]:
+def _loss_mismatch(runs: pd.DataFrame, claim: Mapping[str, Any]) -> str | None:
+    """Why a claim on a loss cannot be compared with our runs (another loss), or None."""
+    if claim["metric"] != "loss":
+        return None
+    ours = sorted(runs["loss"].dropna().unique()) if "loss" in runs else []
+    paper = claim.get("paper_loss") or "cross_entropy"
+    if ours == [paper]:
+        return None
+    trained = ", ".join(ours) if ours else "not recorded in runs.csv"
+    return f"the paper's loss is {paper}, this study's {trained}: the losses differ in scale"
+
+
+def judge(
+    runs: pd.DataFrame, claim: Mapping[str, Any], design: Design | None = None
+) -> tuple[str, str]:
     """(verdict, evidence) of one claim on our runs; the evidence starts with the measurement
-    compared and gives the numbers the verdict rests on."""
+    compared and gives the test, its interval and p the verdict rests on."""
     relation = claim["relation"]
     if not relation:
         return "not run", claim.get("note") or "the claim is not put as a comparison"
@@ -535,6 +740,8 @@ def judge(runs: pd.DataFrame, claim: Mapping[str, Any]) -> tuple[str, str]:
     column, matched = measurement(claim["metric"], claim["split"], claim["at"], kept_weights(runs))
     if column not in runs or runs.empty:
         return "not run", f"no runs of this study measure {matched}"
+    if why := _loss_mismatch(runs, claim):
+        return "not comparable", f"{matched}; {why}"
     question = _Question(
         runs=runs,
         column=column,
@@ -542,18 +749,23 @@ def judge(runs: pd.DataFrame, claim: Mapping[str, Any]) -> tuple[str, str]:
         right=parse_selector(claim["right"])[0],
         relation=relation,
         expected=float(claim["expected"]),
+        design=design or Design(),
+        margin=float(claim.get("margin", math.nan)),
     )
     verdict, evidence = JUDGES[relation](question)
     return verdict, f"{matched}; {evidence}"
 
 
-def claims_table(runs: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
+def claims_table(
+    runs: pd.DataFrame, claims: pd.DataFrame, design: Design | None = None
+) -> pd.DataFrame:
     """One row per claim: its words, the relation and the paper's figure (``expected``, blank
-    where the relation takes none), our verdict and the evidence behind it."""
+    where the relation takes none), our verdict and the evidence behind it; ``design`` as
+    statistics.csv gets it (fold sizes, test predictions, α)."""
     columns = ["claim", "comparison", "relation", "expected", "verdict", "evidence", "source"]
     rows = []
     for _, claim in claims.iterrows():
-        verdict, evidence = judge(runs, claim)
+        verdict, evidence = judge(runs, claim, design)
         rows.append(
             {
                 **{key: claim[key] for key in ("claim", "comparison", "relation", "expected")},

@@ -332,6 +332,16 @@ def _claim_row_problems(
                 "relation descending orders the labels left gives for one key; give two or "
                 "more for exactly one key, e.g. 'activation=tanh_relu|relu|tanh'"
             )
+    with_margin = relation_schema["x-with-margin"]
+    if relation in with_margin and row["margin"] is None:
+        problems.append(f"relation {relation} needs margin, the study's own margin; give it")
+    if relation not in with_margin and row["margin"] is not None:
+        problems.append(f"relation {relation or '(blank)'} takes no margin; leave it blank")
+    if (row["metric"] == "loss") != bool(row["paper_loss"]):
+        problems.append(
+            "paper_loss names the loss of a claim on metric loss, and only there; give it for a "
+            "loss claim (cross_entropy or softmax_outputs), leave it blank for others"
+        )
     if relation in with_expected and row["expected"] is None:
         problems.append(f"relation {relation} needs expected, the paper's figure; give it")
     if relation not in with_expected and row["expected"] is not None:
@@ -418,4 +428,4 @@ def load_claims(
         )
     problems.raise_any()
     table = table[table["study"] == study].reset_index(drop=True)
-    return table.astype({"expected": "float64"})
+    return table.astype({"expected": "float64", "margin": "float64"})

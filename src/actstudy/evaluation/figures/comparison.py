@@ -47,7 +47,7 @@ def control_comparison(statistics: pd.DataFrame, rope: float | None) -> Figure:
     rows = statistics[statistics["test"] == "corrected_t"]
     paired = "corrected resampled t-test over the folds"
     if rows.empty:
-        rows = statistics[statistics["test"] == "mcnemar"]
+        rows = statistics[statistics["test"].str.startswith("mcnemar")]
         paired = "hold-out runs on the same test samples (McNemar's test gives no interval)"
     if rows.empty:
         raise FigureSkipped(
