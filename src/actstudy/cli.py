@@ -99,14 +99,17 @@ def cmd_statistics(args: argparse.Namespace) -> None:
 def cmd_compare(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from actstudy.evaluation.paper_vs_ours import claims_table, paper_vs_ours
+    from actstudy.evaluation.paper_vs_ours import Design, claims_table, paper_vs_ours
     from actstudy.evaluation.reported import load_claims, load_reported
+    from actstudy.evaluation.statistics import study_design
     from actstudy.io import write_text
 
     runs = pd.read_csv(args.runs)
     table = paper_vs_ours(runs, load_reported(args.results))
     write_text(args.paper_vs_ours, table.to_csv(index=False))
-    claims = claims_table(runs, load_claims(args.claims, args.study))
+    sizes, predictions = study_design(args.folds, args.run_dirs)
+    design = Design(sizes, predictions, _json(args.options)["alpha"])
+    claims = claims_table(runs, load_claims(args.claims, args.study), design)
     write_text(args.claims_out, claims.to_csv(index=False))
 
 
@@ -277,8 +280,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--results", required=True, type=Path, help="the reported-results file")
     p.add_argument("--claims", required=True, type=Path, help="the claims file")
     p.add_argument("--study", required=True, help="the study's name (its rows of the claims)")
+    p.add_argument(
+        "--folds", required=True, nargs="+", type=Path, help="the fold files, <dataset>.json"
+    )
+    p.add_argument(
+        "--options", required=True, help="the study's statistics section as JSON (its alpha)"
+    )
     p.add_argument("--paper-vs-ours", required=True, type=Path)
     p.add_argument("--claims-out", required=True, type=Path)
+    p.add_argument("run_dirs", nargs="*", type=Path, help="run folders (test predictions)")
     p.set_defaults(run=cmd_compare)
 
     p = steps.add_parser("table-html", help="a study table as an HTML page (for the report)")

@@ -70,6 +70,9 @@ rule compare:
         runs=ALL_TABLES["runs"],
         results=reported_file("results"),
         claims=reported_file("claims"),
+        folds=rules.statistics.input.folds,
+        metrics=slice_files("all"),
+        searched=searched_runs,  # last: it waits for the search (slice_files)
     output:
         paper_vs_ours=layout.table("paper_vs_ours", "all"),
         claims=layout.table("claims", "all"),
@@ -79,10 +82,13 @@ rule compare:
         "../../envs/analysis.yaml"
     params:
         study=STUDY,
+        options=statistics_options,
+        run_dirs=run_dirs_of_input,
     shell:
         "python -m actstudy compare --runs {input.runs:q} --results {input.results:q}"
-        " --claims {input.claims:q} --study {params.study:q}"
-        " --paper-vs-ours {output.paper_vs_ours:q} --claims-out {output.claims:q} > {log:q} 2>&1"
+        " --claims {input.claims:q} --study {params.study:q} --folds {input.folds:q}"
+        " --options {params.options:q} --paper-vs-ours {output.paper_vs_ours:q}"
+        " --claims-out {output.claims:q} {params.run_dirs:q} > {log:q} 2>&1"
 
 
 rule evaluate_all:

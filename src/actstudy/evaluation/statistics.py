@@ -628,6 +628,15 @@ def read_run_predictions(
     return found
 
 
+def study_design(
+    folds_files: Iterable[str | os.PathLike[str]], run_dirs: Iterable[str | os.PathLike[str]]
+) -> tuple[dict[str, Any], Predictions]:
+    """What the tests need beyond runs.csv: each dataset's fold sizes (from its fold file,
+    ``<dataset>.json``) and the runs' saved test predictions."""
+    sizes = {Path(path).stem: fold_sizes(path) for path in folds_files}
+    return sizes, read_run_predictions(run_dirs)
+
+
 def write_statistics(
     runs_csv: str | os.PathLike[str],
     folds_files: Iterable[str | os.PathLike[str]],
@@ -637,8 +646,6 @@ def write_statistics(
 ) -> None:
     """statistics.csv of a study: its runs.csv, its fold files (``<dataset>.json``), its run
     folders (test predictions) and the study's ``statistics`` options."""
-    sizes = {Path(path).stem: fold_sizes(path) for path in folds_files}
-    table = activation_tests(
-        pd.read_csv(runs_csv), sizes, read_run_predictions(run_dirs), **options
-    )
+    sizes, predictions = study_design(folds_files, run_dirs)
+    table = activation_tests(pd.read_csv(runs_csv), sizes, predictions, **options)
     write_text(out_csv, table.to_csv(index=False))
