@@ -68,6 +68,7 @@ ENVS_OF_PART = {
     "search": ["torch"],
     "study": ["analysis", "torch"],
     "study/smoke.py": ["torch"],
+    "evaluation/activation_curves.py": ["torch"],
 }
 
 

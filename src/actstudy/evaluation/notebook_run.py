@@ -23,7 +23,7 @@ def run_notebook(
     folder) into ``executed``, and write ``html``: every output, no code, no parameters cells."""
     import papermill
     from nbconvert import HTMLExporter
-    from traitlets.config import Config
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     papermill.execute_notebook(
         os.fspath(notebook),
@@ -33,11 +33,10 @@ def run_notebook(
         cwd=".",
         progress_bar=False,
     )
-    config = Config()
-    config.TemplateExporter.exclude_input = True
-    config.TemplateExporter.exclude_input_prompt = True
-    config.TemplateExporter.exclude_output_prompt = True
-    config.TagRemovePreprocessor.enabled = True
-    config.TagRemovePreprocessor.remove_cell_tags = HIDDEN_CELL_TAGS
-    body, _ = HTMLExporter(config=config).from_filename(os.fspath(executed))
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
+    hidden = TagRemovePreprocessor(remove_cell_tags=set(HIDDEN_CELL_TAGS), enabled=True)
+    exporter.register_preprocessor(hidden, enabled=True)
+    body, _ = exporter.from_filename(os.fspath(executed))
     write_text(html, body)
