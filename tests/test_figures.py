@@ -377,6 +377,7 @@ def test_the_critical_difference_diagram_is_drawn_only_with_enough_cases():
     texts = " ".join(t.get_text() for t in figure.axes[0].texts)
     assert all(name in texts for name in "abc") and "CD" in texts
     assert f"over {MIN_BLOCKS} cases" in figure.axes[0].get_xlabel()
+    assert "post hoc, after Friedman/Iman–Davenport rejects" in figure.get_suptitle()
     with pytest.raises(figures.FigureSkipped, match=rf"{MIN_BLOCKS - 1} cases .* {MIN_BLOCKS}"):
         figures.critical_difference_diagram(cd_statistics(MIN_BLOCKS - 1), alpha=0.05)
     with pytest.raises(figures.FigureSkipped, match="two or more"):

@@ -367,3 +367,31 @@ def test_wilcoxon_over_six_cases_and_six_comparisons_says_it_cannot_reach_alpha(
     assert "cannot reach α = 0.05 with 6 cases and 3 comparisons; needs ≥ 7" in row["detail"]
     nemenyi = table[table["test"] == "nemenyi"].iloc[0]
     assert nemenyi["detail"].endswith("(p = 0.00248)") or "post hoc, after" in nemenyi["detail"]
+
+
+def test_a_nan_value_of_a_completed_run_is_named_and_its_fold_left_out_of_the_pair():
+    runs = runs_table({"a": [0.91, 0.92, 0.93, 0.90, 0.94], "b": [0.90, 0.91, 0.90, 0.89, 0.92]})
+    runs.loc[(runs["activation"] == "b") & (runs["fold"] == 2), "val_accuracy"] = math.nan
+    row = activation_tests(runs, sizes(["d"], 5), {}, **OPTIONS).iloc[0]
+    assert row["test"] == "corrected_t" and row["n"] == 4  # paired on the folds both have
+    assert "no val_accuracy (NaN) for b fold(s) 2, left out" in row["detail"]
+    assert row["mean_difference"] == pytest.approx(np.mean([0.01, 0.01, 0.01, 0.02]))
+
+
+def test_cases_that_all_tie_say_so_instead_of_a_friedman_nan():
+    runs = pd.concat(
+        runs_table({n: [0.9, 0.9] for n in "xyz"}, case=(f"set{c}", "net")) for c in range(6)
+    )
+    table = activation_tests(runs, sizes([f"set{c}" for c in range(6)], 2), {}, **OPTIONS)
+    across = table[table["case"] == "across cases"]
+    friedman = across[across["test"] == "friedman_iman_davenport"].iloc[0]
+    assert math.isnan(friedman["p_value"]) and friedman["detail"].startswith("every case ties")
+    assert all("every case ties" in d for d in across[across["test"] == "wilcoxon"]["detail"])
+
+
+def test_a_hold_out_case_without_test_predictions_has_a_row_saying_why():
+    runs = runs_table({"a": [0.91], "b": [0.90]})
+    table = activation_tests(runs, sizes(["d"], 1), {}, **OPTIONS)
+    row = table[table["case"] == "d/m"].iloc[0]
+    assert row["test"] == "none" and "one run per activation" in row["detail"]
+    assert "McNemar" in row["detail"]

@@ -123,9 +123,11 @@ def critical_difference_diagram(statistics: pd.DataFrame, alpha: float) -> Figur
     ax.set_xlabel(f"mean rank over {cases_} cases (1 = best)")
     ax.xaxis.set_label_position("top")
     ax.set_ylabel("activation")
+    detail = str(nemenyi["detail"].iloc[0])
+    post_hoc = detail[detail.find("post hoc") :] if "post hoc" in detail else "post hoc"
     figure.suptitle(
         f"Critical-difference diagram: a bar joins activations that Nemenyi's test (α = {alpha:g}) "
-        f"does not tell apart; CD = {cd:.2f}"
+        f"does not tell apart; CD = {cd:.2f}\n(Nemenyi's test is {post_hoc})"
     )
     return figure
 
