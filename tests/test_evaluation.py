@@ -72,6 +72,7 @@ def test_the_progress_t_of_the_best_epoch_reaches_runs_csv(tmp_path):
             "model": {"label": "m"},
             "activation": {"label": activation},
             "evaluation": {"fold": 0},
+            "training": {"loss": {"name": "cross_entropy"}},
         }
         write_json(
             run / "manifest.json", {"spec": spec, "parameters": 1, "device": {"device": "cpu"}}

@@ -101,7 +101,15 @@ def test_the_smoke_variant_runs_end_to_end(offline_env, study):
     assert len(paper) == len(reported)
     claims = pd.read_csv(tables / "claims.csv")
     assert len(claims) == len(load_claims(smoke["reported"]["claims"], full["study"]))
-    assert set(claims["verdict"]) <= {"supported", "not supported", "inconclusive", "not run"}
+    assert set(claims["verdict"]) <= {
+        "supported",
+        "not supported",
+        "inconclusive",
+        "not run",
+        "not comparable",
+        "not tested; the point estimates agree with it",
+        "not tested; the point estimates contradict it",
+    }
     notebook = workdir / "results" / full["study"] / "notebooks/figures.ipynb"
     cells = json.loads(notebook.read_text())["cells"]
     outputs = [output for cell in cells for output in cell.get("outputs", [])]

@@ -32,11 +32,12 @@ digits,lenet5,relu,accuracy,train,last3,,0.99,a made-up paper,
 """
 CLAIMS = "\n".join(
     [
-        "study,claim,comparison,left,relation,right,metric,split,at,scope,expected,source,note",
+        "study,claim,comparison,left,relation,right,metric,split,at,scope,expected,margin,"
+        "paper_loss,source,note",
         "tiny,ReLU beats DSReLU,relu > dsrelu,activation=relu,>,activation=dsrelu,"
-        "accuracy,val,best,dataset=digits,,a made-up paper,",
+        "accuracy,val,best,dataset=digits,,,,a made-up paper,",
         "tiny,They fall in order,relu > dsrelu,activation=relu|dsrelu,descending,,"
-        "accuracy,val,best,,,a made-up paper,",
+        "accuracy,val,best,,,,,a made-up paper,",
         "",
     ]
 )

@@ -103,7 +103,7 @@ def collect(
                 **metrics,
                 **train,
                 **_val_max(history),
-                "loss": manifest["spec"]["training"].get("loss", {}).get("name", "cross_entropy"),
+                "loss": manifest["spec"]["training"]["loss"]["name"],
                 "train_minus_test_accuracy": train["train_accuracy_best"]
                 - metrics.get("test_accuracy", np.nan),
                 "train_accuracy_last3": history["train_accuracy"].tail(LAST_EPOCHS).mean(),

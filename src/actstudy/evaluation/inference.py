@@ -123,8 +123,13 @@ def paired_test(
     mean, variance, df = variance_of_mean(fold_differences, ratio, sample_differences)
     result = {key: float(value) for key, value in t_inference(mean, variance, df, alpha).items()}
     result["reason"] = None
-    if not variance > 0:
-        d = np.asarray(fold_differences, dtype=float)
+    d = np.asarray(fold_differences, dtype=float)
+    if np.isnan(variance):
+        result["reason"] = (
+            "the size of the part the metric was scored on is unknown (no test part scored?): "
+            "no p-value or interval"
+        )
+    elif not variance > 0:
         result["reason"] = (
             f"every one of the {len(d)} differences is {d[0]:+.4g}: no variance to test against, "
             "so no p-value or interval"

@@ -170,11 +170,12 @@ def _diverged_note(case: pd.DataFrame, names: Iterable[str]) -> str:
 
 def ratio_of(case: pd.DataFrame, sizes: Mapping[int, tuple[int, int]], metric: str) -> float:
     """n_test/n_train of a case's folds (mean over folds): the test split's size for a test
-    metric, the validation part's otherwise."""
+    metric (NaN where the runs scored no test part), the validation part's otherwise."""
     ratios = []
+    test_samples = case["test_samples"].max() if "test_samples" in case else math.nan
     for fold in sorted(set(case["fold"])):
         train, val = sizes[fold]
-        tested = case["test_samples"].max() if shares_test_part(metric) else val
+        tested = test_samples if shares_test_part(metric) else val
         ratios.append(tested / train)
     return float(np.mean(ratios))
 
