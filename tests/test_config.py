@@ -108,8 +108,8 @@ def test_bad_values_name_the_key_and_the_allowed_values(tiny_config, path, value
     ("changes", "expected"),
     [
         (
-            {"evaluation": {"mode": "holdout", "repeats": 3}},
-            "config key 'evaluation.repeats' applies to mode kfold; remove it or set mode: kfold",
+            {"evaluation": {"mode": "holdout", "folds": 3}},
+            "config key 'evaluation.folds' applies to mode kfold; remove it or set mode: kfold",
         ),
         (
             {"evaluation": {"mode": "kfold", "test_fraction": 0.2, "test": False}},
@@ -186,6 +186,17 @@ def test_repeated_kfold_runs_every_fold_of_every_repeat(tiny_config):
     # without a statistics section: every pair, on validation accuracy, no Bayesian test
     assert config["statistics"] == {"control": None, "metric": "val_accuracy", "rope": None,
                                     "alpha": 0.05}  # fmt: skip
+
+
+def test_repeated_holdout_runs_one_fold_per_split(tiny_config):
+    evaluation = {"mode": "holdout", "val_fraction": 0.2, "repeats": 4}
+    config = validate_config({**tiny_config, "evaluation": evaluation})
+    assert sorted({run["fold"] for run in run_grid(config)}) == [0, 1, 2, 3]
+    assert len(run_grid(config)) == 2 * 4  # 2 activations × 4 splits
+    spec = run_spec(config, "digits", "lenet5", "relu", 3)
+    assert spec["evaluation"]["repeats"] == 4 and spec["evaluation"]["fold"] == 3
+    single = validate_config({**tiny_config, "evaluation": {"mode": "holdout"}})
+    assert [run["fold"] for run in run_grid(single)] == [0, 0]
 
 
 @pytest.mark.hostile

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from actstudy.data.prepared import load_prepared
 from actstudy.study.grid import run_spec
@@ -28,6 +28,7 @@ from actstudy.training.folds import (
     assign_folds,
     fold_indices,
     fold_sizes,
+    holdout_seeds,
     write_folds,
 )
 from actstudy.training.loop import (
@@ -117,6 +118,37 @@ def test_holdout_keeps_the_fraction_and_kfold_refuses_tiny_classes(tmp_path):
         fold_indices(tmp_path / "old.json", 0)
     with pytest.raises(ValueError, match=r"at least 5 samples per class.*lower evaluation\.folds"):
         assign_folds(np.array([0, 0, 0, 1, 1, 1, 1, 1]), "kfold", 5, **ONE_SPLIT, seed=0)
+
+
+def test_repeated_holdout_draws_each_split_with_its_own_seed(tmp_path):
+    """Repeat i is the single hold-out split of seed + i; the test part is shared."""
+    labels = np.repeat(np.arange(4), 25)
+    assignment = assign_folds(
+        labels, "holdout", val_fraction=0.2, seed=7, repeats=3, test_fraction=0.2
+    )
+    test = np.flatnonzero(assignment[0] == HELD_OUT)
+    assert (assignment[:, test] == HELD_OUT).all()  # the same test part in every repeat
+    assert holdout_seeds(7, 3) == [7, 8, 9] and holdout_seeds(2**32 - 1, 2) == [2**32 - 1, 0]
+    for repeat, split_seed in enumerate(holdout_seeds(7, 3)):
+        alone = assign_folds(
+            labels, "holdout", val_fraction=0.2, seed=7, repeats=1, test_fraction=0.2
+        )[0]
+        if repeat == 0:  # repeat 0 is the split a study without repeats draws
+            assert (assignment[0] == alone).all()
+        pool = np.setdiff1d(np.arange(100), test)
+        _, expected = train_test_split(
+            pool, test_size=0.2, random_state=split_seed, stratify=labels[pool]
+        )
+        assert set(np.flatnonzero(assignment[repeat] == 0)) == set(expected)
+    assert len({tuple(np.flatnonzero(row == 0)) for row in assignment}) == 3  # three splits
+    write_folds(tmp_path / "f.json", assignment, mode="holdout")
+    assert fold_sizes(tmp_path / "f.json") == {0: (64, 16), 1: (64, 16), 2: (64, 16)}
+    for fold in range(3):
+        train, val = fold_indices(tmp_path / "f.json", fold)
+        assert (np.bincount(labels[val]) == 4).all() and not set(test) & set(train)
+        assert set(val) == set(np.flatnonzero(assignment[fold] == 0))
+    with pytest.raises(ValueError, match=r"fold 3 does not exist"):
+        fold_indices(tmp_path / "f.json", 3)
 
 
 def test_roc_auc_averages_over_the_classes_present():

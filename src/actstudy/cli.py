@@ -28,7 +28,7 @@ def cmd_prepare(args: argparse.Namespace) -> None:
 
 def cmd_folds(args: argparse.Namespace) -> None:
     from actstudy.data import load_prepared
-    from actstudy.training.folds import assign_folds, write_folds
+    from actstudy.training.folds import assign_folds, holdout_seeds, write_folds
 
     options = _json(args.options)
     prepared = load_prepared(args.prepared)
@@ -50,9 +50,10 @@ def cmd_folds(args: argparse.Namespace) -> None:
         repeats=options["repeats"],
         test_fraction=test_fraction,
     )
-    write_folds(
-        args.out, assignment, **{**options, "grouped": grouped, "test_fraction": test_fraction}
-    )
+    meta = {**options, "grouped": grouped, "test_fraction": test_fraction}
+    if options["mode"] == "holdout":  # each repeat's split seed, as fold<r> of runs.csv uses it
+        meta["split_seeds"] = holdout_seeds(options["seed"], options["repeats"])
+    write_folds(args.out, assignment, **meta)
 
 
 def cmd_train(args: argparse.Namespace) -> None:

@@ -3,7 +3,9 @@
 A smoke variant keeps a study's models, activations, recipe options, reported numbers and
 claims, and swaps each dataset for generated data of the same input shape and class count
 (:mod:`actstudy.data.synthetic`); it trains 1 epoch, on 2 folds where the study cross-validates
-or on a half-and-half hold-out split (a dataset × model's runs in one job, ``jobs.pack: case``,
+or on half-and-half hold-out splits, as many as the study repeats (``evaluation.repeats``, kept
+so that a study whose statistics decide over repeats, S4, decides in its smoke variant too; a
+dataset × model's runs in one job, ``jobs.pack: case``,
 where that can group them; else each activation's runs, ``folds``), searches 2
 generations of SEARCH_POPULATION candidates (1 epoch each) where the study searches, and, where a
 study crosses more than MAX_CROSS combinations, crosses each model with only some of the
