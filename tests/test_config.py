@@ -414,7 +414,7 @@ def test_validation_fills_every_default_from_the_schema(tiny_config):
 
 def test_allowed_values_come_from_the_schema_and_the_code_handles_each():
     from actstudy.training.batches import augment
-    from actstudy.training.loop import _normalization
+    from actstudy.training.loop import input_normalization
     from actstudy.training.recipe import LOSSES, OPTIMIZERS, lr_factor
     from actstudy.training.selection import BestEpoch
 
@@ -434,7 +434,7 @@ def test_allowed_values_come_from_the_schema_and_the_code_handles_each():
     pixels = np.zeros((2, 4, 4, 1), dtype=np.uint8)
     assert allowed("datasets", "*", "normalize") == ["fold", "none"]
     for normalize in allowed("datasets", "*", "normalize"):
-        _normalization(normalize, pixels)
+        input_normalization(normalize, pixels)
 
 
 def schema_defaults_of(section: str) -> dict:

@@ -537,11 +537,11 @@ def test_select_last_reports_the_final_epoch_and_saves_its_weights(digits16, tmp
     assert torch.load(tmp_path / "last" / "best.pt", weights_only=True)["best_epoch"] == 3
     # best.pt itself scores epoch 3's validation loss
     from actstudy.models import create
-    from actstudy.training.loop import _normalization
+    from actstudy.training.loop import input_normalization
 
     data = load_prepared(prepared)
     train_idx, val_idx = fold_indices(folds, 0)
-    stats, _ = _normalization("fold", data.train.x[train_idx])
+    stats, _ = input_normalization("fold", data.train.x[train_idx])
     val = DeviceData.from_arrays(
         data.train.x[val_idx], data.train.y[val_idx], torch.device("cpu"), stats
     )
@@ -561,20 +561,20 @@ def test_a_model_that_declares_its_normalisation_gets_it_whatever_the_dataset_sa
     import dataclasses
 
     from actstudy.models import registry
-    from actstudy.training.loop import _normalization
+    from actstudy.training.loop import input_normalization
 
     pixels = np.full((2, 4, 4, 3), 255, dtype=np.uint8)
     imagenet = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
     for dataset in ("fold", "none", {"mean": [0.5] * 3, "std": [0.5] * 3}):
-        stats, record = _normalization(dataset, pixels, "resnet50_transfer")
+        stats, record = input_normalization(dataset, pixels, "resnet50_transfer")
         assert stats == imagenet
         assert record == {"by": "model resnet50_transfer", "mean": imagenet[0], "std": imagenet[1]}
-    assert _normalization("fold", pixels, "lenet5")[1] == {
+    assert input_normalization("fold", pixels, "lenet5")[1] == {
         "by": "fold",
         "mean": [1.0] * 3,
         "std": [1e-8] * 3,
     }
-    assert _normalization("none", pixels, "lenet5") == (None, None)
+    assert input_normalization("none", pixels, "lenet5") == (None, None)
 
     prepared, folds = digits16
     train_run(make_spec(epochs=1), prepared, folds, tmp_path / "fold")

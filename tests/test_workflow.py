@@ -246,6 +246,7 @@ REPORTED_TABLES = {
         "histories": "Every run's history",
         "diagnostics": "Activation diagnostics of every run",
         "statistics": "corrected resampled t-test",
+        "timing": "the activations in turn round after round",
         "paper_vs_ours": "Every number the paper reported",
         "claims": "Each claim of the paper",
     }.items()
@@ -303,7 +304,7 @@ def test_the_report_opens_in_a_browser_with_every_table_and_figure(done, chromiu
         assert words in caption, (path, caption)
     for path in REPORTED_TABLES:
         assert seen[path]["content"] == "tables=1 images=0", path  # drawn as a table
-        assert seen[path]["subcategory"] in {"aggregate", "statistics", "compare"}
+        assert seen[path]["subcategory"] in {"aggregate", "statistics", "timing", "compare"}
     for path in REPORTED_FIGURES:
         width, height = map(int, seen[path]["content"].split("x"))
         assert width > 300 and height > 200, path

@@ -73,6 +73,28 @@ def cmd_train(args: argparse.Namespace) -> None:
         )
 
 
+def cmd_timing(args: argparse.Namespace) -> None:
+    from actstudy.io import read_json, write_text
+    from actstudy.plugins import load_plugins
+    from actstudy.training.timing import case_timing
+
+    specs = [read_json(spec) for spec in args.spec]
+    for spec in specs:
+        load_plugins(spec["plugins"])
+    options = _json(args.options)
+    table = case_timing(specs, args.prepared, args.folds, threads=args.threads, **options)
+    write_text(args.out, table.to_csv(index=False))
+
+
+def cmd_concat(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from actstudy.io import write_text
+
+    table = pd.concat([pd.read_csv(path) for path in args.tables], ignore_index=True)
+    write_text(args.out, table.to_csv(index=False))
+
+
 def cmd_aggregate(args: argparse.Namespace) -> None:
     from actstudy.evaluation.aggregate import aggregate
 
@@ -231,6 +253,24 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--threads", type=int, default=None)
     p.set_defaults(run=cmd_train)
+
+    p = steps.add_parser(
+        "timing", help="time every activation's training step of one case, in alternating rounds"
+    )
+    p.add_argument(
+        "--spec", required=True, nargs="+", type=Path, help="run specs, one per activation"
+    )
+    p.add_argument("--prepared", required=True, type=Path)
+    p.add_argument("--folds", required=True, type=Path)
+    p.add_argument("--options", required=True, help="the study's timing section as JSON")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(run=cmd_timing)
+
+    p = steps.add_parser("concat", help="one table of CSV tables with the same columns")
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("tables", nargs="+", type=Path)
+    p.set_defaults(run=cmd_concat)
 
     p = steps.add_parser("aggregate", help="collect runs into study tables")
     p.add_argument("--runs", required=True, type=Path)
