@@ -6,10 +6,11 @@ activation's training step (forward, loss, backward, optimiser step: the loop's
 :func:`~actstudy.training.loop.train_step`, with the run's model, recipe, device, precision and
 batch size) runs ``steps`` times per round, the activations in turn round after round, so that
 load from other processes hits all of them alike; the table gives the median over rounds of the
-seconds per step and the ratio to the study's ReLU. On CPU a time is the process's CPU time
-(``time.process_time``; wall time on a shared machine mostly measures the neighbours), on CUDA
-wall time between synchronisations. The machine's load average before and after says how busy
-it was. ``benchmarks/activations.py`` times activations with the same :func:`alternate`.
+seconds per step and the median of each round's ratio to the study's ReLU. On CPU a time is
+the process's CPU time (``time.process_time``; wall time on a shared machine mostly measures the
+neighbours), on CUDA wall time between synchronisations. The machine's load average before and
+after says how busy it was. ``benchmarks/activations.py`` times activations with the same
+:func:`alternate`.
 """
 
 from __future__ import annotations
@@ -104,6 +105,17 @@ def alternate(
     return {key: statistics.median(values) for key, values in samples.items()}
 
 
+def paired_ratios(samples: Mapping[str, Sequence[float]], reference: str) -> dict[str, float]:
+    """Each run's median over rounds of its time over ``reference``'s in the same round: load
+    that drifts from round to round cancels within a round, which a ratio of the two medians
+    does not do."""
+    base = samples[reference]
+    return {
+        key: statistics.median(a / b for a, b in zip(values, base, strict=True))
+        for key, values in samples.items()
+    }
+
+
 def cpu_name() -> str:
     """The CPU's model name (Linux), else the machine type."""
     try:
@@ -189,8 +201,9 @@ def case_timing(
     ``step_seconds``: median over ``rounds`` rounds of one step's seconds (a round's time over
     ``steps``), with the fastest and slowest round's (``_min``, ``_max``); ``epoch_seconds``:
     that × the steps of one epoch of fold 0 (training steps only: no validation, no batch
-    assembly or augmentation, which cost every activation alike); ``ratio_to_relu``: over the
-    step seconds of the case's ReLU (``reference``; NaN and empty without one)."""
+    assembly or augmentation, which cost every activation alike); ``ratio_to_relu``: the
+    median over rounds of its round's time over the case's ReLU's in the same round
+    (:func:`paired_ratios`; ``reference`` the ReLU's label; NaN and empty without one)."""
     from actstudy.data import load_prepared
     from actstudy.training.folds import fold_indices
 
@@ -235,7 +248,7 @@ def case_timing(
             }
         )
     table = pd.DataFrame(rows)
-    base = table.loc[table["activation"] == reference, "step_seconds"]
-    table["ratio_to_relu"] = table["step_seconds"] / base.iloc[0] if len(base) else math.nan
+    ratios = paired_ratios(samples, reference) if reference else {}
+    table["ratio_to_relu"] = [ratios.get(label, math.nan) for label in table["activation"]]
     table["reference"] = reference
     return table[COLUMNS]
