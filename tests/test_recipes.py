@@ -280,6 +280,7 @@ def test_s4_repeats_its_holdout_and_so_does_its_smoke_variant():
     assert sorted({run["fold"] for run in run_grid(s4)}) == [0, 1, 2, 3, 4]
     smoke = validate_config(smoke_variant(s4))
     assert smoke["evaluation"]["repeats"] == 5 and smoke["training"]["epochs"] == 1
+    assert smoke["timing"] == {"rounds": 2, "steps": 1, "warmup": 1}
     assert len(run_grid(smoke)) == 4 * 5
     for other in ("s2_trainable_cifar10", "s3_eelu_evaluation"):
         assert load_config(REPO / "studies" / f"{other}.yaml")["evaluation"]["repeats"] == 1
