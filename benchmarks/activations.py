@@ -11,7 +11,7 @@ the compile choice per activation, which each activation declares as ``compile=`
 
 Device: CUDA when available, else CPU. Times are medians over repeats; each candidate runs in
 alternation with ReLU, round after round, so load from other processes hits both alike (the
-clock and the alternation are ``actstudy.training.timing``'s, which the workflow's timing step
+clock and the alternation are ``actstudy.evaluation.timing``'s, which the workflow's timing step
 uses too). On CPU
 a time is the process's CPU time (``time.process_time``) with one intra-op thread by default:
 on a shared machine wall time mostly measures the neighbours. On CUDA it is wall time between
@@ -44,7 +44,7 @@ from torch.profiler import ProfilerActivity, profile
 
 from actstudy import activations
 from actstudy.activations import Spec
-from actstudy.training.timing import Clock, alternate, cpu_name
+from actstudy.evaluation.timing import Clock, alternate, cpu_name
 
 SHAPE = (64, 64, 32, 32)
 BATCH = 128

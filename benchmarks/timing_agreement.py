@@ -1,6 +1,6 @@
 """Do two runs of the workflow's timing step agree? Each activation's ratio to ReLU, twice.
 
-The timing step (``python -m actstudy timing``, ``actstudy.training.timing``) times every
+The timing step (``python -m actstudy timing``, ``actstudy.evaluation.timing``) times every
 activation's training step of a dataset × model in alternating rounds within one process, so
 that load from other processes hits all of them alike. This script runs it twice, one run after
 the other, on each dataset × model of a study (default: the default study, ``config.yaml``,

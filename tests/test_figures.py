@@ -290,7 +290,7 @@ def test_best_vs_final_shows_an_activation_that_degrades_after_its_best_epoch(ru
 
 
 def timing_table(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
-    """A timing table (actstudy.training.timing) of (dataset, activation, step seconds), model
+    """A timing table (actstudy.evaluation.timing) of (dataset, activation, step seconds), model
     m, 10 steps an epoch, rounds 10 % either side of the median."""
     table = pd.DataFrame(rows, columns=["dataset", "activation", "step_seconds"])
     relu = table[table["activation"] == "relu"].set_index("dataset")["step_seconds"]

@@ -9,11 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from actstudy.study.grid import run_spec
-from actstudy.study.validate import validate_config
-from actstudy.training import loop
-from actstudy.training.folds import fold_indices
-from actstudy.training.timing import (
+from actstudy.evaluation.timing import (
     COLUMNS,
     Clock,
     alternate_samples,
@@ -21,6 +17,10 @@ from actstudy.training.timing import (
     is_reference,
     paired_ratios,
 )
+from actstudy.study.grid import run_spec
+from actstudy.study.validate import validate_config
+from actstudy.training import loop
+from actstudy.training.folds import fold_indices
 
 
 def specs(activations: dict, batch_size: int = 32) -> list[dict]:

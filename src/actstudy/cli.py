@@ -74,9 +74,9 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_timing(args: argparse.Namespace) -> None:
+    from actstudy.evaluation.timing import case_timing
     from actstudy.io import read_json, write_text
     from actstudy.plugins import load_plugins
-    from actstudy.training.timing import case_timing
 
     specs = [read_json(spec) for spec in args.spec]
     for spec in specs:

@@ -66,7 +66,7 @@ rule statistics:
 
 
 # Each activation's training step timed per dataset × model, in alternating rounds within one
-# process (actstudy.training.timing): the seconds-per-epoch figures read this, not the runs'
+# process (actstudy.evaluation.timing): the seconds-per-epoch figures read this, not the runs'
 # wall-clock epoch times, which load from other jobs confounds.
 rule timing:
     input:

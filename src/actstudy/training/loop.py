@@ -226,7 +226,7 @@ def evaluate(
 
 def train_step(run: Run, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """One optimiser step on a batch: forward (autocast as the device setup says), loss,
-    backward, step; the loss and the logits (what actstudy.training.timing times)."""
+    backward, step; the loss and the logits (what actstudy.evaluation.timing times)."""
     with run.setup.autocast():
         logits = run.forward(x)
     loss = run.loss_fn(logits.float(), y)

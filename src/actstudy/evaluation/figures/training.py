@@ -196,7 +196,7 @@ def measured_on(timing: pd.DataFrame) -> pd.Series:
 
 
 def epoch_seconds_table(timing: pd.DataFrame) -> pd.DataFrame:
-    """Per dataset × model × activation, from the timing table (actstudy.training.timing):
+    """Per dataset × model × activation, from the timing table (actstudy.evaluation.timing):
     seconds per training epoch (the median step × the steps of one epoch), how far the fastest
     and the slowest round lie below and above it (``below``, ``above``), the ratio to the case's
     ReLU (``ratio``, NaN without one) and where it was measured (``measured``)."""
