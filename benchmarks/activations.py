@@ -10,7 +10,9 @@ the compile choice per activation, which each activation declares as ``compile=`
 ``@register(...)`` (``actstudy.activations.registry``).
 
 Device: CUDA when available, else CPU. Times are medians over repeats; each candidate runs in
-alternation with ReLU, round after round, so load from other processes hits both alike. On CPU
+alternation with ReLU, round after round, so load from other processes hits both alike (the
+clock and the alternation are ``actstudy.evaluation.timing``'s, which the workflow's timing step
+uses too). On CPU
 a time is the process's CPU time (``time.process_time``) with one intra-op thread by default:
 on a shared machine wall time mostly measures the neighbours. On CUDA it is wall time between
 synchronisations. Peak memory is what one forward + backward allocates above what existed
@@ -27,7 +29,6 @@ import datetime
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -43,6 +44,7 @@ from torch.profiler import ProfilerActivity, profile
 
 from actstudy import activations
 from actstudy.activations import Spec
+from actstudy.evaluation.timing import Clock, alternate, cpu_name
 
 SHAPE = (64, 64, 32, 32)
 BATCH = 128
@@ -87,42 +89,6 @@ def candidates(only: set[str] | None) -> list[Candidate]:
             raise SystemExit(f"--only names unknown activations: {', '.join(sorted(unknown))}")
         found = [c for c in found if c.label in only]
     return found
-
-
-class Clock:
-    """Seconds one call takes: CPU time of the process on CPU, synchronised wall time on CUDA."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.cuda = device.type == "cuda"
-
-    def __call__(self, run: Callable[[], None]) -> float:
-        if self.cuda:
-            torch.cuda.synchronize()
-            start = time.perf_counter()
-            run()
-            torch.cuda.synchronize()
-            return time.perf_counter() - start
-        start = time.process_time()
-        run()
-        return time.process_time() - start
-
-
-def alternate(
-    clock: Clock, runs: dict[str, Callable[[], None]], repeats: int, warmup: int
-) -> dict[str, float]:
-    """Median seconds of each run, taken in turn round after round after ``warmup`` calls.
-
-    Warm-up matters on CPU: the first calls of a compiled graph grow the heap, and this VM
-    takes about 15 µs per page fault, so an unsettled heap costs more than the kernels.
-    """
-    for run in runs.values():
-        for _ in range(warmup):
-            run()
-    samples: dict[str, list[float]] = {key: [] for key in runs}
-    for _ in range(repeats):
-        for key, run in runs.items():
-            samples[key].append(clock(run))
-    return {key: statistics.median(values) for key, values in samples.items()}
 
 
 def forward_backward(module: nn.Module, x: torch.Tensor, grad: torch.Tensor) -> Callable[[], None]:
@@ -351,20 +317,11 @@ def targets(found: list[Candidate], with_steps: bool) -> list[str]:
     return lines
 
 
-def _cpu_name() -> str:
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return platform.machine()
-    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
-    return names[0] if names else platform.machine()
-
-
 def header(device: torch.device, threads: int) -> str:
     if device.type == "cuda":
         machine = torch.cuda.get_device_name(device)
     else:
-        machine = f"{_cpu_name()}, {os.cpu_count()} cores"
+        machine = f"{cpu_name()}, {os.cpu_count()} cores"
     return (
         f"{datetime.date.today()} · torch {torch.__version__} · Python "
         f"{platform.python_version()} · {device.type}: {machine} · {threads} intra-op thread(s)"

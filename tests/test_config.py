@@ -108,8 +108,8 @@ def test_bad_values_name_the_key_and_the_allowed_values(tiny_config, path, value
     ("changes", "expected"),
     [
         (
-            {"evaluation": {"mode": "holdout", "repeats": 3}},
-            "config key 'evaluation.repeats' applies to mode kfold; remove it or set mode: kfold",
+            {"evaluation": {"mode": "holdout", "folds": 3}},
+            "config key 'evaluation.folds' applies to mode kfold; remove it or set mode: kfold",
         ),
         (
             {"evaluation": {"mode": "kfold", "test_fraction": 0.2, "test": False}},
@@ -186,6 +186,17 @@ def test_repeated_kfold_runs_every_fold_of_every_repeat(tiny_config):
     # without a statistics section: every pair, on validation accuracy, no Bayesian test
     assert config["statistics"] == {"control": None, "metric": "val_accuracy", "rope": None,
                                     "alpha": 0.05}  # fmt: skip
+
+
+def test_repeated_holdout_runs_one_fold_per_split(tiny_config):
+    evaluation = {"mode": "holdout", "val_fraction": 0.2, "repeats": 4}
+    config = validate_config({**tiny_config, "evaluation": evaluation})
+    assert sorted({run["fold"] for run in run_grid(config)}) == [0, 1, 2, 3]
+    assert len(run_grid(config)) == 2 * 4  # 2 activations × 4 splits
+    spec = run_spec(config, "digits", "lenet5", "relu", 3)
+    assert spec["evaluation"]["repeats"] == 4 and spec["evaluation"]["fold"] == 3
+    single = validate_config({**tiny_config, "evaluation": {"mode": "holdout"}})
+    assert [run["fold"] for run in run_grid(single)] == [0, 0]
 
 
 @pytest.mark.hostile
@@ -403,7 +414,7 @@ def test_validation_fills_every_default_from_the_schema(tiny_config):
 
 def test_allowed_values_come_from_the_schema_and_the_code_handles_each():
     from actstudy.training.batches import augment
-    from actstudy.training.loop import _normalization
+    from actstudy.training.loop import input_normalization
     from actstudy.training.recipe import LOSSES, OPTIMIZERS, lr_factor
     from actstudy.training.selection import BestEpoch
 
@@ -423,7 +434,7 @@ def test_allowed_values_come_from_the_schema_and_the_code_handles_each():
     pixels = np.zeros((2, 4, 4, 1), dtype=np.uint8)
     assert allowed("datasets", "*", "normalize") == ["fold", "none"]
     for normalize in allowed("datasets", "*", "normalize"):
-        _normalization(normalize, pixels)
+        input_normalization(normalize, pixels)
 
 
 def schema_defaults_of(section: str) -> dict:

@@ -289,48 +289,44 @@ def test_best_vs_final_shows_an_activation_that_degrades_after_its_best_epoch(ru
     assert "dsrelu\n(3.0)" in [t.get_text() for t in left.get_xticklabels()]
 
 
-def test_seconds_per_epoch_as_a_ratio_to_relu_on_a_hand_built_table():
-    runs = pd.DataFrame(
-        [
-            ("a", "m", "relu", 0, 1.0),
-            ("a", "m", "relu", 1, 1.2),
-            ("a", "m", "mish", 0, 2.2),
-            ("a", "m", "mish", 1, 2.2),
-            ("a", "m", "tanh", 0, 1.1),
-            ("a", "m", "tanh", 1, 1.1),
-            ("b", "m", "relu", 0, 2.0),
-            ("b", "m", "mish", 0, 3.0),
-        ],
-        columns=["dataset", "model", "activation", "fold", "mean_epoch_seconds"],
-    ).assign(device="cpu")
-    table = figures.epoch_seconds_table(runs, "relu").set_index(["dataset", "activation"])
+def timing_table(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
+    """A timing table (actstudy.evaluation.timing) of (dataset, activation, step seconds), model
+    m, 10 steps an epoch, rounds 10 % either side of the median."""
+    table = pd.DataFrame(rows, columns=["dataset", "activation", "step_seconds"])
+    relu = table[table["activation"] == "relu"].set_index("dataset")["step_seconds"]
+    return table.assign(
+        model="m",
+        step_seconds_min=table["step_seconds"] * 0.9,
+        step_seconds_max=table["step_seconds"] * 1.1,
+        steps_per_epoch=10,
+        epoch_seconds=table["step_seconds"] * 10,
+        ratio_to_relu=table["step_seconds"] / table["dataset"].map(relu),
+        reference=np.where(table["dataset"].map(relu).notna(), "relu", ""),
+        device="cpu: test CPU, 2 cores",
+        threads=1,
+        load_before=1.5,
+        load_after=2.25,
+    )
+
+
+def test_seconds_per_epoch_and_the_ratio_to_relu_come_from_the_timing_table():
+    rows = [("a", "relu", 0.1), ("a", "mish", 0.2), ("a", "tanh", 0.1)]
+    timing = timing_table([*rows, ("b", "relu", 0.2), ("b", "mish", 0.3)])
+    table = figures.epoch_seconds_table(timing).set_index(["dataset", "activation"])
     assert table.loc[("a", "mish"), "ratio"] == pytest.approx(2.0)
-    assert table.loc[("a", "tanh"), "ratio"] == pytest.approx(1.0)
     assert table.loc[("b", "mish"), "ratio"] == pytest.approx(1.5)
-    assert table.loc[("a", "relu"), "seconds_std"] == pytest.approx(np.std([1.0, 1.2], ddof=1))
-    figure = figures.epoch_seconds_ratio(runs, "relu")
+    assert table.loc[("a", "mish"), "seconds"] == pytest.approx(2.0)
+    assert table.loc[("a", "mish"), ["below", "above"]].tolist() == pytest.approx([0.2, 0.2])
+    figure = figures.epoch_seconds_ratio(timing)
     heights = [[p.get_height() for p in ax.patches] for ax in figure.axes]
     assert np.allclose(heights[0], [1.0, 2.0, 1.0]) and np.allclose(heights[1], [1.0, 1.5])
+    # each panel names the device, its threads and the load around the timing
+    title = " ".join(figure.axes[0].get_title().split())
+    assert "cpu: test CPU, 2 cores, 1 thread(s), load 1.5 → 2.2" in title
+    seconds = figures.epoch_seconds(timing)
+    assert np.allclose([p.get_height() for p in seconds.axes[0].patches], [1.0, 2.0, 1.0])
     with pytest.raises(figures.FigureSkipped, match="no ReLU"):
-        figures.epoch_seconds_ratio(runs[runs["activation"] != "relu"], None)
-
-
-def test_the_reference_for_the_ratio_is_the_activation_that_is_relu(saved):
-    _, folders = saved
-    runs = pd.DataFrame(
-        [json.loads((f / "manifest.json").read_text())["spec"] for f in folders]
-    ).assign(
-        dataset="digits",
-        model="lenet5",
-        activation=[f.parts[-2] for f in folders],
-        fold=[int(f.name.removeprefix("fold")) for f in folders],
-        run_dir=[str(f) for f in folders],
-    )
-    assert figures.reference_activation(runs) == "relu"
-    assert figures.reference_activation(runs[runs["activation"] != "relu"]) is None
-
-
-# Comparisons
+        figures.epoch_seconds_ratio(timing_table([("a", "mish", 0.2), ("a", "tanh", 0.1)]))
 
 
 def test_the_comparison_with_the_control_draws_each_interval_from_the_statistics(statistics):
@@ -432,6 +428,8 @@ def every_figure(histories, runs, statistics, diagnostics, curves) -> dict[str, 
         }
     )
     predictions = {("digits", "lenet5", name): PREDICTIONS for name in PEAKS}
+    timing = timing_table([("digits", name, 0.01 * (1 + i)) for i, name in enumerate(PEAKS)])
+    timing["model"] = "lenet5"
     chosen = figures.confusion_choice(runs, "val_accuracy", "dsrelu")
     # two epochs, where matplotlib's own ticks would be 0.6, 0.8, ... (not whole epochs)
     histories = histories[histories["epoch"] <= 2]
@@ -445,8 +443,8 @@ def every_figure(histories, runs, statistics, diagnostics, curves) -> dict[str, 
         "critical_difference_diagram": figures.critical_difference_diagram(
             cd_statistics(MIN_BLOCKS), alpha=0.05
         ),
-        "epoch_seconds": figures.epoch_seconds(runs),
-        "epoch_seconds_ratio": figures.epoch_seconds_ratio(runs, "relu"),
+        "epoch_seconds": figures.epoch_seconds(timing),
+        "epoch_seconds_ratio": figures.epoch_seconds_ratio(timing),
         "confusion_matrices": figures.confusion_matrices(predictions, chosen),
         "activation_diagnostics": figures.activation_diagnostics(diagnostics),
         "paper_vs_ours": figures.paper_vs_ours(paper, runs),

@@ -254,6 +254,51 @@ def test_imagenet_models_equal_torchvision(name: str, reference) -> None:
     assert shapes == {key: value.shape for key, value in theirs.state_dict().items()}
 
 
+def test_resnet50_keras_v1_is_keras_resnet50() -> None:
+    """Keras' ResNet50 (1000 classes): 25,583,592 trainable parameters and 53,120 batch norm
+    moving statistics, 25,636,712 in its summary; torchvision's v1.5 has no convolution biases
+    (25,557,032)."""
+    with torch.device("meta"):
+        keras = models.create("resnet50", num_classes=1000, in_channels=3, variant="keras_v1")
+        torchvision = models.create("resnet50", num_classes=1000, in_channels=3)
+    moving = sum(
+        m.running_mean.numel() * 2 for m in keras.modules() if isinstance(m, nn.BatchNorm2d)
+    )
+    assert (n_params(keras), moving, n_params(keras) + moving) == (25_583_592, 53_120, 25_636_712)
+    assert n_params(torchvision) == 25_557_032
+    for model, strided, other in ((keras, "conv1", "conv2"), (torchvision, "conv2", "conv1")):
+        for stage in ("layer2", "layer3", "layer4"):
+            first = getattr(model, stage)[0]
+            assert getattr(first, strided).stride == (2, 2)
+            assert getattr(first, other).stride == (1, 1)
+            assert first.downsample[0].stride == (2, 2)
+        assert model.layer1[0].conv1.stride == model.layer1[0].conv2.stride == (1, 1)
+    norms = [m for m in keras.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert len(norms) == 53 and {(m.momentum, m.eps) for m in norms} == {(0.01, 1.001e-5)}
+    assert {
+        (m.momentum, m.eps) for m in torchvision.modules() if isinstance(m, nn.BatchNorm2d)
+    } == {(0.1, 1e-5)}
+    assert keras.describe()["name"] == "keras_v1" and keras.describe()["stride_in_reduce"]
+    assert torchvision.describe()["name"] == "torchvision_v1_5"
+
+
+def test_resnet50_keras_v1_pools_over_zero_padding() -> None:
+    """Keras pads the stem's pooling with zeros: a negative border stays 0, not the maximum of
+    the negatives (PyTorch's −∞ padding)."""
+    keras = models.create("resnet50", num_classes=2, in_channels=1, variant="keras_v1")
+    torchvision = models.create("resnet50", num_classes=2, in_channels=1)
+    x = -torch.ones(1, 64, 4, 4)
+    assert keras.maxpool(x)[0, 0, 0, 0] == 0 and torchvision.maxpool(x)[0, 0, 0, 0] == -1
+    assert keras.maxpool(x).shape == torchvision.maxpool(x).shape
+
+
+def test_resnet50_refuses_an_unknown_variant() -> None:
+    with pytest.raises(
+        ValueError, match="variant must be one of torchvision_v1_5, keras_v1, not 'v2'"
+    ):
+        models.check("resnet50", variant="v2")
+
+
 @pytest.mark.parametrize(("num_classes", "count"), [(1000, 4_231_976), (10, 3_217_226)])
 def test_mobilenet_v1_has_the_published_size(num_classes: int, count: int) -> None:
     """Howard et al. 2017 Table 1: 4.2 M parameters at 1000 classes (Keras's MobileNet counts

@@ -13,7 +13,8 @@ import torch
 from workflow_helpers import REPO
 
 from actstudy.errors import ConfigError
-from actstudy.study.grid import run_spec
+from actstudy.study.grid import run_grid, run_spec
+from actstudy.study.smoke import smoke_variant
 from actstudy.study.validate import load_config, validate_config
 from actstudy.training.batches import DeviceData
 from actstudy.training.device import DeviceSetup
@@ -269,6 +270,20 @@ def test_the_loss_variant_leaves_probabilities_and_accuracy_those_of_the_softmax
     np.testing.assert_array_equal(plain_probs, variant_probs)
     assert variant["accuracy"] == plain["accuracy"]
     assert variant["loss"] > math.log(1 + 3 / math.e) and variant["loss"] != plain["loss"]
+
+
+def test_s4_repeats_its_holdout_and_so_does_its_smoke_variant():
+    """Five hold-out splits, so that S4's statistics and claims can decide, in the smoke
+    variant as well (S2 and S3 keep the paper's single split)."""
+    s4 = load_config(S4)
+    assert (s4["evaluation"]["mode"], s4["evaluation"]["repeats"]) == ("holdout", 5)
+    assert sorted({run["fold"] for run in run_grid(s4)}) == [0, 1, 2, 3, 4]
+    smoke = validate_config(smoke_variant(s4))
+    assert smoke["evaluation"]["repeats"] == 5 and smoke["training"]["epochs"] == 1
+    assert smoke["timing"] == {"rounds": 2, "steps": 1, "warmup": 1}
+    assert len(run_grid(smoke)) == 4 * 5
+    for other in ("s2_trainable_cifar10", "s3_eelu_evaluation"):
+        assert load_config(REPO / "studies" / f"{other}.yaml")["evaluation"]["repeats"] == 1
 
 
 def test_s4_trains_with_the_softmax_outputs_loss_and_records_it(digits16, tmp_path):

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from actstudy.data.prepared import load_prepared
 from actstudy.study.grid import run_spec
@@ -28,6 +28,7 @@ from actstudy.training.folds import (
     assign_folds,
     fold_indices,
     fold_sizes,
+    holdout_seeds,
     write_folds,
 )
 from actstudy.training.loop import (
@@ -117,6 +118,37 @@ def test_holdout_keeps_the_fraction_and_kfold_refuses_tiny_classes(tmp_path):
         fold_indices(tmp_path / "old.json", 0)
     with pytest.raises(ValueError, match=r"at least 5 samples per class.*lower evaluation\.folds"):
         assign_folds(np.array([0, 0, 0, 1, 1, 1, 1, 1]), "kfold", 5, **ONE_SPLIT, seed=0)
+
+
+def test_repeated_holdout_draws_each_split_with_its_own_seed(tmp_path):
+    """Repeat i is the single hold-out split of seed + i; the test part is shared."""
+    labels = np.repeat(np.arange(4), 25)
+    assignment = assign_folds(
+        labels, "holdout", val_fraction=0.2, seed=7, repeats=3, test_fraction=0.2
+    )
+    test = np.flatnonzero(assignment[0] == HELD_OUT)
+    assert (assignment[:, test] == HELD_OUT).all()  # the same test part in every repeat
+    assert holdout_seeds(7, 3) == [7, 8, 9] and holdout_seeds(2**32 - 1, 2) == [2**32 - 1, 0]
+    for repeat, split_seed in enumerate(holdout_seeds(7, 3)):
+        alone = assign_folds(
+            labels, "holdout", val_fraction=0.2, seed=7, repeats=1, test_fraction=0.2
+        )[0]
+        if repeat == 0:  # repeat 0 is the split a study without repeats draws
+            assert (assignment[0] == alone).all()
+        pool = np.setdiff1d(np.arange(100), test)
+        _, expected = train_test_split(
+            pool, test_size=0.2, random_state=split_seed, stratify=labels[pool]
+        )
+        assert set(np.flatnonzero(assignment[repeat] == 0)) == set(expected)
+    assert len({tuple(np.flatnonzero(row == 0)) for row in assignment}) == 3  # three splits
+    write_folds(tmp_path / "f.json", assignment, mode="holdout")
+    assert fold_sizes(tmp_path / "f.json") == {0: (64, 16), 1: (64, 16), 2: (64, 16)}
+    for fold in range(3):
+        train, val = fold_indices(tmp_path / "f.json", fold)
+        assert (np.bincount(labels[val]) == 4).all() and not set(test) & set(train)
+        assert set(val) == set(np.flatnonzero(assignment[fold] == 0))
+    with pytest.raises(ValueError, match=r"fold 3 does not exist"):
+        fold_indices(tmp_path / "f.json", 3)
 
 
 def test_roc_auc_averages_over_the_classes_present():
@@ -505,11 +537,11 @@ def test_select_last_reports_the_final_epoch_and_saves_its_weights(digits16, tmp
     assert torch.load(tmp_path / "last" / "best.pt", weights_only=True)["best_epoch"] == 3
     # best.pt itself scores epoch 3's validation loss
     from actstudy.models import create
-    from actstudy.training.loop import _normalization
+    from actstudy.training.loop import input_normalization
 
     data = load_prepared(prepared)
     train_idx, val_idx = fold_indices(folds, 0)
-    stats, _ = _normalization("fold", data.train.x[train_idx])
+    stats, _ = input_normalization("fold", data.train.x[train_idx])
     val = DeviceData.from_arrays(
         data.train.x[val_idx], data.train.y[val_idx], torch.device("cpu"), stats
     )
@@ -529,20 +561,20 @@ def test_a_model_that_declares_its_normalisation_gets_it_whatever_the_dataset_sa
     import dataclasses
 
     from actstudy.models import registry
-    from actstudy.training.loop import _normalization
+    from actstudy.training.loop import input_normalization
 
     pixels = np.full((2, 4, 4, 3), 255, dtype=np.uint8)
     imagenet = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
     for dataset in ("fold", "none", {"mean": [0.5] * 3, "std": [0.5] * 3}):
-        stats, record = _normalization(dataset, pixels, "resnet50_transfer")
+        stats, record = input_normalization(dataset, pixels, "resnet50_transfer")
         assert stats == imagenet
         assert record == {"by": "model resnet50_transfer", "mean": imagenet[0], "std": imagenet[1]}
-    assert _normalization("fold", pixels, "lenet5")[1] == {
+    assert input_normalization("fold", pixels, "lenet5")[1] == {
         "by": "fold",
         "mean": [1.0] * 3,
         "std": [1e-8] * 3,
     }
-    assert _normalization("none", pixels, "lenet5") == (None, None)
+    assert input_normalization("none", pixels, "lenet5") == (None, None)
 
     prepared, folds = digits16
     train_run(make_spec(epochs=1), prepared, folds, tmp_path / "fold")

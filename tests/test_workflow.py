@@ -247,6 +247,7 @@ REPORTED_TABLES = {
         "histories": "Every run's history",
         "diagnostics": "Activation diagnostics of every run",
         "statistics": "corrected resampled t-test",
+        "timing": "the activations in turn round after round",
         "paper_vs_ours": "Every number the paper reported",
         "claims": "Each claim of the paper",
     }.items()
@@ -304,7 +305,7 @@ def test_the_report_opens_in_a_browser_with_every_table_and_figure(done, chromiu
         assert words in caption, (path, caption)
     for path in REPORTED_TABLES:
         assert seen[path]["content"] == "tables=1 images=0", path  # drawn as a table
-        assert seen[path]["subcategory"] in {"aggregate", "statistics", "compare"}
+        assert seen[path]["subcategory"] in {"aggregate", "statistics", "timing", "compare"}
     for path in REPORTED_FIGURES:
         width, height = map(int, seen[path]["content"].split("x"))
         assert width > 300 and height > 200, path
@@ -391,6 +392,23 @@ def test_a_case_job_trains_every_activation_and_fold_in_one_process(tmp_path):
             assert manifest["spec"]["evaluation"]["fold"] == fold
             assert not (run / "last.pt").exists()
     assert planned_jobs(tmp_path, "train_all") == {}
+
+
+def test_repeated_holdout_trains_one_run_per_split_and_compares_them(tmp_path):
+    """evaluation.repeats on a hold-out study: r splits, each with its own seed, runs fold0 ..
+    fold<r−1>, and a corrected resampled t-test over them (one split gives none)."""
+    evaluation = {"mode": "holdout", "val_fraction": 0.2, "seed": 5, "repeats": 3}
+    write_config(tmp_path, {**TINY, "evaluation": {**evaluation, "test_fraction": 0.2}})
+    snakemake(tmp_path, "--cores", "2", f"{RESULTS}/tables/all/statistics.csv")
+    folds = json.loads((tmp_path / RESULTS / "folds/digits.json").read_text())
+    assert folds["split_seeds"] == [5, 6, 7] and len(folds["assignment"]) == 3
+    validated = {tuple(i for i, f in enumerate(row) if f == 0) for row in folds["assignment"]}
+    assert len(validated) == 3  # three different validation parts
+    runs = pd.read_csv(tmp_path / RESULTS / "tables/all/runs.csv")
+    assert sorted(runs.groupby("activation")["fold"].apply(sorted).tolist()) == [[0, 1, 2]] * 2
+    statistics = pd.read_csv(tmp_path / RESULTS / "tables/all/statistics.csv")
+    row = statistics[statistics["test"] == "corrected_t"].iloc[0]
+    assert (row["n"], row["df"]) == (3, 2)
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ def cmd_prepare(args: argparse.Namespace) -> None:
 
 def cmd_folds(args: argparse.Namespace) -> None:
     from actstudy.data import load_prepared
-    from actstudy.training.folds import assign_folds, write_folds
+    from actstudy.training.folds import assign_folds, holdout_seeds, write_folds
 
     options = _json(args.options)
     prepared = load_prepared(args.prepared)
@@ -50,9 +50,10 @@ def cmd_folds(args: argparse.Namespace) -> None:
         repeats=options["repeats"],
         test_fraction=test_fraction,
     )
-    write_folds(
-        args.out, assignment, **{**options, "grouped": grouped, "test_fraction": test_fraction}
-    )
+    meta = {**options, "grouped": grouped, "test_fraction": test_fraction}
+    if options["mode"] == "holdout":  # each repeat's split seed, as fold<r> of runs.csv uses it
+        meta["split_seeds"] = holdout_seeds(options["seed"], options["repeats"])
+    write_folds(args.out, assignment, **meta)
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -70,6 +71,28 @@ def cmd_train(args: argparse.Namespace) -> None:
         logging.getLogger("actstudy").info(
             "finished %s: %s, best epoch %s", out, result["status"], result["best_epoch"]
         )
+
+
+def cmd_timing(args: argparse.Namespace) -> None:
+    from actstudy.evaluation.timing import case_timing
+    from actstudy.io import read_json, write_text
+    from actstudy.plugins import load_plugins
+
+    specs = [read_json(spec) for spec in args.spec]
+    for spec in specs:
+        load_plugins(spec["plugins"])
+    options = _json(args.options)
+    table = case_timing(specs, args.prepared, args.folds, threads=args.threads, **options)
+    write_text(args.out, table.to_csv(index=False))
+
+
+def cmd_concat(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from actstudy.io import write_text
+
+    table = pd.concat([pd.read_csv(path) for path in args.tables], ignore_index=True)
+    write_text(args.out, table.to_csv(index=False))
 
 
 def cmd_aggregate(args: argparse.Namespace) -> None:
@@ -233,6 +256,24 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--threads", type=int, default=None)
     p.set_defaults(run=cmd_train)
+
+    p = steps.add_parser(
+        "timing", help="time every activation's training step of one case, in alternating rounds"
+    )
+    p.add_argument(
+        "--spec", required=True, nargs="+", type=Path, help="run specs, one per activation"
+    )
+    p.add_argument("--prepared", required=True, type=Path)
+    p.add_argument("--folds", required=True, type=Path)
+    p.add_argument("--options", required=True, help="the study's timing section as JSON")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(run=cmd_timing)
+
+    p = steps.add_parser("concat", help="one table of CSV tables with the same columns")
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("tables", nargs="+", type=Path)
+    p.set_defaults(run=cmd_concat)
 
     p = steps.add_parser("aggregate", help="collect runs into study tables")
     p.add_argument("--runs", required=True, type=Path)

@@ -29,6 +29,10 @@ RUN = f"{RUNS}/{RUN_ID}"
 SPEC = f"{STUDY}/specs/{RUN_ID}.json"
 """One run's spec as its training job reads it (the output of the rule ``spec``)."""
 
+TIMING = f"{STUDY}/timing/{{dataset}}/{{model}}.csv"
+"""One dataset × model's training-step times (the rule ``timing``; all of them: the table
+``timing`` of the slice ``all``)."""
+
 TABLES = f"{STUDY}/tables/{{slice}}"
 FIGURES = f"{STUDY}/figures"
 NOTEBOOKS = f"{STUDY}/notebooks"

@@ -76,6 +76,25 @@ def statistics_options(wildcards):
     return study.statistics_options()
 
 
+def timing_options(wildcards):
+    return study.timing_options()
+
+
+def timing_specs(wildcards):
+    """The spec of each activation's first run of a dataset × model (the timing step builds
+    its model, recipe and device from it)."""
+    return [
+        layout.SPEC.format(
+            study=STUDY,
+            dataset=wildcards.dataset,
+            model=wildcards.model,
+            activation=activation,
+            fold=FOLD_IDS[0],
+        )
+        for activation in study.timing_activations(wildcards.dataset, wildcards.model)
+    ]
+
+
 # A train job trains one run (`jobs: {pack: run}`), every fold of one (dataset, model,
 # activation) (pack: folds) or every activation and fold of one (dataset, model) (pack: case);
 # its outputs are then those of all its runs.
@@ -183,6 +202,7 @@ def figures_parameters(wildcards, input, output):
         "summary_csv": input.summary,
         "diagnostics_csv": input.diagnostics,
         "statistics_csv": input.statistics,
+        "timing_csv": input.timing,
         "curves_csv": input.curves,
         "statistics_options": study.statistics_options(),
         "curves_png": output.curves,
@@ -205,6 +225,7 @@ TABLE_STEPS = {
     "histories": "aggregate",
     "diagnostics": "aggregate",
     "statistics": "statistics",
+    "timing": "timing",
     "paper_vs_ours": "compare",
     "claims": "compare",
 }

@@ -65,6 +65,47 @@ rule statistics:
         " > {log:q} 2>&1"
 
 
+# Each activation's training step timed per dataset × model, in alternating rounds within one
+# process (actstudy.evaluation.timing): the seconds-per-epoch figures read this, not the runs'
+# wall-clock epoch times, which load from other jobs confounds.
+rule timing:
+    input:
+        specs=timing_specs,
+        prepared=prepared_dir,
+        folds=rules.folds.output.folds,
+    output:
+        timing=layout.TIMING,
+    log:
+        layout.log("timing", "{dataset}/{model}"),
+    benchmark:
+        layout.benchmark("timing", "{dataset}/{model}")
+    conda:
+        "../../envs/torch.yaml"
+    threads: config["jobs"]["threads"]
+    resources:
+        gpu_slot=1,
+    params:
+        options=timing_options,
+    shell:
+        "python -m actstudy timing --spec {input.specs:q} --prepared {input.prepared:q}"
+        " --folds {input.folds:q} --options {params.options:q} --threads {threads}"
+        " --out {output.timing:q} > {log:q} 2>&1"
+
+
+rule timing_table:
+    input:
+        [layout.TIMING.format(study=STUDY, **case) for case in study.timing_cases()],
+    output:
+        timing=layout.table("timing", "all"),
+    log:
+        layout.log("timing_table"),
+    localrule: True
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "python -m actstudy concat --out {output.timing:q} {input:q} > {log:q} 2>&1"
+
+
 rule compare:
     input:
         runs=ALL_TABLES["runs"],
@@ -98,5 +139,6 @@ rule evaluate_all:
             study=STUDY,
             slice="all",
         ),
+        expand(rules.timing_table.output.timing, study=STUDY),
         expand(rules.compare.output, study=STUDY) if config["reported"] else [],
     localrule: True

@@ -32,6 +32,7 @@ rule figures:
         summary=ALL_TABLES["summary"],
         diagnostics=ALL_TABLES["diagnostics"],
         statistics=rules.statistics.output.tests,
+        timing=rules.timing_table.output.timing,
         curves=rules.activation_curves.output.curves,
         metrics=slice_files("all"),  # the runs' folders: test predictions, manifests
     output:

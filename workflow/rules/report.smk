@@ -36,7 +36,14 @@ rule report_all:
             rules.table_html.output,
             study=STUDY,
             slice="all",
-            table=["summary", "runs", "histories", "diagnostics", "statistics"],
+            table=[
+                "summary",
+                "runs",
+                "histories",
+                "diagnostics",
+                "statistics",
+                "timing",
+            ],
         ),
         (
             expand(

@@ -2,7 +2,9 @@
 
 Activation roles: ``"stem"`` (after the first convolution) and ``"block"`` (every activation
 inside the residual blocks). Module and parameter names are torchvision's, so its ImageNet
-state dicts load directly (activations with parameters add keys of their own).
+state dicts load directly (activations with parameters add keys of their own). ResNet-50 has
+two variants (option ``variant``, :data:`~actstudy.models.resnet_blocks.VARIANTS`):
+torchvision's v1.5 (the default) and Keras' ``ResNet50`` v1, which S1's report trained.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from actstudy.activations import MakeAct
 from actstudy.models.registry import register_model
 from actstudy.models.resnet_blocks import (
     CONV,
-    NORM,
+    TORCHVISION,
+    VARIANTS,
     BasicBlock,
     Bottleneck,
     PadShortcut,
+    Variant,
     projection_shortcut,
 )
 from actstudy.models.weight_init import init_weights
@@ -30,6 +34,15 @@ SHORTCUTS = ("projection", "pad")
 ROLES = ("stem", "block")
 _MAXPOOL: dict[int, type[nn.Module]] = {1: nn.MaxPool1d, 2: nn.MaxPool2d}
 _AVGPOOL: dict[int, type[nn.Module]] = {1: nn.AdaptiveAvgPool1d, 2: nn.AdaptiveAvgPool2d}
+_ZEROPAD: dict[int, type[nn.Module]] = {1: nn.ConstantPad1d, 2: nn.ConstantPad2d}
+
+
+def _stem_pool(dims: int, zero_padding: bool) -> nn.Module:
+    """3-wide stride-2 max pooling, its border padded with −∞ (PyTorch) or with zeros (Keras'
+    ZeroPadding2D before MaxPooling2D: differs where the stem's activation is negative)."""
+    if not zero_padding:
+        return _MAXPOOL[dims](3, stride=2, padding=1)
+    return nn.Sequential(_ZEROPAD[dims](1, 0.0), _MAXPOOL[dims](3, stride=2))
 
 
 class ResNet(nn.Module):
@@ -39,7 +52,8 @@ class ResNet(nn.Module):
     ``stem="cifar"``: 3-wide stride-1 convolution, no pooling (for 32-pixel inputs).
     ``shortcut="projection"`` uses torchvision's 1x1 convolution + batch norm where the shape
     changes (option B); ``shortcut="pad"`` the parameter-free option A (2-D only).
-    The first stage keeps the resolution, every later one halves it.
+    The first stage keeps the resolution, every later one halves it. ``variant`` builds the
+    convolutions, batch norms and bottlenecks as torchvision (v1.5) or Keras (v1) do.
     """
 
     def __init__(
@@ -54,8 +68,10 @@ class ResNet(nn.Module):
         stem: str = "imagenet",
         shortcut: str = "projection",
         dims: int = 2,
+        variant: Variant = TORCHVISION,
     ) -> None:
         super().__init__()
+        self.variant = variant
         if stem not in STEMS:
             raise ValueError(f"stem must be one of {', '.join(STEMS)}, not {stem!r}")
         if shortcut not in SHORTCUTS:
@@ -67,11 +83,11 @@ class ResNet(nn.Module):
             7 if imagenet else 3,
             stride=2 if imagenet else 1,
             padding=3 if imagenet else 1,
-            bias=False,
+            bias=variant.conv_bias,
         )
-        self.bn1 = NORM[dims](widths[0])
+        self.bn1 = variant.norm(dims, widths[0])
         self.act = make_act("stem")
-        self.maxpool = _MAXPOOL[dims](3, stride=2, padding=1) if imagenet else nn.Identity()
+        self.maxpool = _stem_pool(dims, variant.pool_zero_padding) if imagenet else nn.Identity()
         channels = widths[0]
         self._stages: list[str] = []
         for index, (depth, width) in enumerate(zip(depths, widths, strict=True), start=1):
@@ -84,9 +100,9 @@ class ResNet(nn.Module):
                     downsample = (
                         PadShortcut(out_channels - channels)
                         if shortcut == "pad"
-                        else projection_shortcut(dims, channels, out_channels, stride)
+                        else projection_shortcut(dims, channels, out_channels, stride, variant)
                     )
-                blocks.append(block(channels, width, stride, downsample, make_act, dims))
+                blocks.append(block(channels, width, stride, downsample, make_act, dims, variant))
                 channels = out_channels
             self._stages.append(f"layer{index}")
             self.add_module(f"layer{index}", nn.Sequential(*blocks))
@@ -99,6 +115,10 @@ class ResNet(nn.Module):
         for stage in self._stages:
             x = getattr(self, stage)(x)
         return self.fc(torch.flatten(self.avgpool(x), 1))
+
+    def describe(self) -> dict[str, object]:
+        """How it was built (torchvision's v1.5 or Keras' v1), for a run's manifest."""
+        return self.variant.describe()
 
 
 IMAGENET_WIDTHS = (64, 128, 256, 512)
@@ -128,8 +148,43 @@ def _imagenet_builder(name: str) -> Callable[..., ResNet]:
     return build
 
 
-for _name in IMAGENET_DEPTHS:
+for _name in ("resnet18", "resnet34"):
     register_model(_name, roles=ROLES, min_size=_min_size)(_imagenet_builder(_name))
+
+
+def _check_resnet50(*, stem: str, variant: str) -> None:
+    """One sentence for an unknown stem or variant, before any job."""
+    if stem not in STEMS:
+        raise ValueError(f"stem must be one of {', '.join(STEMS)}, not {stem!r}")
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, not {variant!r}")
+
+
+@register_model("resnet50", roles=ROLES, min_size=_min_size, check=_check_resnet50)
+def resnet50(
+    num_classes: int,
+    in_channels: int,
+    make_act: MakeAct,
+    *,
+    stem: str = "imagenet",
+    variant: str = "torchvision_v1_5",
+) -> ResNet:
+    """resnet50: [3, 4, 6, 3] Bottlenecks per stage, widths 64/128/256/512; ``variant``
+    torchvision_v1_5 (torchvision's, whose ImageNet weights load) or keras_v1 (Keras'
+    ResNet50: stride 2 in a downsampling block's first 1×1 convolution, convolutions with bias,
+    batch norm momentum 0.99 in Keras' terms, eps 1.001e-5, zero-padded stem pooling)."""
+    _check_resnet50(stem=stem, variant=variant)
+    block, depths = IMAGENET_DEPTHS["resnet50"]
+    return ResNet(
+        block,
+        depths,
+        IMAGENET_WIDTHS,
+        num_classes,
+        in_channels,
+        make_act,
+        stem=stem,
+        variant=VARIANTS[variant],
+    )
 
 
 @register_model("resnet34_1d", roles=ROLES, min_size=32, dims=1)

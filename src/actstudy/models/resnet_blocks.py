@@ -1,10 +1,13 @@
 """Residual blocks for the ImageNet, CIFAR and 1-D ResNets, with torchvision's attribute names.
 
 Each block asks its ``make_act`` for a fresh activation (role ``"block"``) at every use:
-after the first convolution(s) and after the residual addition.
+after the first convolution(s) and after the residual addition. A :class:`Variant` says how the
+blocks are built: torchvision's (ResNet v1.5, the default) or Keras' ``ResNet50`` (v1).
 """
 
 from __future__ import annotations
+
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
@@ -16,10 +19,47 @@ CONV: dict[int, type[nn.Module]] = {1: nn.Conv1d, 2: nn.Conv2d}
 NORM: dict[int, type[nn.Module]] = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d}
 
 
-def conv(dims: int, in_channels: int, out_channels: int, kernel: int, stride: int = 1) -> nn.Module:
-    """A bias-free convolution with "same" padding (before striding)."""
+@dataclass(frozen=True)
+class Variant:
+    """How a ResNet's convolutions, batch norms and bottlenecks are built."""
+
+    name: str
+    stride_in_reduce: bool
+    """A downsampling bottleneck strides its first 1-wide convolution (v1), else its 3-wide
+    one (v1.5)."""
+    conv_bias: bool
+    """Convolutions have a bias (Keras' Conv2D default) or none (torchvision)."""
+    bn_momentum: float
+    """PyTorch's convention: the weight of the new batch statistics, 1 − Keras' momentum."""
+    bn_eps: float
+    pool_zero_padding: bool
+    """The stem's max pooling pads with zeros (Keras' ZeroPadding2D) or with −∞ (PyTorch)."""
+
+    def norm(self, dims: int, channels: int) -> nn.Module:
+        """A batch norm with this variant's momentum and eps."""
+        return NORM[dims](channels, eps=self.bn_eps, momentum=self.bn_momentum)
+
+    def describe(self) -> dict[str, object]:
+        """The variant's choices, for a run's manifest."""
+        return asdict(self)
+
+
+VARIANTS = {
+    "torchvision_v1_5": Variant("torchvision_v1_5", False, False, 0.1, 1e-5, False),
+    "keras_v1": Variant("keras_v1", True, True, 0.01, 1.001e-5, True),
+}
+"""torchvision's ResNet (v1.5: stride in the 3×3 convolution, bias-free convolutions, PyTorch's
+batch norm defaults) and Keras' ``keras.applications.ResNet50`` (v1: stride in the first 1×1
+convolution, convolutions with bias, BatchNormalization momentum 0.99 and eps 1.001e-5)."""
+TORCHVISION = VARIANTS["torchvision_v1_5"]
+
+
+def conv(
+    dims: int, in_channels: int, out_channels: int, kernel: int, stride: int = 1, bias: bool = False
+) -> nn.Module:
+    """A convolution with "same" padding (before striding), bias-free unless ``bias``."""
     return CONV[dims](
-        in_channels, out_channels, kernel, stride=stride, padding=kernel // 2, bias=False
+        in_channels, out_channels, kernel, stride=stride, padding=kernel // 2, bias=bias
     )
 
 
@@ -36,13 +76,15 @@ class BasicBlock(nn.Module):
         downsample: nn.Module | None,
         make_act: MakeAct,
         dims: int = 2,
+        variant: Variant = TORCHVISION,
     ) -> None:
         super().__init__()
-        self.conv1 = conv(dims, in_channels, width, 3, stride)
-        self.bn1 = NORM[dims](width)
+        bias = variant.conv_bias
+        self.conv1 = conv(dims, in_channels, width, 3, stride, bias)
+        self.bn1 = variant.norm(dims, width)
         self.act1 = make_act("block")
-        self.conv2 = conv(dims, width, width, 3)
-        self.bn2 = NORM[dims](width)
+        self.conv2 = conv(dims, width, width, 3, bias=bias)
+        self.bn2 = variant.norm(dims, width)
         self.downsample = downsample
         self.act2 = make_act("block")
 
@@ -55,7 +97,8 @@ class BasicBlock(nn.Module):
 
 
 class Bottleneck(nn.Module):
-    """1-wide reduce, 3-wide (strided) and 1-wide expand convolutions (ResNet-50, v1.5)."""
+    """1-wide reduce, 3-wide and 1-wide expand convolutions (ResNet-50); a downsampling block
+    strides the 3-wide one (v1.5) or, in Keras' v1, the 1-wide reduce."""
 
     expansion = 4
 
@@ -67,16 +110,18 @@ class Bottleneck(nn.Module):
         downsample: nn.Module | None,
         make_act: MakeAct,
         dims: int = 2,
+        variant: Variant = TORCHVISION,
     ) -> None:
         super().__init__()
-        self.conv1 = conv(dims, in_channels, width, 1)
-        self.bn1 = NORM[dims](width)
+        bias, v1 = variant.conv_bias, variant.stride_in_reduce
+        self.conv1 = conv(dims, in_channels, width, 1, stride if v1 else 1, bias)
+        self.bn1 = variant.norm(dims, width)
         self.act1 = make_act("block")
-        self.conv2 = conv(dims, width, width, 3, stride)
-        self.bn2 = NORM[dims](width)
+        self.conv2 = conv(dims, width, width, 3, 1 if v1 else stride, bias)
+        self.bn2 = variant.norm(dims, width)
         self.act2 = make_act("block")
-        self.conv3 = conv(dims, width, width * self.expansion, 1)
-        self.bn3 = NORM[dims](width * self.expansion)
+        self.conv3 = conv(dims, width, width * self.expansion, 1, bias=bias)
+        self.bn3 = variant.norm(dims, width * self.expansion)
         self.downsample = downsample
         self.act3 = make_act("block")
 
@@ -103,6 +148,11 @@ class PadShortcut(nn.Module):
         return f"extra_channels={self.extra_channels}"
 
 
-def projection_shortcut(dims: int, in_channels: int, out_channels: int, stride: int) -> nn.Module:
+def projection_shortcut(
+    dims: int, in_channels: int, out_channels: int, stride: int, variant: Variant = TORCHVISION
+) -> nn.Module:
     """Option-B shortcut: strided 1-wide convolution and batch norm (torchvision's downsample)."""
-    return nn.Sequential(conv(dims, in_channels, out_channels, 1, stride), NORM[dims](out_channels))
+    return nn.Sequential(
+        conv(dims, in_channels, out_channels, 1, stride, variant.conv_bias),
+        variant.norm(dims, out_channels),
+    )

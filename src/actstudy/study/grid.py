@@ -49,9 +49,11 @@ def evaluation(config: Mapping[str, Any]) -> dict[str, Any]:
 
 def fold_ids(config: Mapping[str, Any]) -> list[int]:
     """The fold index of every run of a dataset × model × activation: 0 .. r·k − 1 for
-    r-times repeated k-fold (see actstudy.training.folds), 0 for a hold-out split."""
+    r-times repeated k-fold, 0 .. r − 1 for r repeated hold-out splits (see
+    actstudy.training.folds)."""
     ev = evaluation(config)
-    return list(range(ev["folds"] * ev["repeats"])) if ev["mode"] == "kfold" else [0]
+    per_repeat = ev["folds"] if ev["mode"] == "kfold" else 1
+    return list(range(per_repeat * ev["repeats"]))
 
 
 def run_grid(config: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -108,6 +108,20 @@ class Study:
         """The study's ``statistics`` section (control, metric, rope, alpha) as JSON."""
         return json.dumps(self.config["statistics"], sort_keys=True)
 
+    def timing_options(self) -> str:
+        """The study's ``timing`` section (rounds, steps, warmup) as JSON."""
+        return json.dumps(self.config["timing"], sort_keys=True)
+
+    def timing_cases(self) -> list[dict[str, str]]:
+        """Every (dataset, model) the study trains, once, as wildcard dicts."""
+        cases = dict.fromkeys((d, m) for d, m, _ in grid.run_cases(self.config))
+        return [{"dataset": d, "model": m} for d, m in cases]
+
+    def timing_activations(self, dataset: str, model: str) -> list[str]:
+        """The activations a dataset × model trains (not the search's best functions, found
+        while the workflow runs), in the study's order."""
+        return [a for d, m, a in grid.run_cases(self.config) if (d, m) == (dataset, model)]
+
     def spec(self, run: dict[str, Any]) -> dict[str, Any]:
         """A run's spec; a searched function's records where it came from (``origin``)."""
         label = run["activation"]

@@ -3,12 +3,14 @@
 A smoke variant keeps a study's models, activations, recipe options, reported numbers and
 claims, and swaps each dataset for generated data of the same input shape and class count
 (:mod:`actstudy.data.synthetic`); it trains 1 epoch, on 2 folds where the study cross-validates
-or on a half-and-half hold-out split (a dataset × model's runs in one job, ``jobs.pack: case``,
-where that can group them; else each activation's runs, ``folds``), searches 2
-generations of SEARCH_POPULATION candidates (1 epoch each) where the study searches, and, where a
-study crosses more than MAX_CROSS combinations, crosses each model with only some of the
-activations and datasets, so that every model, activation and dataset still appears in some
-run (the search's best functions, ``searched_1`` .., among the activations). A model that loads
+or on half-and-half hold-out splits, as many as the study repeats (``evaluation.repeats``: kept,
+so that a study whose statistics decide over repeats, S4, decides in its smoke variant too); a
+dataset × model's runs in one job (``jobs.pack: case``) where that can group them, else each
+activation's runs (``folds``); it searches 2 generations of SEARCH_POPULATION candidates (1 epoch
+each) where the study searches, times each training step in 2 rounds of 1 step (``timing``),
+and, where a study crosses more than MAX_CROSS combinations, crosses each model with only some
+of the activations and datasets, so that every model, activation and dataset still appears in
+some run (the search's best functions, ``searched_1`` .., among the activations). A model that loads
 pretrained weights (a ``weights`` option) gets randomly initialised ones of torchvision's
 ResNet-50, the shape the registered transfer model loads, written once under
 ``resources/smoke/``.
@@ -37,6 +39,7 @@ SAMPLES = 160  # generated training images per dataset (at least 2 per class for
 HOLDOUT_VAL_FRACTION = 0.5  # a hold-out study's validation part in its smoke variant
 MAX_CROSS = 30  # (dataset, model, activation) combinations above which models are limited
 SEARCH_POPULATION = 4  # candidates per generation of a smoke variant's search (2 generations)
+TIMING = {"rounds": 2, "steps": 1, "warmup": 1}  # the timing step's wiring, not its precision
 RANDOM_WEIGHTS = Path("resources/smoke/resnet50-random.pth")
 """Where the random weights of a model that loads pretrained ones are written."""
 
@@ -126,6 +129,7 @@ def smoke_variant(config: dict[str, Any]) -> dict[str, Any]:
     for entry in [*smoke["datasets"].values(), *smoke["overrides"]]:
         _one_epoch(entry.get("training"))
     _one_epoch(smoke["training"])
+    smoke["timing"] = dict(TIMING)
     if smoke["evaluation"]["mode"] == "kfold":
         smoke["evaluation"]["folds"] = 2
     else:  # half for validation: 3 generated images a class suffice (CIFAR-100: 300, not 1,500)

@@ -27,7 +27,7 @@ from actstudy.study.schema_errors import check_schema
 from actstudy.study.search_options import search_problems
 from actstudy.study.yaml_file import read_config
 
-KFOLD_KEYS = ("folds", "repeats")
+KFOLD_KEYS = ("folds",)
 """Evaluation keys that only k-fold reads."""
 
 

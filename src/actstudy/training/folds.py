@@ -1,11 +1,13 @@
-"""Seeded fold assignments: (repeated) stratified k-fold, or one stratified hold-out split;
+"""Seeded fold assignments: (repeated) stratified k-fold, or (repeated) stratified hold-out splits;
 optionally grouped, so that all samples of a group (the beats of one patient) fall in the same
 fold; optionally with a stratified test part that no fold trains or selects on.
 
 A fold file stores, for every repeat and every training sample, the fold in which the sample is
 validated: 0..k−1 for k-fold (0 for the hold-out validation part), ``NOT_VALIDATED`` (−1) for the
 rest of a hold-out split and ``HELD_OUT`` (−2) for the test part. Run ``r·k + f`` (the run
-grid's fold index) validates on fold ``f`` of repeat ``r``.
+grid's fold index) validates on fold ``f`` of repeat ``r``; a hold-out split has k = 1, so run
+``r`` validates on the hold-out of repeat ``r``, drawn with its own split seed
+(:func:`holdout_seeds`; the test part, if any, is drawn once and is the same in every repeat).
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ from actstudy.io import read_json, write_json
 
 NOT_VALIDATED = -1
 HELD_OUT = -2
+SEED_RANGE = 2**32  # scikit-learn's random_state and NumPy's RandomState take seeds below this
+
+
+def holdout_seeds(seed: int, repeats: int) -> list[int]:
+    """The split seed of each repeat of a repeated hold-out: ``seed``, ``seed`` + 1, ..
+    (modulo 2³²), so that repeat 0 is the single hold-out split of the same ``seed``."""
+    return [(seed + repeat) % SEED_RANGE for repeat in range(repeats)]
 
 
 def _grouped_parts(
@@ -97,8 +106,9 @@ def assign_folds(
     groups: np.ndarray | None = None,
 ) -> np.ndarray:
     """Fold index per repeat and sample, repeats × samples (see module docstring); ``folds``
-    and ``repeats`` for kfold, ``val_fraction`` for holdout, as ``evaluation`` of a validated
-    config gives them; ``test_fraction`` > 0 first holds out a stratified test part.
+    for kfold, ``val_fraction`` for holdout, ``repeats`` for both, as ``evaluation`` of a
+    validated config gives them; ``test_fraction`` > 0 first holds out a stratified test part
+    (seeded with ``seed``, the same in every repeat).
 
     Its helpers import scikit-learn when they run: training jobs only read fold files, and
     scikit-learn takes a second to load."""
@@ -116,8 +126,9 @@ def assign_folds(
         for repeat, fold, part in _kfold_parts(labels[pool], folds, repeats, seed, pool_groups):
             assignment[repeat, pool[part]] = fold
     else:
-        part = _one_part(labels[pool], val_fraction, seed, pool_groups, "holdout")
-        assignment[:, pool[part]] = 0
+        for repeat, split_seed in enumerate(holdout_seeds(seed, repeats)):
+            part = _one_part(labels[pool], val_fraction, split_seed, pool_groups, "holdout")
+            assignment[repeat, pool[part]] = 0
     return assignment
 
 

@@ -128,7 +128,7 @@ class Run:
         return torch.channels_last if self.setup.channels_last else torch.contiguous_format
 
 
-def _normalization(
+def input_normalization(
     dataset: Any, train_x: np.ndarray, model: str | None = None
 ) -> tuple[tuple[list[float], list[float]] | None, dict[str, Any] | None]:
     """The (mean, std) that image inputs are normalised with, and the manifest's record of it
@@ -224,6 +224,18 @@ def evaluate(
     return classification_metrics(label_array, prob_array, loss), prob_array, label_array
 
 
+def train_step(run: Run, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimiser step on a batch: forward (autocast as the device setup says), loss,
+    backward, step; the loss and the logits (what actstudy.evaluation.timing times)."""
+    with run.setup.autocast():
+        logits = run.forward(x)
+    loss = run.loss_fn(logits.float(), y)
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    run.optimizer.step()
+    return loss, logits
+
+
 def train_one_epoch(run: Run, train: DeviceData, epoch: int) -> dict[str, float]:
     """Train one epoch (0-based ``epoch``); return its row: lr, progress, train metrics, time."""
     recipe = run.recipe
@@ -242,12 +254,7 @@ def train_one_epoch(run: Run, train: DeviceData, epoch: int) -> dict[str, float]
     )
     for step, (x, y) in enumerate(_progress_bar(batches, steps_per_epoch, f"epoch {epoch + 1}")):
         drive(driven, TrainingProgress(epoch, step, steps_per_epoch, epochs))
-        with run.setup.autocast():
-            logits = run.forward(x)
-        loss = run.loss_fn(logits.float(), y)
-        run.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        run.optimizer.step()
+        loss, logits = train_step(run, x, y)
         loss_sum += loss.detach() * len(y)
         probs.append(torch.softmax(logits.detach().float(), dim=1))
         labels.append(y)
@@ -400,7 +407,7 @@ def train_run(
     train_idx, val_idx = fold_indices(folds_file, evaluation["fold"])
     prepared = with_held_out_test(prepared, folds_file)
     train_x, train_y = prepared.train.x[train_idx], prepared.train.y[train_idx]
-    normalize, normalization = _normalization(
+    normalize, normalization = input_normalization(
         spec["dataset"]["normalize"], train_x, spec["model"]["name"]
     )
     setup = setup_device(recipe["device"], recipe["precision"], recipe["channels_last"], threads)

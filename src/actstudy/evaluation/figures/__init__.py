@@ -28,7 +28,6 @@ from actstudy.evaluation.figures.training import (
     epoch_seconds,
     epoch_seconds_ratio,
     epoch_seconds_table,
-    reference_activation,
     training_curves,
     validation_accuracy,
 )
@@ -50,7 +49,6 @@ __all__ = [
     "epoch_seconds_ratio",
     "epoch_seconds_table",
     "paper_vs_ours",
-    "reference_activation",
     "saved_predictions",
     "show",
     "show_table",

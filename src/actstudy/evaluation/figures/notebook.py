@@ -56,13 +56,18 @@ CAPTIONS = {
     ),
     "epoch_seconds": (
         "Look for an activation that makes an epoch markedly slower than the others on the "
-        "same device; bars are the mean over folds of each run's mean seconds per epoch, error "
-        "bars ± one standard deviation over folds."
+        "same device; each activation's training step (forward, backward, optimiser step, the "
+        "study's model, batch and optimiser) was timed in one process in alternating rounds, "
+        "so that load hits all alike, and a bar is the median step × the steps of one epoch, "
+        "its error bar the fastest to the slowest round; each panel's title names the device, "
+        "its threads and the machine's load average before → after the timing."
     ),
     "epoch_seconds_ratio": (
         "A bar above the dashed line at 1 is slower than ReLU by the factor written on it; "
-        "each ratio is the activation's fold-mean seconds per epoch over ReLU's in the same "
-        "case, so there are no error bars."
+        "each ratio is the activation's median training step over ReLU's, timed in the same "
+        "process in alternating rounds (not the runs' wall-clock epochs, which a busy "
+        "neighbour confounds), so there are no error bars; each panel's title names the "
+        "device, its threads and the machine's load average before → after the timing."
     ),
     "confusion_matrices": (
         "Look for off-diagonal cells, the classes one activation confuses and the other does "

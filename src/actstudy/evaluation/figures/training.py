@@ -3,8 +3,6 @@ validation accuracy per fold, seconds per epoch, and the activation diagnostics.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
@@ -29,7 +27,6 @@ from actstudy.evaluation.figures.style import (
     per_case,
     wrapped,
 )
-from actstudy.io import read_json
 
 CURVES = ["train_loss", "val_loss", "train_accuracy", "val_accuracy"]
 DIAGNOSED = {"dead_fraction": "dead units", "saturated_fraction": "saturated entries"}
@@ -184,29 +181,45 @@ def best_vs_final(runs: pd.DataFrame, histories: pd.DataFrame) -> Figure:
     return figure
 
 
-def epoch_seconds_table(runs: pd.DataFrame, reference: str | None = None) -> pd.DataFrame:
-    """Per dataset × model × activation: the folds, the mean and std over folds of each run's
-    mean seconds per epoch, the device(s) they ran on, and ``ratio``: that mean over the
-    ``reference`` activation's mean in the same case (NaN without one)."""
-    grouped = runs.groupby([*CASE, "activation"], sort=False)
-    table = grouped["mean_epoch_seconds"].agg(folds="count", seconds_mean="mean", seconds_std="std")
-    devices = runs.get("device", pd.Series("", index=runs.index)).fillna("").astype(str)
-    table["device"] = devices.groupby([runs[c] for c in [*CASE, "activation"]], sort=False).agg(
-        lambda values: ", ".join(sorted(set(values) - {""}))
+def measured_on(timing: pd.DataFrame) -> pd.Series:
+    """Where and how busy each timing row was measured: 'cpu: <CPU>, 2 cores, 1 thread(s),
+    load 1.9 → 2.3' (the 1-minute load average before and after)."""
+    return (
+        timing["device"].astype(str)
+        + ", "
+        + timing["threads"].astype(str)
+        + " thread(s), load "
+        + timing["load_before"].map("{:.1f}".format)
+        + " → "
+        + timing["load_after"].map("{:.1f}".format)
     )
-    table = table.reset_index()
-    base = table[table["activation"] == reference].set_index(CASE)["seconds_mean"]
-    reference_seconds = pd.Series(
-        [base.get(case, np.nan) for case in zip(table["dataset"], table["model"], strict=True)],
-        index=table.index,
-        dtype=float,
-    )
-    return table.assign(ratio=table["seconds_mean"] / reference_seconds)
 
 
-def _bars(table: pd.DataFrame, column: str, error: str | None, ylabel: str, title: str) -> Figure:
-    """Bars of ``column`` per activation (± ``error``), one axes per dataset × model; a ratio
-    (no ``error``) with a dashed line at 1 and each value written above its bar."""
+def epoch_seconds_table(timing: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset × model × activation, from the timing table (actstudy.evaluation.timing):
+    seconds per training epoch (the median step × the steps of one epoch), how far the fastest
+    and the slowest round lie below and above it (``below``, ``above``), the ratio to the case's
+    ReLU (``ratio``, NaN without one) and where it was measured (``measured``)."""
+    steps = timing["steps_per_epoch"]
+    return pd.DataFrame(
+        {
+            **{key: timing[key] for key in [*CASE, "activation"]},
+            "seconds": timing["epoch_seconds"],
+            "below": timing["epoch_seconds"] - timing["step_seconds_min"] * steps,
+            "above": timing["step_seconds_max"] * steps - timing["epoch_seconds"],
+            "ratio": timing["ratio_to_relu"],
+            "reference": timing["reference"].fillna("").astype(str),
+            "measured": measured_on(timing),
+        }
+    )
+
+
+def _bars(
+    table: pd.DataFrame, column: str, error: tuple[str, str] | None, ylabel: str, title: str
+) -> Figure:
+    """Bars of ``column`` per activation (from ``error``'s columns below to above), one axes
+    per dataset × model titled with where it was measured; a ratio (no ``error``) with a dashed
+    line at 1 and each value written above its bar."""
     rows = cases(table)
     palette = colors(table["activation"])
     figure, axes = per_case(len(rows), max(5.0, 0.8 * table["activation"].nunique()), 4.0)
@@ -217,7 +230,7 @@ def _bars(table: pd.DataFrame, column: str, error: str | None, ylabel: str, titl
         bars = ax.bar(
             x,
             values,
-            yerr=None if error is None else chosen[error],
+            yerr=None if error is None else chosen[list(error)].to_numpy(dtype=float).T,
             capsize=5,
             color=[palette[name] for name in chosen["activation"]],
         )
@@ -228,49 +241,41 @@ def _bars(table: pd.DataFrame, column: str, error: str | None, ylabel: str, titl
         ax.set_xticks(x, chosen["activation"], rotation=30, ha="right")
         ax.set_xlabel("activation")
         ax.set_ylabel(ylabel)
-        devices = ", ".join(sorted(set(chosen["device"]) - {""}))
-        ax.set_title(case_words(case) + (f", on {devices}" if devices else ""))
+        measured = "; ".join(dict.fromkeys(chosen["measured"]))
+        ax.set_title(wrapped(f"{case_words(case)}, on {measured}"), fontsize="small")
     figure.suptitle(title)
     return figure
 
 
-def epoch_seconds(runs: pd.DataFrame) -> Figure:
-    """Mean seconds per training epoch per activation, mean ± std over folds (the device the
-    runs trained on in each axes' title)."""
+def epoch_seconds(timing: pd.DataFrame) -> Figure:
+    """Seconds per training epoch per activation, from the timing step: the median step × the
+    steps of one epoch, bars from the fastest to the slowest round (device, threads and load
+    in each axes' title)."""
     return _bars(
-        epoch_seconds_table(runs),
-        "seconds_mean",
-        "seconds_std",
+        epoch_seconds_table(timing),
+        "seconds",
+        ("below", "above"),
         "seconds per epoch (s)",
-        "Seconds per training epoch: mean over folds ± one standard deviation",
+        "Seconds per training epoch, timed in alternating rounds: median, fastest to slowest round",
     )
 
 
-def reference_activation(runs: pd.DataFrame, name: str = "relu") -> str | None:
-    """The label of the study's activation that is the registered ``name`` (ReLU) with no
-    parameters, from its runs' manifests; None where the study runs none."""
-    for row in runs.drop_duplicates("activation").itertuples():
-        manifest = Path(row.run_dir, "manifest.json")
-        if manifest.is_file():
-            spec = read_json(manifest)["spec"]["activation"]["spec"]
-            if spec == name or spec == {"name": name}:
-                return str(row.activation)
-    return None
-
-
-def epoch_seconds_ratio(runs: pd.DataFrame, reference: str | None) -> Figure:
-    """Each activation's mean seconds per epoch over the ``reference`` activation's (ReLU), per
-    dataset × model; a dashed line at 1 (as fast), the ratio written above each bar."""
-    if reference is None or reference not in set(runs["activation"]):
+def epoch_seconds_ratio(timing: pd.DataFrame) -> Figure:
+    """Each activation's median training step over the case's ReLU's, from the timing step,
+    per dataset × model; a dashed line at 1 (as fast), the ratio written above each bar."""
+    table = epoch_seconds_table(timing)
+    table = table[table["reference"] != ""]
+    if table.empty:
         raise FigureSkipped(
             "The study runs no ReLU, so there is no ratio of seconds per epoch to ReLU's to draw."
         )
+    references = ", ".join(dict.fromkeys(table["reference"]))
     return _bars(
-        epoch_seconds_table(runs, reference),
+        table,
         "ratio",
         None,
-        wrapped(f"seconds per epoch ÷ {reference}'s (ratio)"),
-        f"Seconds per training epoch as a ratio to {reference}'s (ratio of the fold means)",
+        wrapped(f"seconds per step ÷ {references}'s (ratio)"),
+        f"Seconds per training step as a ratio to {references}'s, timed in alternating rounds",
     )
 
 
