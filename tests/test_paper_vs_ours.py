@@ -341,8 +341,56 @@ def test_ratio_of_epoch_seconds_is_about_the_papers(factors, verdict):
     )
     assert row["verdict"] == verdict
     assert f"activation=x / activation=y = {sum(factors) / 4:.3f} [" in row["evidence"]
-    assert row["evidence"].startswith("mean seconds per epoch of each run, on our hardware")
+    assert row["evidence"].startswith("seconds per training step, every activation timed")
     assert "'about' taken as 0.900 to 1.100" in row["evidence"]
+
+
+def timing_table(rounds: dict[str, list[float]], reference: str = "y") -> pd.DataFrame:
+    """A timing.csv of one case: each activation's per-round ratio to ``reference``."""
+    return pd.DataFrame(
+        [
+            {
+                "dataset": "d",
+                "model": "m",
+                "activation": name,
+                "ratio_to_relu": float(np.median(values)),
+                "ratio_rounds": " ".join(map(str, values)),
+                "reference": reference,
+                "device": "cpu: test",
+                "load_before": 0.5,
+                "load_after": 0.7,
+            }
+            for name, values in rounds.items()
+        ]
+    )
+
+
+def judged_on_timing(rounds: dict[str, list[float]], alpha: float = 0.05) -> pd.Series:
+    ours = runs({"x": [9.0, 9.0], "y": [1.0, 1.0]}, column="mean_epoch_seconds")  # load-skewed
+    claim_ = claim("ratio", "activation=x", "activation=y", metric="epoch_seconds", split="",
+                   at="mean_epoch", scope="", expected=1.0)  # fmt: skip
+    design = Design(alpha=alpha, timing=timing_table(rounds))
+    return claims_table(ours, claim_, design).iloc[0]
+
+
+def test_a_ratio_of_epoch_times_is_judged_on_the_timing_step_not_the_runs_clocks():
+    steady = [1.02, 0.98, 1.01, 1.0, 0.99, 1.03, 1.0, 0.97, 1.01, 1.02, 0.99, 1.0, 1.01, 0.98, 1.0]
+    row = judged_on_timing({"x": steady, "y": [1.0] * 15})
+    assert row["verdict"] == "supported"  # the runs' clocks said 9×: a busy neighbour's doing
+    assert "median over 15 alternating rounds, cpu: test, load 0.5–0.7" in row["evidence"]
+    slow = [r * 1.5 for r in steady]
+    assert judged_on_timing({"x": slow, "y": [1.0] * 15})["verdict"] == "not supported"
+
+
+def test_a_ratio_at_the_end_of_the_band_reads_supported_at_most_alpha_of_the_time():
+    """Null simulation through claims_table: the true median ratio is 1.1, the end of the
+    band 'about 1.0' allows; 'supported' must come at most α of the time."""
+    rng = np.random.default_rng(4)
+    verdicts = [
+        judged_on_timing({"x": list(1.1 * rng.lognormal(0, 0.05, 15)), "y": [1.0] * 15})["verdict"]
+        for _ in range(300)
+    ]
+    assert verdicts.count("supported") / len(verdicts) <= 0.05
 
 
 @pytest.mark.parametrize("study", sorted(p.stem for p in (REPO / "studies").glob("s*.yaml")))

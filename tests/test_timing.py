@@ -15,7 +15,7 @@ from actstudy.evaluation.timing import (
     alternate_samples,
     case_timing,
     is_reference,
-    paired_ratios,
+    round_ratios,
 )
 from actstudy.study.grid import run_spec
 from actstudy.study.validate import validate_config
@@ -90,8 +90,9 @@ def test_a_case_without_relu_has_no_ratio(digits16):
 def test_the_ratio_to_relu_pairs_the_rounds():
     """A round in which everything ran twice as slow changes no ratio."""
     samples = {"relu": [1.0, 2.0, 1.0], "mish": [1.5, 3.0, 1.8], "tanh": [1.0, 2.0, 1.0]}
-    ratios = paired_ratios(samples, "relu")
-    assert ratios == pytest.approx({"relu": 1.0, "mish": 1.5, "tanh": 1.0})
+    ratios = round_ratios(samples, "relu")
+    assert ratios["mish"] == pytest.approx([1.5, 1.5, 1.8])
+    assert ratios["relu"] == ratios["tanh"] == pytest.approx([1, 1, 1])
 
 
 def test_the_reference_is_plain_relu():

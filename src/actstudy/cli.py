@@ -131,7 +131,8 @@ def cmd_compare(args: argparse.Namespace) -> None:
     table = paper_vs_ours(runs, load_reported(args.results))
     write_text(args.paper_vs_ours, table.to_csv(index=False))
     sizes, predictions = study_design(args.folds, args.run_dirs)
-    design = Design(sizes, predictions, _json(args.options)["alpha"])
+    timing = pd.read_csv(args.timing) if args.timing else None
+    design = Design(sizes, predictions, _json(args.options)["alpha"], timing)
     claims = claims_table(runs, load_claims(args.claims, args.study), design)
     write_text(args.claims_out, claims.to_csv(index=False))
 
@@ -327,6 +328,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--options", required=True, help="the study's statistics section as JSON (its alpha)"
     )
+    p.add_argument("--timing", type=Path, help="the study's timing.csv (claims on epoch times)")
     p.add_argument("--paper-vs-ours", required=True, type=Path)
     p.add_argument("--claims-out", required=True, type=Path)
     p.add_argument("run_dirs", nargs="*", type=Path, help="run folders (test predictions)")

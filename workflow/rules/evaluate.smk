@@ -112,6 +112,7 @@ rule compare:
         results=reported_file("results"),
         claims=reported_file("claims"),
         folds=rules.statistics.input.folds,
+        timing=rules.timing_table.output.timing,
         metrics=slice_files("all"),
         searched=searched_runs,  # last: it waits for the search (slice_files)
     output:
@@ -128,6 +129,7 @@ rule compare:
     shell:
         "python -m actstudy compare --runs {input.runs:q} --results {input.results:q}"
         " --claims {input.claims:q} --study {params.study:q} --folds {input.folds:q}"
+        " --timing {input.timing:q}"
         " --options {params.options:q} --paper-vs-ours {output.paper_vs_ours:q}"
         " --claims-out {output.claims:q} {params.run_dirs:q} > {log:q} 2>&1"
 

@@ -39,6 +39,7 @@ COLUMNS = [
     "steps_per_epoch",
     "epoch_seconds",
     "ratio_to_relu",
+    "ratio_rounds",
     "reference",
     "batch_size",
     "optimizer",
@@ -105,14 +106,12 @@ def alternate(
     return {key: statistics.median(values) for key, values in samples.items()}
 
 
-def paired_ratios(samples: Mapping[str, Sequence[float]], reference: str) -> dict[str, float]:
-    """Each run's median over rounds of its time over ``reference``'s in the same round: load
-    that drifts from round to round cancels within a round, which a ratio of the two medians
-    does not do."""
+def round_ratios(samples: Mapping[str, Sequence[float]], reference: str) -> dict[str, list[float]]:
+    """Each run's time over ``reference``'s in the same round, round by round: load that drifts
+    from round to round cancels within a round, which a ratio of the two medians does not do."""
     base = samples[reference]
     return {
-        key: statistics.median(a / b for a, b in zip(values, base, strict=True))
-        for key, values in samples.items()
+        key: [a / b for a, b in zip(values, base, strict=True)] for key, values in samples.items()
     }
 
 
@@ -203,7 +202,9 @@ def case_timing(
     that × the steps of one epoch of fold 0 (training steps only: no validation, no batch
     assembly or augmentation, which cost every activation alike); ``ratio_to_relu``: the
     median over rounds of its round's time over the case's ReLU's in the same round
-    (:func:`paired_ratios`; ``reference`` the ReLU's label; NaN and empty without one)."""
+    (:func:`round_ratios`; ``reference`` the ReLU's label; NaN and empty without one), and
+    each round's ratio (``ratio_rounds``, space-separated), from which a claim on the ratio
+    takes a distribution-free interval of the median."""
     from actstudy.data import load_prepared
     from actstudy.training.folds import fold_indices
 
@@ -248,7 +249,11 @@ def case_timing(
             }
         )
     table = pd.DataFrame(rows)
-    ratios = paired_ratios(samples, reference) if reference else {}
+    per_round = round_ratios(samples, reference) if reference else {}
+    ratios = {label: statistics.median(values) for label, values in per_round.items()}
     table["ratio_to_relu"] = [ratios.get(label, math.nan) for label in table["activation"]]
+    table["ratio_rounds"] = [
+        " ".join(f"{r:.6g}" for r in per_round.get(label, [])) for label in table["activation"]
+    ]
     table["reference"] = reference
     return table[COLUMNS]
