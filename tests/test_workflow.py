@@ -13,9 +13,11 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from scipy import stats
 from workflow_helpers import BIN, REPO, planned_jobs, snakemake, tiny_config, write_config
 
 # one pytest-xdist worker runs this file: its module-scoped fixtures are built once
@@ -158,6 +160,20 @@ def test_statistics_compare_the_control_within_the_case_on_the_held_out_test_par
     labels = [pd.read_csv(run / "test_predictions.csv")["label"] for run in run_dirs(done)]
     assert all(len(saved) == len(held_out) for saved in labels)
     assert all(saved.equals(labels[0]) for saved in labels)  # the same samples, in order
+    # the p-value is no more liberal than a reference that adds the shared test part's
+    # sampling variance (per-sample differences, fold-averaged) to the corrected fold variance
+    correct = {
+        (run.parts[-2], run.name): (lambda t: t["label"] == t["predicted"])(
+            pd.read_csv(run / "test_predictions.csv")
+        ).to_numpy(dtype=float)
+        for run in run_dirs(done)
+    }
+    per_sample = np.mean(
+        [correct[("dsrelu", f"fold{k}")] - correct[("relu", f"fold{k}")] for k in (0, 1)], axis=0
+    )
+    variance = (1 / 2 + 0.5) * difference.var(ddof=1) + per_sample.var(ddof=1) / len(per_sample)
+    reference = 2 * stats.t.sf(abs(difference.mean()) / math.sqrt(variance), 1)
+    assert row["p_value"] >= reference - 1e-9
 
 
 # The figures the tiny study's notebook draws (its one case has too few for the
