@@ -69,6 +69,7 @@ ENVS_OF_PART = {
     "study": ["analysis", "torch"],
     "study/smoke.py": ["torch"],
     "evaluation/activation_curves.py": ["torch"],
+    "evaluation/timing.py": ["torch"],
 }
 
 
