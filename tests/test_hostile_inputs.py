@@ -140,6 +140,40 @@ CASES = {
         edit(TINY, "plugins", ["nowhere.py"]),
         "config key 'plugins': plugin file nowhere.py does not exist",
     ),
+    "role-typo-with-default": (
+        edit(
+            TINY,
+            "activations.mix",
+            {"roles": {"conv1": "relu", "conv3": "tanh"}, "default": "relu"},
+        ),
+        "config key 'activations.mix.roles' names the role 'conv3', which model 'lenet5' (lenet5) "
+        "does not have; use one of its roles, conv1, conv2, fc (did you mean 'conv2'?)",
+    ),
+    "role-missing-without-default": (
+        edit(TINY, "activations.mix", {"roles": {"conv1": "relu", "fc": "tanh"}}),
+        "config key 'activations.mix' gives no activation for the role 'conv2' of model 'lenet5' "
+        "(lenet5); add it under 'roles' or give a 'default'",
+    ),
+    "adam-momentum": (
+        edit(TINY, "training.optimizer", {"name": "adam", "lr": 0.001, "momentum": 0.9}),
+        "config key 'training.optimizer.momentum' applies to optimizer sgd only, and adam ignores "
+        "it; remove it or set optimizer.name: sgd",
+    ),
+    "sgd-betas": (
+        edit(TINY, "training.optimizer", {"name": "sgd", "lr": 0.01, "betas": [0.9, 0.99]}),
+        "config key 'training.optimizer.betas' applies to optimizer adam or adamw only, and sgd "
+        "ignores it; remove it or set optimizer.name: adam",
+    ),
+    "cosine-milestones": (
+        edit(TINY, "training.schedule", {"name": "cosine", "milestones": [3]}),
+        "config key 'training.schedule.milestones' applies to schedule multistep only, and cosine "
+        "ignores it; remove it or set schedule.name: multistep",
+    ),
+    "override-gamma-without-multistep": (
+        edit(TINY, "overrides", [{"models": ["lenet5"], "training": {"schedule": {"gamma": 0.5}}}]),
+        "config key 'overrides.0.training.schedule.gamma' applies to schedule multistep only, and "
+        "none ignores it; remove it or set schedule.name: multistep",
+    ),
 }
 
 
