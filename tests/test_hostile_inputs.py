@@ -8,12 +8,17 @@ import errno
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from workflow_helpers import REPO, snakemake, tiny_config, write_config
 
+from actstudy.errors import ConfigError
 from actstudy.failures import describe
+from actstudy.study.jobs import Study, StudyError
+from actstudy.study.yaml_file import read_config
 
 pytestmark = pytest.mark.hostile
 
@@ -187,6 +192,70 @@ def test_a_hostile_study_is_refused_by_validate(tmp_path, case):
     assert result.returncode == 2, result.stderr
     assert one_sentence(result.stderr, "validate").startswith(expected)
     assert tree(tmp_path) == listing and repository_state() == before
+
+
+def alias_bomb(folder: Path) -> Path:
+    """A study file of under a kilobyte whose aliases expand to 9**9 mappings."""
+    lines = ["study: bomb", "a0: &a0 {x: 1, y: 2}"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    path = folder / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    assert path.stat().st_size < 900
+    return path
+
+
+def fifo(folder: Path) -> Path:
+    path = folder / "study.fifo"
+    os.mkfifo(path)  # opening it to read would wait for a writer forever
+    return path
+
+
+def latin1(folder: Path) -> Path:
+    path = folder / "latin1.yaml"
+    path.write_bytes(b"study: tiny\ndescription: caf\xe9\n")
+    return path
+
+
+def oversized(folder: Path) -> Path:
+    path = folder / "big.yaml"
+    path.write_text("study: big\n" + "# padding\n" * 200_000)
+    return path
+
+
+NOT_REGULAR = "is not a regular file (a pipe, device or folder); give the path of a YAML file"
+UNREADABLE_FILES: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "alias-bomb": (
+        alias_bomb,
+        "expands to more than 100000 values through its YAML aliases (&anchor/*alias); write "
+        "the values out, or use fewer aliases",
+    ),
+    "fifo": (fifo, NOT_REGULAR),
+    "dev-zero": (lambda _: Path("/dev/zero"), NOT_REGULAR),
+    "dev-urandom": (lambda _: Path("/dev/urandom"), NOT_REGULAR),
+    "folder": (lambda folder: folder, NOT_REGULAR),
+    "latin-1": (latin1, "is not UTF-8 (byte 0xe9 at line 2); save it as UTF-8"),
+    "oversized": (oversized, "bytes, more than a study's limit of 1048576; give the right file"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNREADABLE_FILES))
+def test_a_study_file_that_could_hang_is_refused_at_once(tmp_path, case):
+    make, expected = UNREADABLE_FILES[case]
+    path = make(tmp_path)
+    listing = tree(tmp_path)
+    start = time.perf_counter()
+    with pytest.raises(ConfigError, match=r"^study file ") as error:
+        read_config(path)
+    assert time.perf_counter() - start < 1.0
+    assert expected in str(error.value) and str(path) in str(error.value)
+    # Snakemake's start-up reads each config file the same way before it validates the config
+    with pytest.raises(StudyError, match="Invalid study configuration") as refused:
+        Study(tiny_config(), files=[path])
+    assert expected in str(refused.value)
+    result = actstudy("validate", str(path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert expected in one_sentence(result.stderr, "validate")
+    assert tree(tmp_path) == listing
 
 
 def test_a_key_given_twice_is_refused(tmp_path):
