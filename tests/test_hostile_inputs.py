@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import errno
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -255,6 +256,33 @@ def test_a_study_file_that_could_hang_is_refused_at_once(tmp_path, case):
     result = actstudy("validate", str(path), cwd=tmp_path)
     assert result.returncode == 2
     assert expected in one_sentence(result.stderr, "validate")
+    assert tree(tmp_path) == listing
+
+
+def test_validate_refuses_what_snakemake_refuses_or_says_it_checked_the_config_only(tmp_path):
+    """A study whose data is neither there nor downloadable (no Kaggle credentials) is never
+    "valid": Snakemake would stop at start-up."""
+    shutil.copytree(REPO / "studies", tmp_path / "studies")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAGGLE_")}
+    env |= {"HOME": str(tmp_path / "home"), "TORCH_HOME": str(tmp_path / "torch")}
+    run = [sys.executable, "-m", "actstudy", "validate", "studies/s5_dsrelu.yaml"]
+    listing = tree(tmp_path)
+    result = subprocess.run(run, capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert result.returncode == 2 and "valid" not in result.stdout
+    sentences = result.stderr.splitlines()
+    assert sentences[0].startswith(
+        "actstudy validate: error: dataset 'mini_imagenet84': resources/mini_imagenet holds no "
+        "Mini-ImageNet images"
+    )
+    assert all("Kaggle" in line for line in sentences), result.stderr
+    result = subprocess.run(
+        [*run, "--config-only"], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(
+        "studies/s5_dsrelu.yaml: valid as a config (data, prepared folders and output paths not "
+        "checked: run `actstudy validate` without --config-only"
+    )
     assert tree(tmp_path) == listing
 
 

@@ -213,15 +213,35 @@ def cmd_smoke(args: argparse.Namespace) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
+    """The study file checked as Snakemake's start-up checks it (config, output paths, data
+    present or downloadable, weights files), or its config only with --config-only."""
     import yaml
 
+    from actstudy.errors import ConfigError
+    from actstudy.study.jobs import Study, StudyError
     from actstudy.study.validate import load_config
+    from actstudy.study.yaml_file import read_config
 
-    config = load_config(args.config)
+    if args.config_only:
+        config = load_config(args.config)
+        verdict = (
+            "valid as a config (data, prepared folders and output paths not checked: run "
+            "`actstudy validate` without --config-only in the working folder, or `snakemake -n`)"
+        )
+    else:
+        config = read_config(args.config)
+        try:
+            Study(config, files=[args.config], resources=args.resources)
+        except StudyError as error:
+            raise ConfigError("\n".join(error.sentences)) from None
+        verdict = (
+            f"valid, with its data present or downloadable under {args.resources}/ and its "
+            "outputs under results/ (the checks Snakemake makes at start-up in this folder)"
+        )
     if args.show:
         print(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), end="")
     else:
-        print(f"{args.config}: valid")
+        print(f"{args.config}: {verdict}")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -384,10 +404,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path)
     p.set_defaults(run=cmd_smoke)
 
-    p = steps.add_parser("validate", help="check a study file against the schema and registries")
+    p = steps.add_parser(
+        "validate",
+        help="check a study file as Snakemake's start-up does (schema, registries, data)",
+    )
     p.add_argument("config", type=Path)
     p.add_argument(
         "--show", action="store_true", help="print the config with every default filled in"
+    )
+    p.add_argument(
+        "--config-only",
+        action="store_true",
+        help="check the config alone, not its data, weights files and output paths",
+    )
+    p.add_argument(
+        "--resources", default="resources", type=Path, help="where the data is (as Snakemake's)"
     )
     p.set_defaults(run=cmd_validate)
     return top

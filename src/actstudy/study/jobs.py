@@ -20,7 +20,17 @@ from actstudy.study.yaml_file import read_config
 
 
 class StudyError(Exception):
-    """A study that cannot start; the message is what Snakemake prints before it exits."""
+    """A study that cannot start; the message is what Snakemake prints before it exits, and
+    ``sentences`` its sentences without the heading (what ``actstudy validate`` prints)."""
+
+    def __init__(self, message: str, sentences: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.sentences = list(sentences) or [message]
+
+
+def _refused(heading: str, sentences: Sequence[str]) -> StudyError:
+    """The StudyError of a study refused at start-up: a heading, then a sentence a line."""
+    return StudyError(f"{heading}:\n  " + "\n  ".join(sentences), sentences)
 
 
 class Study:
@@ -38,8 +48,7 @@ class Study:
                 read_config(file)
             validate_config(config)
         except ConfigError as error:
-            sentences = str(error).splitlines()
-            raise StudyError("Invalid study configuration:\n  " + "\n  ".join(sentences)) from None
+            raise _refused("Invalid study configuration", str(error).splitlines()) from None
         self.config = config
         self.resources = Path(resources)
         self.runs = grid.run_grid(config)
@@ -47,7 +56,7 @@ class Study:
         self._evaluated_cache: tuple[tuple, tuple[dict, dict]] | None = None
         self._check_paths()
         if unavailable := self.unavailable_datasets():
-            raise StudyError("Cannot run this study:\n  " + "\n  ".join(unavailable))
+            raise _refused("Cannot run this study", unavailable)
 
     def _check_paths(self) -> None:
         """Every folder the study writes stays under results/<study>/ or resources/prepared/
@@ -66,9 +75,9 @@ class Study:
         ]
         for folder, root in folders:
             if folder.resolve() == root or not folder.resolve().is_relative_to(root):
-                raise StudyError(
-                    f"Invalid study configuration:\n  the output folder {folder} would lie "
-                    f"outside {root}; rename the study or label"
+                raise _refused(
+                    "Invalid study configuration",
+                    [f"the output folder {folder} would lie outside {root}; rename the study"],
                 )
 
     def prepared_names(self) -> list[str]:
