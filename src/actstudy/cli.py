@@ -114,27 +114,43 @@ def cmd_notebook(args: argparse.Namespace) -> None:
 
 
 def cmd_statistics(args: argparse.Namespace) -> None:
-    from actstudy.evaluation.statistics import write_statistics
+    import pandas as pd
 
-    write_statistics(args.runs, args.folds, args.run_dirs, _json(args.options), args.out)
+    from actstudy.evaluation.paper_vs_ours import smoke_noted
+    from actstudy.evaluation.statistics import write_statistics
+    from actstudy.io import write_text
+
+    options = _json(args.options)
+    smoke_of = options.pop("smoke_of", None)
+    write_statistics(args.runs, args.folds, args.run_dirs, options, args.out)
+    if smoke_of:
+        table = smoke_noted(pd.read_csv(args.out), smoke_of)
+        write_text(args.out, table.to_csv(index=False))
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from actstudy.evaluation.paper_vs_ours import Design, claims_table, paper_vs_ours
+    from actstudy.evaluation.paper_vs_ours import (
+        Design,
+        claims_table,
+        paper_vs_ours,
+        smoke_noted,
+    )
     from actstudy.evaluation.reported import load_claims, load_reported
     from actstudy.evaluation.statistics import study_design
     from actstudy.io import write_text
 
+    options = _json(args.options)
+    smoke_of = options.get("smoke_of")  # a smoke variant: the study whose claims it checks
     runs = pd.read_csv(args.runs)
-    table = paper_vs_ours(runs, load_reported(args.results))
+    table = smoke_noted(paper_vs_ours(runs, load_reported(args.results)), smoke_of)
     write_text(args.paper_vs_ours, table.to_csv(index=False))
     sizes, predictions = study_design(args.folds, args.run_dirs)
     timing = pd.read_csv(args.timing) if args.timing else None
-    design = Design(sizes, predictions, _json(args.options)["alpha"], timing)
-    claims = claims_table(runs, load_claims(args.claims, args.study), design)
-    write_text(args.claims_out, claims.to_csv(index=False))
+    design = Design(sizes, predictions, options["alpha"], timing)
+    claims = claims_table(runs, load_claims(args.claims, smoke_of or args.study), design)
+    write_text(args.claims_out, smoke_noted(claims, smoke_of).to_csv(index=False))
 
 
 def cmd_table_html(args: argparse.Namespace) -> None:
@@ -207,9 +223,9 @@ def cmd_smoke(args: argparse.Namespace) -> None:
     from actstudy.study.smoke import smoke_variant
     from actstudy.study.validate import load_config
 
-    smoke = smoke_variant(load_config(args.config))
+    smoke = smoke_variant(load_config(args.config), args.study)
     write_text(args.out, yaml.safe_dump(smoke, sort_keys=False, allow_unicode=True))
-    print(f"{args.out}: the smoke variant of {args.config}")
+    print(f"{args.out}: the smoke variant of {args.config}, study {smoke['study']}")
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
@@ -402,6 +418,9 @@ def parser() -> argparse.ArgumentParser:
     p = steps.add_parser("smoke", help="write a study's smoke variant (generated data, 1 epoch)")
     p.add_argument("config", type=Path)
     p.add_argument("--out", required=True, type=Path)
+    p.add_argument(
+        "--study", help="the variant's study name (default <study>_smoke: its own results/ folder)"
+    )
     p.set_defaults(run=cmd_smoke)
 
     p = steps.add_parser(

@@ -15,6 +15,7 @@ shell.prefix(
 )
 
 from actstudy import layout
+from actstudy.notes import SMOKE_NOTE
 from actstudy.study import grid
 from actstudy.study.jobs import Study, StudyError
 
@@ -205,6 +206,7 @@ def figures_parameters(wildcards, input, output):
         "timing_csv": input.timing,
         "curves_csv": input.curves,
         "statistics_options": study.statistics_options(),
+        "smoke_note": SMOKE_NOTE if config["smoke_of"] else "",
         "curves_png": output.curves,
         "accuracy_png": output.accuracy,
         "diagnostics_png": output.diagnostics,

@@ -114,8 +114,12 @@ class Study:
         return json.dumps(options, sort_keys=True)
 
     def statistics_options(self) -> str:
-        """The study's ``statistics`` section (control, metric, rope, alpha) as JSON."""
-        return json.dumps(self.config["statistics"], sort_keys=True)
+        """The study's ``statistics`` section (control, metric, rope, alpha) as JSON; a smoke
+        variant's adds ``smoke_of`` (the study it stands in for: its tables say so)."""
+        options = dict(self.config["statistics"])
+        if self.config["smoke_of"]:
+            options["smoke_of"] = self.config["smoke_of"]
+        return json.dumps(options, sort_keys=True)
 
     def timing_options(self) -> str:
         """The study's ``timing`` section (rounds, steps, warmup) as JSON."""

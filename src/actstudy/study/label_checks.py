@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from actstudy.evaluation.reported import load_claims, load_reported
+from actstudy.notes import reported_study
 from actstudy.study.grid import (
     case_pack_problem,
     model_options,
@@ -131,7 +132,7 @@ def reported_problems(config: Mapping[str, Any]) -> list[str]:
     problems = []
     for key, load in (
         ("results", lambda path: load_reported(path, config)),
-        ("claims", lambda path: load_claims(path, config["study"], config)),
+        ("claims", lambda path: load_claims(path, reported_study(config), config)),
     ):
         if key in files:
             try:
