@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from workflow_helpers import REPO, snakemake, tiny_config, write_config
+from workflow_helpers import REPO, planned_jobs, snakemake, tiny_config, write_config
 
 from actstudy.errors import ConfigError
 from actstudy.failures import describe
@@ -284,6 +284,49 @@ def test_validate_refuses_what_snakemake_refuses_or_says_it_checked_the_config_o
         "checked: run `actstudy validate` without --config-only"
     )
     assert tree(tmp_path) == listing
+
+
+def merged(study: str | Path) -> str:
+    return (
+        f"Snakemake merged {study} into config.yaml (its activations.dsrelu came from "
+        "config.yaml); add --replace-workflow-config after --configfile so that the study file "
+        "alone is the config"
+    )
+
+
+def two_activation_study(folder: Path) -> Path:
+    """config.yaml (the tiny study) and a study file of its own that drops one activation."""
+    write_config(folder, TINY)
+    study = relabel(TINY, "activations", "dsrelu", "elu")
+    study["activations"]["elu"] = "elu"
+    study["statistics"]["control"] = "elu"
+    return write_config(folder, {**study, "study": "mine"}, "study.yaml")
+
+
+def test_a_study_file_merged_into_config_yaml_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    study = two_activation_study(tmp_path)
+    extended = copy.deepcopy(TINY)
+    extended |= {**read_config(study), "activations": {**TINY["activations"], "elu": "elu"}}
+    files = [Path("study.yaml"), Path("config.yaml")]  # Snakemake's order: its own file last
+    with pytest.raises(StudyError) as error:
+        Study(extended, files=files, workflow_config="config.yaml")
+    assert error.value.sentences == [merged("study.yaml")]
+    replaced = read_config(study)  # --replace-workflow-config: the study file alone
+    assert Study(replaced, files=files, workflow_config="config.yaml").config["study"] == "mine"
+
+
+@pytest.mark.workflow
+def test_snakemake_refuses_a_configfile_merged_into_config_yaml(tmp_path):
+    before = repository_state()
+    study = str(two_activation_study(tmp_path))
+    result = snakemake(tmp_path, "--dry-run", "--configfile", study, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and merged(study) in output, output
+    assert "Traceback" not in output
+    jobs = planned_jobs(tmp_path, "--configfile", study, "--replace-workflow-config")
+    assert jobs["train"] == 2 * 2  # its 2 activations × 2 folds, not config.yaml's too
+    assert repository_state() == before
 
 
 def test_a_key_given_twice_is_refused(tmp_path):

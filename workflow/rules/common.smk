@@ -21,7 +21,9 @@ from actstudy.study.jobs import Study, StudyError
 
 try:
     # validates the study files and the config (filling in defaults) and its data
-    study = Study(config, files=workflow.configfiles)
+    # (a study file given with --configfile replaces config.yaml, which Snakemake would extend
+    # without --replace-workflow-config: that is refused)
+    study = Study(config, files=workflow.configfiles, workflow_config="config.yaml")
 except StudyError as error:
     sys.exit(str(error))
 

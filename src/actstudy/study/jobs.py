@@ -4,7 +4,7 @@ grid, and the short params each job gets (a run's spec, a code digest, prepared-
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,40 @@ def _refused(heading: str, sentences: Sequence[str]) -> StudyError:
     return StudyError(f"{heading}:\n  " + "\n  ".join(sentences), sentences)
 
 
+LABEL_SECTIONS = ("datasets", "models", "activations")
+"""Sections that Snakemake merges label by label when it extends one config file by another."""
+
+
+def merged_into(
+    config: Mapping[str, Any], read: Mapping[Path, Mapping[str, Any]], workflow_config: str | Path
+) -> str | None:
+    """The sentence for a study file that Snakemake merged into the workflow's config file
+    (``--configfile`` without ``--replace-workflow-config``): what of the config came from the
+    workflow's file alone (a key or a label no study file gives), or None."""
+    default = Path(workflow_config).resolve()
+    studies = {path: given for path, given in read.items() if path.resolve() != default}
+    own = next((given for path, given in read.items() if path.resolve() == default), None)
+    if own is None or not studies:
+        return None
+    leaked = [key for key in own if key in config and not any(key in s for s in studies.values())]
+    for section in LABEL_SECTIONS:
+        if isinstance(own.get(section), Mapping) and isinstance(config.get(section), Mapping):
+            given = {label for s in studies.values() for label in (s.get(section) or {})}
+            leaked += [
+                f"{section}.{label}"
+                for label in own[section]
+                if label in config[section] and label not in given
+            ]
+    if not leaked:
+        return None
+    names = ", ".join(map(str, studies))
+    return (
+        f"Snakemake merged {names} into {workflow_config} (its {', '.join(leaked[:5])} came from "
+        f"{workflow_config}); add --replace-workflow-config after --configfile so that the study "
+        "file alone is the config"
+    )
+
+
 class Study:
     """A validated study config (defaults filled in, in place) and what its jobs need."""
 
@@ -41,11 +75,17 @@ class Study:
         config: dict[str, Any],
         files: Sequence[str | Path] = (),
         resources: str | Path = "resources",
+        workflow_config: str | Path | None = None,
     ) -> None:
-        """``files``: the config files Snakemake read (checked for keys given twice)."""
+        """``files``: the config files Snakemake read (checked for keys given twice);
+        ``workflow_config``: the Snakefile's own config file, which a study file given with
+        --configfile must replace, not extend (:func:`merged_into`)."""
         try:
-            for file in files:
-                read_config(file)
+            read = {Path(file): read_config(file) for file in files}
+            if workflow_config is not None and (
+                merged := merged_into(config, read, workflow_config)
+            ):
+                raise ConfigError(merged)
             validate_config(config)
         except ConfigError as error:
             raise _refused("Invalid study configuration", str(error).splitlines()) from None
