@@ -110,6 +110,10 @@ CASES = {
         edit(TINY, "training.optimizer.lr", float("inf")),
         "config key 'training.optimizer.lr' must be a finite number (got inf)",
     ),
+    "lr-integer-overflow": (
+        edit(TINY, "training.optimizer.lr", 10**400),
+        "config key 'training.optimizer.lr' must be a finite number (got about 10^400)",
+    ),
     "epochs-float": (
         edit(TINY, "training.epochs", 1e30),
         "config key 'training.epochs' must be of type integer (got 1e+30)",
