@@ -121,7 +121,7 @@ def cmd_statistics(args: argparse.Namespace) -> None:
     from actstudy.io import write_text
 
     options = _json(args.options)
-    smoke_of = options.pop("smoke_of", None)
+    smoke_of = options.pop("smoke_of", "")  # only a smoke variant's options name its study
     write_statistics(args.runs, args.folds, args.run_dirs, options, args.out)
     if smoke_of:
         table = smoke_noted(pd.read_csv(args.out), smoke_of)
