@@ -16,10 +16,14 @@ import pytest
 import yaml
 from workflow_helpers import REPO, planned_jobs, snakemake
 
+from actstudy.evaluation.paper_vs_ours import smoke_noted
 from actstudy.evaluation.reported import load_claims, load_reported
+from actstudy.notes import SMOKE_NOTE
 from actstudy.search.results import searched_labels
 from actstudy.search.state import search_next
 from actstudy.study.grid import run_grid
+from actstudy.study.jobs import Study
+from actstudy.study.smoke import smoke_variant
 from actstudy.study.validate import load_config
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
@@ -86,7 +90,9 @@ def test_the_smoke_variant_runs_end_to_end(offline_env, study):
     full = load_config(REPO / f"studies/{study}.yaml")
     snakemake(workdir, "--cores", "2")
 
-    tables = workdir / "results" / full["study"] / "tables/all"
+    assert smoke["study"] == f"{study}_smoke" and smoke["smoke_of"] == study
+    assert not (workdir / "results" / study).exists()  # never the study's own folder
+    tables = workdir / "results" / smoke["study"] / "tables/all"
     runs = pd.read_csv(tables / "runs.csv")
     searched = set(searched_labels(full["search"]))  # S3: the functions its search found
     for kind, column in (
@@ -101,6 +107,9 @@ def test_the_smoke_variant_runs_end_to_end(offline_env, study):
     assert len(paper) == len(reported)
     claims = pd.read_csv(tables / "claims.csv")
     assert len(claims) == len(load_claims(smoke["reported"]["claims"], full["study"]))
+    note = f"{SMOKE_NOTE} (of {study})"
+    for table in (paper, claims, pd.read_csv(tables / "statistics.csv")):
+        assert (table["note"] == note).all()
     assert set(claims["verdict"]) <= {
         "supported",
         "not supported",
@@ -110,14 +119,15 @@ def test_the_smoke_variant_runs_end_to_end(offline_env, study):
         "not tested; the point estimates agree with it",
         "not tested; the point estimates contradict it",
     }
-    notebook = workdir / "results" / full["study"] / "notebooks/figures.ipynb"
+    notebook = workdir / "results" / smoke["study"] / "notebooks/figures.ipynb"
     cells = json.loads(notebook.read_text())["cells"]
     outputs = [output for cell in cells for output in cell.get("outputs", [])]
     assert not [o for o in outputs if o["output_type"] == "error"]
     html = notebook.with_suffix(".html").read_text()
     assert "numbers beside ours" in html  # the paper's numbers and claims, in the notebook
+    assert "Smoke run on generated data — not a reproduction." in html
     if search := smoke.get("search"):  # S3: its search ran too, and its notebook
-        folder = workdir / "results" / full["study"] / "search"
+        folder = workdir / "results" / smoke["study"] / "search"
         candidates = pd.read_csv(folder / "candidates.csv")
         assert len(candidates) == search["population"] * search["generations"]
         assert candidates["fitness"].notna().all()
@@ -126,3 +136,30 @@ def test_the_smoke_variant_runs_end_to_end(offline_env, study):
         # the functions it found were evaluated in the same run, each in some run
         found = json.loads((folder / search["method"] / "evaluated.json").read_text())
         assert {f["label"] for f in found["functions"]} == set(runs["activation"]) & searched
+
+
+def test_a_smoke_variant_has_its_own_name_and_says_what_it_is(tmp_path, monkeypatch):
+    """Its study name differs from its study's (its results never replace the study's); it
+    names the study it stands in for, and its tables' rows and its report say what it is."""
+    monkeypatch.chdir(tmp_path)
+    tiny = load_config(REPO / "tests/configs/tiny.yaml")
+    smoke = load_config_of(smoke_variant(tiny))
+    assert (smoke["study"], smoke["smoke_of"]) == ("tiny_smoke", "tiny")
+    assert SMOKE_NOTE in smoke["description"]
+    assert smoke_variant(smoke)["study"] == "tiny_smoke"  # a smoke variant of a smoke variant
+    assert smoke_variant(tiny, "mine")["study"] == "mine"
+    assert smoke_variant({**tiny, "study": "s" * 64})["study"] == "s" * 58 + "_smoke"
+    assert json.loads(Study(smoke).statistics_options())["smoke_of"] == "tiny"
+    assert "smoke_of" not in json.loads(Study(tiny).statistics_options())
+    table = pd.DataFrame({"claim": ["a", "b"]})
+    assert list(smoke_noted(table, "tiny")["note"]) == [f"{SMOKE_NOTE} (of tiny)"] * 2
+    assert smoke_noted(table, None).equals(table)
+    report = (REPO / "workflow/report/workflow.rst").read_text()
+    assert "Smoke run on generated data — not a reproduction" in report
+
+
+def load_config_of(config: dict) -> dict:
+    """A config validated as a study file is (through YAML)."""
+    path = Path("smoke.yaml")
+    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    return load_config(path)

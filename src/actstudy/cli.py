@@ -114,27 +114,43 @@ def cmd_notebook(args: argparse.Namespace) -> None:
 
 
 def cmd_statistics(args: argparse.Namespace) -> None:
-    from actstudy.evaluation.statistics import write_statistics
+    import pandas as pd
 
-    write_statistics(args.runs, args.folds, args.run_dirs, _json(args.options), args.out)
+    from actstudy.evaluation.paper_vs_ours import smoke_noted
+    from actstudy.evaluation.statistics import write_statistics
+    from actstudy.io import write_text
+
+    options = _json(args.options)
+    smoke_of = options.pop("smoke_of", "")  # only a smoke variant's options name its study
+    write_statistics(args.runs, args.folds, args.run_dirs, options, args.out)
+    if smoke_of:
+        table = smoke_noted(pd.read_csv(args.out), smoke_of)
+        write_text(args.out, table.to_csv(index=False))
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from actstudy.evaluation.paper_vs_ours import Design, claims_table, paper_vs_ours
+    from actstudy.evaluation.paper_vs_ours import (
+        Design,
+        claims_table,
+        paper_vs_ours,
+        smoke_noted,
+    )
     from actstudy.evaluation.reported import load_claims, load_reported
     from actstudy.evaluation.statistics import study_design
     from actstudy.io import write_text
 
+    options = _json(args.options)
+    smoke_of = options.get("smoke_of")  # a smoke variant: the study whose claims it checks
     runs = pd.read_csv(args.runs)
-    table = paper_vs_ours(runs, load_reported(args.results))
+    table = smoke_noted(paper_vs_ours(runs, load_reported(args.results)), smoke_of)
     write_text(args.paper_vs_ours, table.to_csv(index=False))
     sizes, predictions = study_design(args.folds, args.run_dirs)
     timing = pd.read_csv(args.timing) if args.timing else None
-    design = Design(sizes, predictions, _json(args.options)["alpha"], timing)
-    claims = claims_table(runs, load_claims(args.claims, args.study), design)
-    write_text(args.claims_out, claims.to_csv(index=False))
+    design = Design(sizes, predictions, options["alpha"], timing)
+    claims = claims_table(runs, load_claims(args.claims, smoke_of or args.study), design)
+    write_text(args.claims_out, smoke_noted(claims, smoke_of).to_csv(index=False))
 
 
 def cmd_table_html(args: argparse.Namespace) -> None:
@@ -207,21 +223,41 @@ def cmd_smoke(args: argparse.Namespace) -> None:
     from actstudy.study.smoke import smoke_variant
     from actstudy.study.validate import load_config
 
-    smoke = smoke_variant(load_config(args.config))
+    smoke = smoke_variant(load_config(args.config), args.study)
     write_text(args.out, yaml.safe_dump(smoke, sort_keys=False, allow_unicode=True))
-    print(f"{args.out}: the smoke variant of {args.config}")
+    print(f"{args.out}: the smoke variant of {args.config}, study {smoke['study']}")
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
+    """The study file checked as Snakemake's start-up checks it (config, output paths, data
+    present or downloadable, weights files), or its config only with --config-only."""
     import yaml
 
+    from actstudy.errors import ConfigError
+    from actstudy.study.jobs import Study, StudyError
     from actstudy.study.validate import load_config
+    from actstudy.study.yaml_file import read_config
 
-    config = load_config(args.config)
+    if args.config_only:
+        config = load_config(args.config)
+        verdict = (
+            "valid as a config (data, prepared folders and output paths not checked: run "
+            "`actstudy validate` without --config-only in the working folder, or `snakemake -n`)"
+        )
+    else:
+        config = read_config(args.config)
+        try:
+            Study(config, files=[args.config], resources=args.resources)
+        except StudyError as error:
+            raise ConfigError("\n".join(error.sentences)) from None
+        verdict = (
+            f"valid, with its data present or downloadable under {args.resources}/ and its "
+            "outputs under results/ (the checks Snakemake makes at start-up in this folder)"
+        )
     if args.show:
         print(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), end="")
     else:
-        print(f"{args.config}: valid")
+        print(f"{args.config}: {verdict}")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -382,12 +418,26 @@ def parser() -> argparse.ArgumentParser:
     p = steps.add_parser("smoke", help="write a study's smoke variant (generated data, 1 epoch)")
     p.add_argument("config", type=Path)
     p.add_argument("--out", required=True, type=Path)
+    p.add_argument(
+        "--study", help="the variant's study name (default <study>_smoke: its own results/ folder)"
+    )
     p.set_defaults(run=cmd_smoke)
 
-    p = steps.add_parser("validate", help="check a study file against the schema and registries")
+    p = steps.add_parser(
+        "validate",
+        help="check a study file as Snakemake's start-up does (schema, registries, data)",
+    )
     p.add_argument("config", type=Path)
     p.add_argument(
         "--show", action="store_true", help="print the config with every default filled in"
+    )
+    p.add_argument(
+        "--config-only",
+        action="store_true",
+        help="check the config alone, not its data, weights files and output paths",
+    )
+    p.add_argument(
+        "--resources", default="resources", type=Path, help="where the data is (as Snakemake's)"
     )
     p.set_defaults(run=cmd_validate)
     return top

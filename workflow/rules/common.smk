@@ -15,12 +15,15 @@ shell.prefix(
 )
 
 from actstudy import layout
+from actstudy.notes import SMOKE_NOTE
 from actstudy.study import grid
 from actstudy.study.jobs import Study, StudyError
 
 try:
     # validates the study files and the config (filling in defaults) and its data
-    study = Study(config, files=workflow.configfiles)
+    # (a study file given with --configfile replaces config.yaml, which Snakemake would extend
+    # without --replace-workflow-config: that is refused)
+    study = Study(config, files=workflow.configfiles, workflow_config="config.yaml")
 except StudyError as error:
     sys.exit(str(error))
 
@@ -205,6 +208,7 @@ def figures_parameters(wildcards, input, output):
         "timing_csv": input.timing,
         "curves_csv": input.curves,
         "statistics_options": study.statistics_options(),
+        "smoke_note": SMOKE_NOTE if config["smoke_of"] else "",
         "curves_png": output.curves,
         "accuracy_png": output.accuracy,
         "diagnostics_png": output.diagnostics,

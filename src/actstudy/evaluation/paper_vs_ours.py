@@ -63,6 +63,7 @@ from actstudy.evaluation.statistics import (
     ratio_of,
     shares_test_part,
 )
+from actstudy.notes import SMOKE_NOTE
 
 KEYS = ("dataset", "model", "activation")
 CONFIDENCE = 0.95
@@ -189,6 +190,16 @@ def paper_vs_ours(runs: pd.DataFrame, reported: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def smoke_noted(table: pd.DataFrame, smoke_of: str | None) -> pd.DataFrame:
+    """A smoke variant's table with a first column ``note`` saying on every row that it is a
+    smoke run of ``smoke_of`` on generated data, not a reproduction; other tables unchanged."""
+    if not smoke_of:
+        return table
+    noted = table.copy()
+    noted.insert(0, "note", f"{SMOKE_NOTE} (of {smoke_of})")
+    return noted
 
 
 def _groups(selection: Mapping[str, Sequence[str]]) -> list[dict[str, str]]:

@@ -23,6 +23,7 @@ from typing import Any
 import jsonschema
 import pandas as pd
 
+from actstudy.notes import reported_study
 from actstudy.schema import schema
 from actstudy.study.grid import run_cases
 
@@ -240,7 +241,7 @@ class _Study:
     """The labels and runs of a validated study, to check reported rows against."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        self.name = config["study"]
+        self.name = reported_study(config)
         self.labels = {key: list(config[f"{key}s"]) for key in LABEL_KEYS}
         self.runs = [dict(zip(LABEL_KEYS, case, strict=True)) for case in run_cases(config)]
 

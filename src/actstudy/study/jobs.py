@@ -4,7 +4,7 @@ grid, and the short params each job gets (a run's spec, a code digest, prepared-
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,51 @@ from actstudy.study.yaml_file import read_config
 
 
 class StudyError(Exception):
-    """A study that cannot start; the message is what Snakemake prints before it exits."""
+    """A study that cannot start; the message is what Snakemake prints before it exits, and
+    ``sentences`` its sentences without the heading (what ``actstudy validate`` prints)."""
+
+    def __init__(self, message: str, sentences: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.sentences = list(sentences) or [message]
+
+
+def _refused(heading: str, sentences: Sequence[str]) -> StudyError:
+    """The StudyError of a study refused at start-up: a heading, then a sentence a line."""
+    return StudyError(f"{heading}:\n  " + "\n  ".join(sentences), sentences)
+
+
+LABEL_SECTIONS = ("datasets", "models", "activations")
+"""Sections that Snakemake merges label by label when it extends one config file by another."""
+
+
+def merged_into(
+    config: Mapping[str, Any], read: Mapping[Path, Mapping[str, Any]], workflow_config: str | Path
+) -> str | None:
+    """The sentence for a study file that Snakemake merged into the workflow's config file
+    (``--configfile`` without ``--replace-workflow-config``): what of the config came from the
+    workflow's file alone (a key or a label no study file gives), or None."""
+    default = Path(workflow_config).resolve()
+    studies = {path: given for path, given in read.items() if path.resolve() != default}
+    own = next((given for path, given in read.items() if path.resolve() == default), None)
+    if own is None or not studies:
+        return None
+    leaked = [key for key in own if key in config and not any(key in s for s in studies.values())]
+    for section in LABEL_SECTIONS:
+        if isinstance(own.get(section), Mapping) and isinstance(config.get(section), Mapping):
+            given = {label for s in studies.values() for label in (s.get(section) or {})}
+            leaked += [
+                f"{section}.{label}"
+                for label in own[section]
+                if label in config[section] and label not in given
+            ]
+    if not leaked:
+        return None
+    names = ", ".join(map(str, studies))
+    return (
+        f"Snakemake merged {names} into {workflow_config} (its {', '.join(leaked[:5])} came from "
+        f"{workflow_config}); add --replace-workflow-config after --configfile so that the study "
+        "file alone is the config"
+    )
 
 
 class Study:
@@ -31,15 +75,20 @@ class Study:
         config: dict[str, Any],
         files: Sequence[str | Path] = (),
         resources: str | Path = "resources",
+        workflow_config: str | Path | None = None,
     ) -> None:
-        """``files``: the config files Snakemake read (checked for keys given twice)."""
+        """``files``: the config files Snakemake read (checked for keys given twice);
+        ``workflow_config``: the Snakefile's own config file, which a study file given with
+        --configfile must replace, not extend (:func:`merged_into`)."""
         try:
-            for file in files:
-                read_config(file)
+            read = {Path(file): read_config(file) for file in files}
+            if workflow_config is not None and (
+                merged := merged_into(config, read, workflow_config)
+            ):
+                raise ConfigError(merged)
             validate_config(config)
         except ConfigError as error:
-            sentences = str(error).splitlines()
-            raise StudyError("Invalid study configuration:\n  " + "\n  ".join(sentences)) from None
+            raise _refused("Invalid study configuration", str(error).splitlines()) from None
         self.config = config
         self.resources = Path(resources)
         self.runs = grid.run_grid(config)
@@ -47,7 +96,7 @@ class Study:
         self._evaluated_cache: tuple[tuple, tuple[dict, dict]] | None = None
         self._check_paths()
         if unavailable := self.unavailable_datasets():
-            raise StudyError("Cannot run this study:\n  " + "\n  ".join(unavailable))
+            raise _refused("Cannot run this study", unavailable)
 
     def _check_paths(self) -> None:
         """Every folder the study writes stays under results/<study>/ or resources/prepared/
@@ -66,9 +115,9 @@ class Study:
         ]
         for folder, root in folders:
             if folder.resolve() == root or not folder.resolve().is_relative_to(root):
-                raise StudyError(
-                    f"Invalid study configuration:\n  the output folder {folder} would lie "
-                    f"outside {root}; rename the study or label"
+                raise _refused(
+                    "Invalid study configuration",
+                    [f"the output folder {folder} would lie outside {root}; rename the study"],
                 )
 
     def prepared_names(self) -> list[str]:
@@ -105,8 +154,12 @@ class Study:
         return json.dumps(options, sort_keys=True)
 
     def statistics_options(self) -> str:
-        """The study's ``statistics`` section (control, metric, rope, alpha) as JSON."""
-        return json.dumps(self.config["statistics"], sort_keys=True)
+        """The study's ``statistics`` section (control, metric, rope, alpha) as JSON; a smoke
+        variant's adds ``smoke_of`` (the study it stands in for: its tables say so)."""
+        options = dict(self.config["statistics"])
+        if self.config["smoke_of"]:
+            options["smoke_of"] = self.config["smoke_of"]
+        return json.dumps(options, sort_keys=True)
 
     def timing_options(self) -> str:
         """The study's ``timing`` section (rounds, steps, warmup) as JSON."""

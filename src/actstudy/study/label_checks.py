@@ -4,10 +4,12 @@ evaluation, statistics and job packing that fit together."""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Any
 
 from actstudy.evaluation.reported import load_claims, load_reported
+from actstudy.notes import reported_study
 from actstudy.study.grid import (
     case_pack_problem,
     model_options,
@@ -69,7 +71,8 @@ def model_problems(config: Mapping[str, Any]) -> list[str]:
 
 
 def activation_problems(config: Mapping[str, Any]) -> list[str]:
-    """Activations the registry cannot build."""
+    """Activations the registry cannot build, and role combinations that do not fit a model
+    they run in."""
     from actstudy import activations
 
     problems = []
@@ -78,6 +81,47 @@ def activation_problems(config: Mapping[str, Any]) -> list[str]:
             activations.factory(spec)
         except ValueError as error:
             problems.append(f"config key 'activations.{label}': {error}")
+            continue
+        if isinstance(spec, Mapping) and "roles" in spec:
+            problems += role_problems(config, label, spec)
+    return problems
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    """' (did you mean X?)' for the closest of ``choices``, or nothing."""
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def role_problems(config: Mapping[str, Any], label: str, spec: Mapping[str, Any]) -> list[str]:
+    """A role combination's roles against each model the activation runs in: a role no such
+    model declares (a typo a ``default`` would silently cover), or, without a ``default``, a
+    declared role it leaves without an activation."""
+    from actstudy import models
+
+    problems = []
+    for model, entry in config["models"].items():
+        if (
+            label not in model_runs(config, model).activations
+            or entry["name"] not in models.names()
+        ):
+            continue
+        declared = list(models.roles(entry["name"]))
+        allowed = ", ".join(declared)
+        for role in spec["roles"]:
+            if role not in declared:
+                problems.append(
+                    f"config key 'activations.{label}.roles' names the role {role!r}, which "
+                    f"model '{model}' ({entry['name']}) does not have; use one of its roles, "
+                    f"{allowed}{_did_you_mean(role, declared)}"
+                )
+        missing = [role for role in declared if role not in spec["roles"]]
+        if "default" not in spec and missing:
+            problems.append(
+                f"config key 'activations.{label}' gives no activation for the role "
+                f"{missing[0]!r} of model '{model}' ({entry['name']}); add it under 'roles' "
+                "or give a 'default'"
+            )
     return problems
 
 
@@ -88,7 +132,7 @@ def reported_problems(config: Mapping[str, Any]) -> list[str]:
     problems = []
     for key, load in (
         ("results", lambda path: load_reported(path, config)),
-        ("claims", lambda path: load_claims(path, config["study"], config)),
+        ("claims", lambda path: load_claims(path, reported_study(config), config)),
     ):
         if key in files:
             try:

@@ -110,10 +110,38 @@ def _describe(option: Mapping[str, Any]) -> str:
     return {"boolean": "true/false", "string": "a name", "object": "a mapping"}.get(kind, kind)
 
 
+def ignored_options(instance: Any, sub_schema: Mapping[str, Any], path: list[str]) -> list[str]:
+    """Options that the chosen ``name`` ignores, one sentence each: a property marked
+    ``x-for: [names]`` in the schema belongs to those names only (an optimizer's momentum to
+    sgd); given to another name with other than its default value, it would be silently
+    dropped."""
+    if not isinstance(instance, Mapping):
+        return []
+    problems = []
+    properties = sub_schema.get("properties", {})
+    for key, value in instance.items():
+        node = properties.get(key)
+        if not isinstance(node, Mapping):
+            continue
+        names = node.get("x-for")
+        name = instance.get("name")
+        if names and name not in names and ("default" not in node or value != node["default"]):
+            kind = path[-1] if path else "section"
+            problems.append(
+                f"config key '{_key([*path, key])}' applies to {kind} {' or '.join(names)} "
+                f"only, and {name} ignores it; remove it or set {kind}.name: {names[0]}"
+            )
+        problems += ignored_options(value, node, [*path, key])
+    return problems
+
+
 def check_schema(instance: Any, sub_schema: Mapping[str, Any], prefix: str = "") -> None:
     """Validate ``instance`` against ``sub_schema`` in place: missing keys get the schema's
-    defaults; raise ConfigError with one sentence (its keys under ``prefix``)."""
+    defaults; raise ConfigError with one sentence (its keys under ``prefix``), also for an
+    option that the chosen name ignores (:func:`ignored_options`)."""
     validator = _FillingValidator(sub_schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
     if error is not None:
         raise ConfigError(_sentence(error, prefix))
+    if problems := ignored_options(instance, sub_schema, [prefix] if prefix else []):
+        raise ConfigError(problems[0])

@@ -14,7 +14,9 @@ some run (the search's best functions, ``searched_1`` .., among the activations)
 pretrained weights (a ``weights`` option) gets randomly initialised ones of torchvision's
 ResNet-50, the shape the registered transfer model loads, written once under
 ``resources/smoke/``.
-Run it in a working folder of its own: its outputs go to results/<study>/ as the study's would.
+Its study is named ``<study>_smoke`` (so that its outputs never replace the study's in
+results/), and ``smoke_of`` names the study: its claims and reported numbers are compared as
+that study's, and its tables, figures and report say :data:`~actstudy.notes.SMOKE_NOTE`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 
 from actstudy import models as registered_models
 from actstudy.data.sources import input_channels, input_shape, source_of
+from actstudy.notes import SMOKE_NOTE
 from actstudy.study.grid import (
     case_pack_problem,
     model_runs,
@@ -40,6 +43,7 @@ HOLDOUT_VAL_FRACTION = 0.5  # a hold-out study's validation part in its smoke va
 MAX_CROSS = 30  # (dataset, model, activation) combinations above which models are limited
 SEARCH_POPULATION = 4  # candidates per generation of a smoke variant's search (2 generations)
 TIMING = {"rounds": 2, "steps": 1, "warmup": 1}  # the timing step's wiring, not its precision
+SUFFIX = "_smoke"  # a smoke variant's study name: <study>_smoke
 RANDOM_WEIGHTS = Path("resources/smoke/resnet50-random.pth")
 """Where the random weights of a model that loads pretrained ones are written."""
 
@@ -108,10 +112,19 @@ def _random_weights(path: Path) -> Path:
     return path.resolve()
 
 
-def smoke_variant(config: dict[str, Any]) -> dict[str, Any]:
-    """The smoke variant of a validated study (see the module docstring)."""
+def smoke_name(study: str) -> str:
+    """``<study>_smoke``, within the 64 characters a study name may have."""
+    return f"{study[: 64 - len(SUFFIX)]}{SUFFIX}"
+
+
+def smoke_variant(config: dict[str, Any], study: str | None = None) -> dict[str, Any]:
+    """The smoke variant of a validated study (see the module docstring), named ``study``
+    (default ``<study>_smoke``)."""
     smoke = copy.deepcopy(config)
-    smoke["description"] = f"Smoke variant of {config['study']}: generated data, 1 epoch."
+    of = config.get("smoke_of") or config["study"]
+    smoke["study"] = study or smoke_name(of)
+    smoke["smoke_of"] = of
+    smoke["description"] = f"Smoke variant of {of}: {SMOKE_NOTE} (1 epoch)."
     smoke["datasets"] = {label: _dataset(config, label) for label in config["datasets"]}
     models = smoke["models"]
     # each label to some model, the search's best functions among the activations

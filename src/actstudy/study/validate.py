@@ -4,6 +4,7 @@ the fix; and ``load_config``, a study file read and validated."""
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,13 @@ KFOLD_KEYS = ("folds",)
 
 
 def _non_finite(node: Any, path: str = "") -> list[str]:
-    """Every NaN or infinite number in a config (YAML reads .nan and .inf), by key."""
+    """Every NaN or infinite number in a config (YAML reads .nan and .inf), and every integer
+    too large for a float (10**400 would overflow in the job), by key."""
     if isinstance(node, float) and not math.isfinite(node):
         return [f"config key '{path}' must be a finite number (got {node})"]
+    if isinstance(node, int) and abs(node) > sys.float_info.max:
+        digits = int(node.bit_length() * math.log10(2))
+        return [f"config key '{path}' must be a finite number (got about 10^{digits})"]
     items: Iterable[tuple[Any, Any]] = ()
     if isinstance(node, Mapping):
         items = node.items()
