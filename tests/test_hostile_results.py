@@ -5,12 +5,18 @@ outside the run's folder changes. Part of the hostile suite (marker ``hostile``)
 
 from __future__ import annotations
 
+import copy
+import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-from test_hostile_inputs import TINY, repository_state, tree
+from test_hostile_inputs import TINY, actstudy, one_sentence, repository_state, tree
 from workflow_helpers import snakemake, write_config
+
+from actstudy.study.jobs import Study
 
 pytestmark = pytest.mark.hostile
 
@@ -60,3 +66,112 @@ def test_the_report_shows_the_description_as_text(tmp_path, case):
         assert SCRIPT not in text and "<script>alert" not in text, f"{name} runs the script"
     assert ".. raw::" in page or ".. include::" in page  # shown, as the words they are
     assert tree(outside) == listing and repository_state() == before
+
+
+# A run's files in results/, edited or held by another process: the train job refuses them.
+RUN = {"dataset": "digits", "model": "lenet5", "activation": "relu", "fold": 0}
+
+
+def tiny_run_spec(tmp_path: Path) -> tuple[Path, str, dict]:
+    """The spec file of the tiny study's first run (as the rule ``spec`` writes it), the
+    digest the train job is given for it, and the spec."""
+    study = Study(copy.deepcopy(TINY))
+    spec = json.loads(study.spec_json(RUN))
+    path = tmp_path / "fold0.json"
+    path.write_text(json.dumps(spec, indent=4, sort_keys=True) + "\n")
+    return path, study.spec_digest(RUN), spec
+
+
+def train(tmp_path: Path, spec: Path, *extra: str) -> subprocess.CompletedProcess:
+    """``actstudy train`` of one run into ``tmp_path/run`` (no data: each case stops before)."""
+    return actstudy(
+        "train",
+        "--spec",
+        str(spec),
+        *extra,
+        "--prepared",
+        "p",
+        "--folds",
+        "f",
+        "--out",
+        "run",
+        cwd=tmp_path,
+    )
+
+
+SPEC_EDITS = {
+    "lr": lambda spec: spec["training"]["optimizer"].update(lr=0.5),
+    "epochs": lambda spec: spec["training"].update(epochs=999),
+    "activation": lambda spec: spec["activation"].update(spec="tanh"),
+    "fold": lambda spec: spec["evaluation"].update(fold=1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SPEC_EDITS))
+def test_an_edited_spec_file_is_refused_by_its_digest(tmp_path, case):
+    path, expected, spec = tiny_run_spec(tmp_path)
+    SPEC_EDITS[case](spec)
+    path.write_text(json.dumps(spec, indent=4, sort_keys=True))
+    listing = tree(tmp_path)
+    result = train(tmp_path, path, "--digest", expected)
+    assert result.returncode == 1
+    sentence = one_sentence(result.stderr, "train")
+    assert sentence.startswith(f"{path} is not the spec the study gives this run (its digest ")
+    assert sentence.endswith("rerun `snakemake --forcerun spec` (or delete the file) and run again")
+    assert tree(tmp_path) == listing  # no run folder, nothing written
+
+
+def test_the_spec_file_as_written_matches_its_digest(tmp_path):
+    """The digest the job gets is that of the file the rule writes (key order and indentation
+    aside): an unedited spec passes the check and the job goes on to read its data."""
+    path, expected, _ = tiny_run_spec(tmp_path)
+    result = train(tmp_path, path, "--digest", expected)
+    assert "is not the spec" not in result.stderr
+    assert one_sentence(result.stderr, "train").startswith("p is not a prepared dataset")
+
+
+@pytest.mark.workflow
+def test_each_train_job_is_given_its_specs_digests(tmp_path):
+    write_config(tmp_path, TINY)
+    planned = snakemake(tmp_path, "--dry-run", "--printshellcmds", "--forceall").stdout
+    commands = [line for line in planned.splitlines() if "actstudy train " in line]
+    study = Study(copy.deepcopy(TINY))
+    assert len(commands) == len(study.runs)
+    for run in study.runs:
+        command = next(c for c in commands if f"/{run['activation']}/fold{run['fold']}.json" in c)
+        assert f"--digest {study.spec_digest(run)} " in command
+
+
+HOLDER = """
+import sys, time
+from actstudy.training.run_lock import run_locks
+with run_locks([sys.argv[1]]):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_second_trainer_of_a_run_stops_naming_the_first(tmp_path):
+    path, expected, _ = tiny_run_spec(tmp_path)
+    first = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(tmp_path / "run")],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        assert first.stdout.readline() == "held\n"
+        listing = tree(tmp_path)
+        result = train(tmp_path, path, "--digest", expected)
+        assert result.returncode == 1
+        assert one_sentence(result.stderr, "train") == (
+            f"run is being trained by another process (pid {first.pid}, which locks "
+            "run/.train.lock); wait for it to finish, or stop it (kill it by that pid) and rerun"
+        )
+        assert tree(tmp_path) == listing
+    finally:
+        first.kill()
+        first.wait()
+    # killed (as by kill -9), the first trainer leaves no lock behind: the run can be trained
+    result = train(tmp_path, path, "--digest", expected)
+    assert one_sentence(result.stderr, "train").startswith("p is not a prepared dataset")

@@ -74,6 +74,7 @@ from actstudy.training.folds import fold_indices, with_held_out_test
 from actstudy.training.metrics import classification_metrics, confusion
 from actstudy.training.predictions import save_predictions
 from actstudy.training.recipe import build_loss, build_optimizer, lr_factor
+from actstudy.training.run_lock import run_locks
 from actstudy.training.selection import BestEpoch, EarlyStopping, StopBelow
 
 log = logging.getLogger(__name__)
@@ -364,17 +365,18 @@ def train_runs(
     The arrays are loaded and checked once. A finished run's final state stays in its
     ``last.pt`` until every run has finished: started again after being killed, the job
     writes a finished run's outputs from it instead of training the run again."""
-    prepared = load_prepared(prepared_dir, verify=True)
-    keep = len(runs) > 1
-    results = []
-    for index, (spec, out) in enumerate(runs, 1):
-        if keep:
-            log.info("run %d of %d in this job: %s", index, len(runs), out)
-        results.append(
-            train_run(spec, prepared_dir, folds_file, out, threads, prepared, keep_state=keep)
-        )
-    for _, out in runs:
-        discard_resume_state(Path(out) / RESUME_FILE)
+    with run_locks([out for _, out in runs]):  # one trainer per run (see run_lock)
+        prepared = load_prepared(prepared_dir, verify=True)
+        keep = len(runs) > 1
+        results = []
+        for index, (spec, out) in enumerate(runs, 1):
+            if keep:
+                log.info("run %d of %d in this job: %s", index, len(runs), out)
+            results.append(
+                train_run(spec, prepared_dir, folds_file, out, threads, prepared, keep_state=keep)
+            )
+        for _, out in runs:
+            discard_resume_state(Path(out) / RESUME_FILE)
     return results
 
 
