@@ -64,8 +64,8 @@ from actstudy.training.batches import DeviceData, channel_stats
 from actstudy.training.checkpoint import (
     discard_resume_state,
     load_resume_state,
-    save_checkpoint,
     save_resume_state,
+    save_verified,
 )
 from actstudy.training.device import DeviceSetup, setup_device
 from actstudy.training.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
@@ -406,7 +406,7 @@ def train_run(
 
     if prepared is None:
         prepared = load_prepared(prepared_dir, verify=True)
-    train_idx, val_idx = fold_indices(folds_file, evaluation["fold"])
+    train_idx, val_idx = fold_indices(folds_file, evaluation["fold"], len(prepared.train.y))
     prepared = with_held_out_test(prepared, folds_file)
     train_x, train_y = prepared.train.x[train_idx], prepared.train.y[train_idx]
     normalize, normalization = input_normalization(
@@ -551,7 +551,7 @@ def write_outputs(
     write_text(out / "history.csv", pd.DataFrame(state.history).to_csv(index=False))
     diagnostics = pd.DataFrame(state.diagnostics, columns=DIAGNOSTICS_COLUMNS)
     write_text(out / "diagnostics.csv", diagnostics.to_csv(index=False))
-    save_checkpoint(
+    save_verified(
         out / "best.pt", {"model": run.model.state_dict(), "best_epoch": state.best.get("epoch")}
     )
     save_predictions(out, result.get("test_predictions"))
