@@ -23,6 +23,7 @@ from actstudy.evaluation import figures
 from actstudy.evaluation.activation_curves import CONFIGURED, activation_curves, values_and_slopes
 from actstudy.evaluation.statistics import MIN_BLOCKS, activation_tests
 from actstudy.plugins import load_plugin
+from actstudy.training.checkpoint import save_verified
 
 FOLDS, EPOCHS = 3, 6
 SIZES = {"digits": {fold: (100, 50) for fold in range(FOLDS)}}
@@ -129,7 +130,7 @@ def save_run(
                 parameter.fill_(value[path] if isinstance(value, dict) else value)
     folder = root / "runs" / "digits" / "lenet5" / activation / f"fold{fold}"
     folder.mkdir(parents=True)
-    torch.save({"model": model.state_dict(), "best_epoch": 2}, folder / "best.pt")
+    save_verified(folder / "best.pt", {"model": model.state_dict(), "best_epoch": 2})
     spec_of_run = {
         "activation": {"label": activation, "spec": spec},
         "dataset": {"label": "digits"},

@@ -56,16 +56,36 @@ def cmd_folds(args: argparse.Namespace) -> None:
     write_folds(args.out, assignment, **meta)
 
 
-def cmd_train(args: argparse.Namespace) -> None:
+def _checked_spec(path: Path, expected: str | None) -> dict:
+    """The run spec in ``path``, if its fingerprint is ``expected`` (where one is given)."""
     from actstudy.io import read_json
+    from actstudy.provenance import fingerprint
+
+    spec = read_json(path)
+    actual = fingerprint(spec)
+    if expected is not None and actual != expected:
+        raise ValueError(
+            f"{path} is not the spec the study gives this run (its digest {actual[:12]}… is "
+            f"not the expected {expected[:12]}…: edited by hand, or written for another "
+            "config); rerun `snakemake --forcerun spec` (or delete the file) and run again"
+        )
+    return spec
+
+
+def cmd_train(args: argparse.Namespace) -> None:
     from actstudy.training.loop import train_runs
 
-    if len(args.spec) != len(args.out):
-        raise ValueError(
-            f"train got {len(args.spec)} --spec files but {len(args.out)} --out folders; "
-            "give one run folder per spec, in the same order"
-        )
-    runs = [(read_json(spec), out) for spec, out in zip(args.spec, args.out, strict=True)]
+    for option, values in (("--out folders", args.out), ("--digest values", args.digest)):
+        if values is not None and len(values) != len(args.spec):
+            raise ValueError(
+                f"train got {len(args.spec)} --spec files but {len(values)} {option}; "
+                "give one per spec, in the same order"
+            )
+    digests = args.digest or [None] * len(args.spec)
+    runs = [
+        (_checked_spec(spec, expected), out)
+        for spec, expected, out in zip(args.spec, digests, args.out, strict=True)
+    ]
     results = train_runs(runs, args.prepared, args.folds, threads=args.threads)
     for (_, out), result in zip(runs, results, strict=True):
         logging.getLogger("actstudy").info(
@@ -285,6 +305,11 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--spec", required=True, nargs="+", type=Path, help="run specs, JSON files, one per run"
+    )
+    p.add_argument(
+        "--digest",
+        nargs="+",
+        help="expected digest of each spec, in the order of --spec: a differing file is refused",
     )
     p.add_argument("--prepared", required=True, type=Path)
     p.add_argument("--folds", required=True, type=Path)

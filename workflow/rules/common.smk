@@ -135,6 +135,11 @@ def run_spec(wildcards):
     return study.spec_json(dict(wildcards))
 
 
+def spec_digests(wildcards):
+    """The digest of each spec file of a train job (in its order): the job checks its files."""
+    return [study.spec_digest(run) for run in job_runs(wildcards)]
+
+
 def train_code(wildcards):
     """Digest of the code the runs execute (actstudy.run_code): edits elsewhere change nothing."""
     return " ".join(sorted({study.code_digest(run) for run in job_runs(wildcards)}))

@@ -43,9 +43,11 @@ rule train:
     params:
         code=train_code,
         run_dirs=run_dirs,
+        digests=spec_digests,
     shell:
-        "python -m actstudy train --spec {input.specs:q} --prepared {input.prepared:q}"
-        " --folds {input.folds:q} --out {params.run_dirs:q} --threads {threads} > {log:q} 2>&1"
+        "python -m actstudy train --spec {input.specs:q} --digest {params.digests:q}"
+        " --prepared {input.prepared:q} --folds {input.folds:q} --out {params.run_dirs:q}"
+        " --threads {threads} > {log:q} 2>&1"
 
 
 rule train_all:

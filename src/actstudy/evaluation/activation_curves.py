@@ -12,8 +12,8 @@ Per activation of the study (one row per x and curve, long format, :data:`COLUMN
   values; a progress-driven one at t = 0, the start of training); a
   layer-wise combination (``{roles: ...}``) gives one curve per role;
 - per run, where the module has trainable parameters: the values the run kept, read from its
-  ``best.pt`` (``torch.load(..., weights_only=True)``) — one curve per distinct instance (one
-  for ``scope: network``, one per activation layer for ``scope: layer``);
+  ``best.pt`` (checked against its sha256 sidecar, read with ``weights_only``) — one curve per
+  distinct instance (one for ``scope: network``, one per activation layer for ``scope: layer``);
 - per run, where the module is progress-driven: the module at the training progress t of the
   kept weights (``progress_t_at_best`` in the run's ``metrics.json``).
 
@@ -40,6 +40,7 @@ from actstudy.activations.progress import ProgressDriven
 from actstudy.activations.registry import Spec
 from actstudy.io import read_json, write_text
 from actstudy.plugins import load_plugins
+from actstudy.training.checkpoint import load_verified
 
 X_RANGE = (-5.0, 5.0)
 POINTS = 501  # a step of 0.02
@@ -147,7 +148,7 @@ def learned(
         module = create(sub)
         if list(module.parameters()):
             if state is None:
-                state = torch.load(checkpoint, map_location="cpu", weights_only=True)["model"]
+                state = load_verified(Path(checkpoint))["model"]
             instances = trainable_instances(sub, state)
             for path, instance in instances:
                 where = f"{path}, " if len(instances) > 1 else ""

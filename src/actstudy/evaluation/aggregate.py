@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ import pandas as pd
 from actstudy.evaluation.improvement import METRIC, with_improvement_column
 from actstudy.io import read_json, write_text
 
+T = TypeVar("T")
 KEYS = ["dataset", "model", "activation"]
 SUMMARY_METRICS = ["val_accuracy", "val_loss", "val_f1_macro", "val_f1_weighted", "val_roc_auc"]
 LAST_EPOCHS = 3  # S4 reports training accuracy and loss as the mean of the last three epochs
@@ -85,6 +87,36 @@ def _flatten(metrics: dict) -> dict:
     return row
 
 
+def _run_file(path: Path, read: Callable[[Path], T]) -> T:
+    """``read(path)`` of one of a run's files; a file cut short or edited (JSON or CSV that does
+    not parse, a key or column missing) is one sentence naming it and the fix."""
+    try:
+        return read(path)
+    except (ValueError, KeyError, TypeError, IndexError) as error:  # JSON, CSV errors included
+        reason = f"{type(error).__name__}: {next(iter(str(error).splitlines()), '')}"
+        raise ValueError(
+            f"{path} is damaged ({reason}); delete it and run the workflow again, which trains "
+            "its run again (the tables wait for it)"
+        ) from None
+
+
+def _history(path: Path) -> pd.DataFrame:
+    history = pd.read_csv(path)
+    needed = ["epoch", *(f"train_{metric}" for metric in TRAIN_METRICS), "epoch_seconds"]
+    if missing := [column for column in needed if column not in history]:
+        raise KeyError(f"no column {', '.join(missing)}")
+    return history
+
+
+def _metrics_row(path: Path) -> dict:
+    return _flatten(read_json(path))
+
+
+def _manifest(path: Path) -> tuple[dict, dict]:
+    manifest = read_json(path)
+    return manifest, run_labels(manifest)
+
+
 def collect(
     run_dirs: Iterable[str | os.PathLike[str]],
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -92,10 +124,9 @@ def collect(
     (``run_dir``), so that readers of the table never rebuild the path."""
     runs, histories, diagnostics = [], [], []
     for run_dir in map(Path, run_dirs):
-        manifest = read_json(run_dir / "manifest.json")
-        labels = run_labels(manifest)
-        history = pd.read_csv(run_dir / "history.csv")
-        metrics = _flatten(read_json(run_dir / "metrics.json"))
+        manifest, labels = _run_file(run_dir / "manifest.json", _manifest)
+        history = _run_file(run_dir / "history.csv", _history)
+        metrics = _run_file(run_dir / "metrics.json", _metrics_row)
         train = _train_at(history, metrics["best_epoch"])
         runs.append(
             {
@@ -115,7 +146,7 @@ def collect(
             }
         )
         histories.append(history.assign(**labels))
-        diagnostics.append(pd.read_csv(run_dir / "diagnostics.csv").assign(**labels))
+        diagnostics.append(_run_file(run_dir / "diagnostics.csv", pd.read_csv).assign(**labels))
     return pd.DataFrame(runs), _labels_first(histories, labels), _labels_first(diagnostics, labels)
 
 

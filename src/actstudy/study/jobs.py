@@ -11,6 +11,7 @@ from typing import Any
 
 from actstudy import layout
 from actstudy.errors import ConfigError
+from actstudy.provenance import fingerprint
 from actstudy.run_code import digest, run_files
 from actstudy.search import results as search_results
 from actstudy.study import grid
@@ -197,6 +198,11 @@ class Study:
     def spec_json(self, run: dict[str, Any]) -> str:
         """A run's spec as JSON: the content of its spec file (written by the rule ``spec``)."""
         return spec_text(self.spec(run))
+
+    def spec_digest(self, run: dict[str, Any]) -> str:
+        """The fingerprint of a run's spec as its file holds it: the train job refuses a spec
+        file whose content has another (edited by hand, or written for another config)."""
+        return fingerprint(json.loads(self.spec_json(run)))
 
     # The activation search (workflow/rules/search.smk)
 

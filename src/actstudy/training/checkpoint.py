@@ -30,8 +30,9 @@ def digest_path(path: Path) -> Path:
     return path.with_name(path.name + DIGEST_SUFFIX)
 
 
-def save_resume_state(path: Path, state: dict[str, Any]) -> None:
-    """Write ``state`` (plain values and tensors) to ``path`` and its sha256 beside it.
+def save_verified(path: Path, state: dict[str, Any]) -> None:
+    """Write ``state`` (plain values and tensors) to ``path`` and its sha256 beside it (a run's
+    ``best.pt``, its ``last.pt``): read back by :func:`load_verified` only if they match.
 
     The digest file is replaced first and the checkpoint second: a job killed between the two
     renames leaves a pair that does not match, so the next start begins again from scratch
@@ -40,6 +41,9 @@ def save_resume_state(path: Path, state: dict[str, Any]) -> None:
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
         write_text(digest_path(path), f"{file_digest(tmp)}  {path.name}\n")
+
+
+save_resume_state = save_verified
 
 
 def discard_resume_state(path: Path) -> None:
@@ -74,6 +78,19 @@ def _read_verified(path: Path) -> Any:
     if recorded.read_bytes().split(maxsplit=1)[:1] != [actual.encode()]:
         raise _Unverified(f"its sha256 {actual[:12]}… differs from the one in {recorded.name}")
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def load_verified(path: Path) -> Any:
+    """The object a checkpoint written by :func:`save_verified` holds (``best.pt``), if its
+    digest file vouches for it and it is plain data and tensors; else one sentence naming the
+    file and the fix."""
+    try:
+        return _read_verified(path)
+    except (_Unverified, RuntimeError, EOFError, pickle.UnpicklingError) as error:
+        raise ValueError(
+            f"{path} is not a checkpoint this workflow wrote ({_reason(error)}); delete it and "
+            "run the workflow again, which trains its run again"
+        ) from None
 
 
 def load_resume_state(path: Path, run_fingerprint: str) -> dict[str, Any] | None:

@@ -21,9 +21,11 @@ import numpy as np
 
 from actstudy.data.prepared import Prepared, Split
 from actstudy.io import read_json, write_json
+from actstudy.provenance import fingerprint
 
 NOT_VALIDATED = -1
 HELD_OUT = -2
+DIGEST_KEY = "sha256"  # of the file's other keys (provenance.fingerprint)
 SEED_RANGE = 2**32  # scikit-learn's random_state and NumPy's RandomState take seeds below this
 
 
@@ -133,15 +135,56 @@ def assign_folds(
 
 
 def write_folds(path: str | os.PathLike[str], assignment: np.ndarray, **meta: Any) -> None:
-    """A fold file: ``meta`` (the evaluation options), the sample count and the assignment."""
-    write_json(path, {**meta, "n": assignment.shape[1], "assignment": assignment.tolist()})
+    """A fold file: ``meta`` (the evaluation options), the sample count, the assignment and the
+    digest of all three (checked when read, with the assignment's shape: see ``_assignment``)."""
+    content = {**meta, "n": assignment.shape[1], "assignment": assignment.tolist()}
+    write_json(path, {**content, DIGEST_KEY: fingerprint(content)})
 
 
-def _assignment(path: str | os.PathLike[str]) -> np.ndarray:
-    """The repeats × samples assignment of a fold file."""
-    assignment = np.asarray(read_json(path)["assignment"], dtype=np.int64)
-    if assignment.ndim != 2:
-        raise ValueError(f"{path} is a fold file of an earlier version; run the 'folds' rule again")
+def _refuse(path: str | os.PathLike[str], what: str) -> ValueError:
+    return ValueError(
+        f"{path} {what}; delete it (or run `snakemake --forcerun folds`) and run again, which "
+        "draws the folds again"
+    )
+
+
+def _check_parts(path: str | os.PathLike[str], assignment: np.ndarray, meta: dict) -> None:
+    """Every value a fold or a marker, every fold of every repeat present, as many folds and
+    repeats as the options say, and one test part, the same in every repeat, where there is one."""
+    if assignment.ndim != 2 or assignment.shape[1] != meta.get("n"):
+        raise _refuse(path, f"holds an assignment of shape {assignment.shape}, not repeats × n")
+    folds = _per_repeat(assignment)
+    expected = {"kfold": meta.get("folds"), "holdout": 1}.get(meta.get("mode"))
+    if assignment.min(initial=0) < HELD_OUT or (expected is not None and folds != expected):
+        values = sorted(set(np.unique(assignment).tolist()))
+        raise _refuse(path, f"assigns folds {values}, not {HELD_OUT}..{(expected or folds) - 1}")
+    if "repeats" in meta and len(assignment) != meta["repeats"]:
+        raise _refuse(path, f"has {len(assignment)} repeats, not {meta['repeats']}")
+    for repeat, row in enumerate(assignment):
+        missing = sorted(set(range(folds)) - set(np.unique(row).tolist()))
+        if missing:
+            raise _refuse(path, f"validates on no sample in fold(s) {missing} of repeat {repeat}")
+    test = assignment == HELD_OUT
+    if not (test == test[:1]).all():
+        raise _refuse(path, "holds out another test part in each repeat")
+    if "test_fraction" in meta and bool(meta["test_fraction"]) != bool(test[:1].any()):
+        has = "holds out no test part" if meta["test_fraction"] else "holds out a test part"
+        raise _refuse(path, f"{has} although its test_fraction is {meta['test_fraction']}")
+
+
+def _assignment(path: str | os.PathLike[str], samples: int | None = None) -> np.ndarray:
+    """The repeats × samples assignment of a fold file, checked against its digest and its
+    options (and against the number of training ``samples`` where given)."""
+    content = read_json(path)
+    if not isinstance(content, dict) or DIGEST_KEY not in content:
+        raise _refuse(path, "is a fold file of an earlier version (no digest)")
+    recorded = content.pop(DIGEST_KEY)
+    if fingerprint(content) != recorded:
+        raise _refuse(path, "was changed after the 'folds' rule wrote it (its digest differs)")
+    assignment = np.asarray(content["assignment"], dtype=np.int64)
+    _check_parts(path, assignment, content)
+    if samples is not None and assignment.shape[1] != samples:
+        raise _refuse(path, f"assigns {assignment.shape[1]} samples, but the data has {samples}")
     return assignment
 
 
@@ -157,9 +200,12 @@ def _split(assignment: np.ndarray, fold: int) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero((row != part) & (row != HELD_OUT)), np.flatnonzero(row == part)
 
 
-def fold_indices(path: str | os.PathLike[str], fold: int) -> tuple[np.ndarray, np.ndarray]:
-    """(train indices, validation indices) of run ``fold``, from a fold file."""
-    assignment = _assignment(path)
+def fold_indices(
+    path: str | os.PathLike[str], fold: int, samples: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(train indices, validation indices) of run ``fold``, from a fold file (of ``samples``
+    training samples, where given)."""
+    assignment = _assignment(path, samples)
     if not 0 <= fold < len(assignment) * _per_repeat(assignment):
         raise ValueError(f"fold {fold} does not exist in {path}; run the 'folds' rule again")
     return _split(assignment, fold)
@@ -175,7 +221,7 @@ def fold_sizes(path: str | os.PathLike[str]) -> dict[int, tuple[int, int]]:
 def with_held_out_test(prepared: Prepared, path: str | os.PathLike[str]) -> Prepared:
     """``prepared`` whose test split is the fold file's held-out part, where it has one (a
     dataset with an official test split has none: see ``cmd_folds``)."""
-    test = np.flatnonzero(_assignment(path)[0] == HELD_OUT)
+    test = np.flatnonzero(_assignment(path, len(prepared.train.y))[0] == HELD_OUT)
     if len(test) == 0:
         return prepared
     train = prepared.train

@@ -64,8 +64,8 @@ from actstudy.training.batches import DeviceData, channel_stats
 from actstudy.training.checkpoint import (
     discard_resume_state,
     load_resume_state,
-    save_checkpoint,
     save_resume_state,
+    save_verified,
 )
 from actstudy.training.device import DeviceSetup, setup_device
 from actstudy.training.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
@@ -74,6 +74,7 @@ from actstudy.training.folds import fold_indices, with_held_out_test
 from actstudy.training.metrics import classification_metrics, confusion
 from actstudy.training.predictions import save_predictions
 from actstudy.training.recipe import build_loss, build_optimizer, lr_factor
+from actstudy.training.run_lock import run_locks
 from actstudy.training.selection import BestEpoch, EarlyStopping, StopBelow
 
 log = logging.getLogger(__name__)
@@ -364,17 +365,18 @@ def train_runs(
     The arrays are loaded and checked once. A finished run's final state stays in its
     ``last.pt`` until every run has finished: started again after being killed, the job
     writes a finished run's outputs from it instead of training the run again."""
-    prepared = load_prepared(prepared_dir, verify=True)
-    keep = len(runs) > 1
-    results = []
-    for index, (spec, out) in enumerate(runs, 1):
-        if keep:
-            log.info("run %d of %d in this job: %s", index, len(runs), out)
-        results.append(
-            train_run(spec, prepared_dir, folds_file, out, threads, prepared, keep_state=keep)
-        )
-    for _, out in runs:
-        discard_resume_state(Path(out) / RESUME_FILE)
+    with run_locks([out for _, out in runs]):  # one trainer per run (see run_lock)
+        prepared = load_prepared(prepared_dir, verify=True)
+        keep = len(runs) > 1
+        results = []
+        for index, (spec, out) in enumerate(runs, 1):
+            if keep:
+                log.info("run %d of %d in this job: %s", index, len(runs), out)
+            results.append(
+                train_run(spec, prepared_dir, folds_file, out, threads, prepared, keep_state=keep)
+            )
+        for _, out in runs:
+            discard_resume_state(Path(out) / RESUME_FILE)
     return results
 
 
@@ -404,7 +406,7 @@ def train_run(
 
     if prepared is None:
         prepared = load_prepared(prepared_dir, verify=True)
-    train_idx, val_idx = fold_indices(folds_file, evaluation["fold"])
+    train_idx, val_idx = fold_indices(folds_file, evaluation["fold"], len(prepared.train.y))
     prepared = with_held_out_test(prepared, folds_file)
     train_x, train_y = prepared.train.x[train_idx], prepared.train.y[train_idx]
     normalize, normalization = input_normalization(
@@ -549,7 +551,7 @@ def write_outputs(
     write_text(out / "history.csv", pd.DataFrame(state.history).to_csv(index=False))
     diagnostics = pd.DataFrame(state.diagnostics, columns=DIAGNOSTICS_COLUMNS)
     write_text(out / "diagnostics.csv", diagnostics.to_csv(index=False))
-    save_checkpoint(
+    save_verified(
         out / "best.pt", {"model": run.model.state_dict(), "best_epoch": state.best.get("epoch")}
     )
     save_predictions(out, result.get("test_predictions"))
