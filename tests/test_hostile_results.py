@@ -230,7 +230,7 @@ FOLD_EDITS = {
     ),
     "no-digest": (
         lambda c: {k: v for k, v in c.items() if k != DIGEST_KEY},
-        "is a fold file of an earlier version (no digest)",
+        "is not a fold file of format actstudy-folds/2 (an earlier version's?)",
     ),
 }
 

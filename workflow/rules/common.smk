@@ -15,6 +15,7 @@ shell.prefix(
 )
 
 from actstudy import layout
+from actstudy.training.folds import FORMAT as FOLDS_FORMAT
 from actstudy.notes import SMOKE_NOTE
 from actstudy.study import grid
 from actstudy.study.jobs import Study, StudyError

@@ -29,6 +29,7 @@ rule folds:
         "../../envs/torch.yaml"
     params:
         options=fold_options,
+        format=FOLDS_FORMAT,
     shell:
         "python -m actstudy folds --prepared {input.prepared:q} --options {params.options:q}"
         " --out {output.folds:q} > {log:q} 2>&1"

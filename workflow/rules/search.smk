@@ -27,6 +27,7 @@ rule search_folds:
         "../../envs/torch.yaml"
     params:
         options=json.dumps(study.search_fold_options()),
+        format=FOLDS_FORMAT,
     shell:
         "python -m actstudy folds --prepared {input.prepared:q} --options {params.options:q}"
         " --out {output.folds:q} > {log:q} 2>&1"

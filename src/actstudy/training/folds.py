@@ -26,6 +26,9 @@ from actstudy.provenance import fingerprint
 NOT_VALIDATED = -1
 HELD_OUT = -2
 DIGEST_KEY = "sha256"  # of the file's other keys (provenance.fingerprint)
+FORMAT = "actstudy-folds/2"
+"""The fold file's format: a param of the rule ``folds``, so that a new format redraws (the
+same) folds instead of refusing the files an earlier version wrote."""
 SEED_RANGE = 2**32  # scikit-learn's random_state and NumPy's RandomState take seeds below this
 
 
@@ -137,7 +140,12 @@ def assign_folds(
 def write_folds(path: str | os.PathLike[str], assignment: np.ndarray, **meta: Any) -> None:
     """A fold file: ``meta`` (the evaluation options), the sample count, the assignment and the
     digest of all three (checked when read, with the assignment's shape: see ``_assignment``)."""
-    content = {**meta, "n": assignment.shape[1], "assignment": assignment.tolist()}
+    content = {
+        **meta,
+        "format": FORMAT,
+        "n": assignment.shape[1],
+        "assignment": assignment.tolist(),
+    }
     write_json(path, {**content, DIGEST_KEY: fingerprint(content)})
 
 
@@ -176,8 +184,12 @@ def _assignment(path: str | os.PathLike[str], samples: int | None = None) -> np.
     """The repeats × samples assignment of a fold file, checked against its digest and its
     options (and against the number of training ``samples`` where given)."""
     content = read_json(path)
-    if not isinstance(content, dict) or DIGEST_KEY not in content:
-        raise _refuse(path, "is a fold file of an earlier version (no digest)")
+    if (
+        not isinstance(content, dict)
+        or content.get("format") != FORMAT
+        or DIGEST_KEY not in content
+    ):
+        raise _refuse(path, f"is not a fold file of format {FORMAT} (an earlier version's?)")
     recorded = content.pop(DIGEST_KEY)
     if fingerprint(content) != recorded:
         raise _refuse(path, "was changed after the 'folds' rule wrote it (its digest differs)")
