@@ -246,7 +246,10 @@ def test_a_bad_unpacking_limit_is_one_sentence(tmp_path, monkeypatch, variable, 
     _tar(tmp_path / "fine.tar.gz", [("a.txt", "file", b"a")])
     monkeypatch.setenv(variable, value)
     message = _refused_unpack(tmp_path, tmp_path / "fine.tar.gz")
-    assert message == f"{variable} must be a whole number of at least 1, not {value!r}"
+    assert message == (
+        f"the environment variable {variable} must be a whole number of at least 1, "
+        f"not {value!r}; fix or unset it"
+    )
 
 
 @pytest.mark.hostile

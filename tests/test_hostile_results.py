@@ -307,8 +307,8 @@ DAMAGES = {
         Path.unlink,
         "no best.pt.sha256 digest beside it",
     ),
-    "metrics-cut-short": ("aggregate", "metrics.json", cut_short, "JSONDecodeError: "),
-    "metrics-empty": ("aggregate", "metrics.json", lambda p: p.write_text(""), "JSONDecodeError"),
+    "metrics-cut-short": ("aggregate", "metrics.json", cut_short, "not valid JSON: "),
+    "metrics-empty": ("aggregate", "metrics.json", lambda p: p.write_text(""), "not valid JSON"),
     "metrics-no-status": (
         "aggregate",
         "metrics.json",
@@ -321,7 +321,7 @@ DAMAGES = {
         lambda p: p.write_text("epoch\n1\n"),
         "KeyError",
     ),
-    "manifest-cut-short": ("aggregate", "manifest.json", cut_short, "JSONDecodeError: "),
+    "manifest-cut-short": ("aggregate", "manifest.json", cut_short, "not valid JSON: "),
 }
 FIXES = {
     "activation-curves": "; delete it and run the workflow again, which trains its run again",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 import pytest
 
-from actstudy.io import atomic_dir, atomic_path, write_json
+from actstudy.io import atomic_dir, atomic_path, read_json, write_json
 
 
 def test_a_failed_write_leaves_neither_the_target_nor_a_temporary_file(tmp_path):
@@ -39,3 +40,12 @@ def test_written_files_and_folders_get_the_modes_the_umask_allows(tmp_path):
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "m.json").stat().st_mode) == 0o644
     assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o755
+
+
+@pytest.mark.hostile
+@pytest.mark.parametrize("content", [b'{"status": "compl', b"\xff\xfe not json"])
+def test_a_json_file_that_does_not_parse_is_named(tmp_path, content):
+    path = tmp_path / "metrics.json"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))} is not valid JSON \("):
+        read_json(path)

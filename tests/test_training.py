@@ -347,6 +347,20 @@ def test_short_epochs_are_not_followed_by_a_checkpoint_each(digits16, tmp_path, 
         assert (tmp_path / str(seconds) / RESUME_FILE).exists() == saved
 
 
+@pytest.mark.hostile
+@pytest.mark.parametrize("seconds", ["nan", "-1", "soon", "inf"])
+def test_a_bad_checkpoint_interval_names_its_variable(digits16, tmp_path, monkeypatch, seconds):
+    prepared, folds = digits16
+    monkeypatch.setenv(CHECKPOINT_SECONDS_VARIABLE, seconds)
+    with pytest.raises(ValueError) as refused:
+        train_run(make_spec(epochs=1), prepared, folds, tmp_path / "run")
+    assert str(refused.value) == (
+        f"the environment variable {CHECKPOINT_SECONDS_VARIABLE} must be a number of at least "
+        f"0, not {seconds!r}; fix or unset it"
+    )
+    assert not (tmp_path / "run" / "metrics.json").exists()
+
+
 def test_a_job_of_several_runs_killed_in_its_second_keeps_its_first(digits16, tmp_path):
     """jobs.pack: folds: fold 0 finished, then the job was killed in fold 1; Snakemake deletes
     the incomplete job's outputs, and the job started again does not train fold 0 again."""

@@ -72,5 +72,22 @@ def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256") -> str:
         return hashlib.file_digest(handle, algorithm).hexdigest()
 
 
+class InvalidJSON(ValueError):
+    """A JSON file that does not parse: one sentence naming it (``where``: what failed)."""
+
+    def __init__(self, path: str | os.PathLike[str], where: str) -> None:
+        super().__init__(
+            f"{path} is not valid JSON ({where}); it was cut short or edited: delete it so that "
+            "the step that writes it runs again, or fix it"
+        )
+        self.where = where
+
+
 def read_json(path: str | os.PathLike[str]) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """A JSON file's content; one that does not parse is :class:`InvalidJSON`."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise InvalidJSON(path, f"{error.msg}, line {error.lineno}") from None
+    except UnicodeDecodeError:
+        raise InvalidJSON(path, "not UTF-8 text") from None

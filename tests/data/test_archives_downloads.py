@@ -274,9 +274,15 @@ def test_only_transient_errors_are_retried(monkeypatch):
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("ACTSTUDY_RETRY_ATTEMPTS", "0"), ("ACTSTUDY_RETRY_BASE_DELAY", "soon")],
+    [
+        ("ACTSTUDY_RETRY_ATTEMPTS", "0"),
+        ("ACTSTUDY_RETRY_ATTEMPTS", "inf"),
+        ("ACTSTUDY_RETRY_ATTEMPTS", "2.5"),
+        ("ACTSTUDY_RETRY_BASE_DELAY", "soon"),
+        ("ACTSTUDY_RETRY_BASE_DELAY", "nan"),
+    ],
 )
 def test_a_bad_retry_setting_is_one_sentence(monkeypatch, variable, value):
     monkeypatch.setenv(variable, value)
-    with pytest.raises(ValueError, match=f"^{variable} must be a number of at least"):
+    with pytest.raises(ValueError, match=f"^the environment variable {variable} must be a"):
         retry_module.retry(lambda: None, what="test")

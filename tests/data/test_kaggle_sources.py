@@ -314,3 +314,19 @@ def test_kaggle_refusals_fail_at_once_and_outages_after_the_attempts(
     else:
         assert f"failed in 4 attempts (HTTP {status}); rerun to download it again" in message
     assert message.count(". ") == 0 and kaggle.key not in message
+
+
+@pytest.mark.parametrize(("mode", "warned"), [(0o644, True), (0o600, False)])
+def test_a_kaggle_token_others_can_read_gets_the_kaggle_tools_warning(
+    tmp_path, no_kaggle_credentials, caplog, mode, warned
+):
+    from actstudy.data.kaggle_datasets import client_credentials
+
+    token = tmp_path / "home" / ".kaggle" / "kaggle.json"
+    token.parent.mkdir()
+    token.write_text('{"username": "someone", "key": "0123"}')
+    token.chmod(mode)
+    with caplog.at_level(logging.WARNING):
+        assert client_credentials() == {"username": "someone", "password": "0123"}
+    assert ("readable by other users" in caplog.text) == warned
+    assert f"chmod 600 {token}" in caplog.text or not warned

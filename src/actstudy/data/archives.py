@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gzip
 import logging
-import os
 import posixpath
 import re
 import stat
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import IO
 
 from actstudy.data.progress import Progress
+from actstudy.environment import environment_number
 
 logger = logging.getLogger(__name__)
 
@@ -81,15 +81,7 @@ def _refuse(archive: Path, name: str, why: str) -> ValueError:
 def _limit(variable: str, given: int | None, default: int) -> int:
     """A limit given as an argument, else from ``variable`` in the environment, else ``default``."""
     if given is None:
-        text = os.environ.get(variable, "").strip()
-        if not text:
-            return default
-        try:
-            given = int(text)
-        except ValueError:
-            given = 0
-        if given < 1:
-            raise ValueError(f"{variable} must be a whole number of at least 1, not {text!r}")
+        return int(environment_number(variable, default, 1, whole=True))
     if isinstance(given, bool) or not isinstance(given, int) or given < 1:
         raise ValueError(f"an unpacking limit must be a whole number of at least 1, not {given!r}")
     return given

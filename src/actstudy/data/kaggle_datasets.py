@@ -56,6 +56,17 @@ def _config_files() -> list[Path]:
     return [home / ".kaggle" / "kaggle.json", xdg / "kaggle" / "kaggle.json"]
 
 
+def _warn_if_readable_by_others(config: Path) -> None:
+    """The warning the kaggle tool gives for a token file that others on the machine can read."""
+    if os.name == "posix" and config.stat().st_mode & 0o077:
+        logger.warning(
+            "your Kaggle API key in %s is readable by other users on this system; to fix this, "
+            "run `chmod 600 %s`",
+            config,
+            config,
+        )
+
+
 def client_credentials() -> dict[str, str] | None:
     """Keyword arguments for ``KaggleClient``, ``{}`` when it will use an access token itself,
     None when there are no credentials; a malformed kaggle.json raises one sentence."""
@@ -64,6 +75,7 @@ def client_credentials() -> dict[str, str] | None:
         return {"username": env["KAGGLE_USERNAME"], "password": env["KAGGLE_KEY"]}
     for config in _config_files():
         if config.is_file():
+            _warn_if_readable_by_others(config)
             try:
                 values = json.loads(config.read_text(encoding="utf-8"))
                 return {"username": str(values["username"]), "password": str(values["key"])}

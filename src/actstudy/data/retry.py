@@ -12,13 +12,14 @@ from __future__ import annotations
 import contextlib
 import http.client
 import logging
-import os
 import random
 import sys
 import time
 import urllib.error
 from collections.abc import Callable
 from typing import TypeVar
+
+from actstudy.environment import environment_number
 
 logger = logging.getLogger(__name__)
 
@@ -91,20 +92,6 @@ def attempts_phrase(count: int) -> str:
     return f"{count} attempt" if count == 1 else f"{count} attempts"
 
 
-def _setting(variable: str, default: float, minimum: float) -> float:
-    """A number from the environment (``default`` if unset), at least ``minimum``."""
-    text = os.environ.get(variable, "").strip()
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = minimum - 1
-    if not value >= minimum:
-        raise ValueError(f"{variable} must be a number of at least {minimum:g}, not {text!r}")
-    return value
-
-
 def _retry_after(error: BaseException) -> float | None:
     """The server's Retry-After in seconds when it is a plain number (capped), else None."""
     headers = getattr(error, "headers", None)
@@ -137,9 +124,9 @@ def retry(
     ``what`` names the call in the log lines, as in "download of mnist.gz".
     """
     if attempts is None:
-        attempts = int(_setting(ATTEMPTS_VARIABLE, ATTEMPTS, 1))
+        attempts = int(environment_number(ATTEMPTS_VARIABLE, ATTEMPTS, 1, whole=True))
     if base_delay is None:
-        base_delay = _setting(BASE_DELAY_VARIABLE, BASE_DELAY_S, 0)
+        base_delay = environment_number(BASE_DELAY_VARIABLE, BASE_DELAY_S, 0)
     waited = 0.0
     for attempt in range(1, attempts + 1):
         try:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from actstudy.evaluation.improvement import METRIC, with_improvement_column
-from actstudy.io import read_json, write_text
+from actstudy.io import InvalidJSON, read_json, write_text
 
 T = TypeVar("T")
 KEYS = ["dataset", "model", "activation"]
@@ -93,7 +93,11 @@ def _run_file(path: Path, read: Callable[[Path], T]) -> T:
     try:
         return read(path)
     except (ValueError, KeyError, TypeError, IndexError) as error:  # JSON, CSV errors included
-        reason = f"{type(error).__name__}: {next(iter(str(error).splitlines()), '')}"
+        reason = (
+            f"not valid JSON: {error.where}"
+            if isinstance(error, InvalidJSON)
+            else f"{type(error).__name__}: {next(iter(str(error).splitlines()), '')}"
+        )
         raise ValueError(
             f"{path} is damaged ({reason}); delete it and run the workflow again, which trains "
             "its run again (the tables wait for it)"

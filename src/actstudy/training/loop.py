@@ -31,7 +31,6 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -53,6 +52,7 @@ from actstudy.activations.progress import (
 )
 from actstudy.activations.registry import factory, scope_of
 from actstudy.data.prepared import Prepared, load_prepared
+from actstudy.environment import environment_number
 from actstudy.io import write_json, write_text
 from actstudy.models.registry import create as create_model
 from actstudy.models.registry import normalization as model_normalization
@@ -298,7 +298,7 @@ def _epochs(
         else EarlyStopping.from_recipe(recipe["early_stopping"])
     )
     below = StopBelow.from_recipe(recipe["stop_below"])
-    interval = float(os.environ.get(CHECKPOINT_SECONDS_VARIABLE, CHECKPOINT_SECONDS))
+    interval = environment_number(CHECKPOINT_SECONDS_VARIABLE, CHECKPOINT_SECONDS, 0)
     saved = time.monotonic()
     probe_x, probe_y = next(train.batches(probe_size(len(train)), memory_format=run.memory_format))
     probe = Probe(run.model, run.activations, run.loss_fn, probe_x, probe_y, run.setup.autocast)
