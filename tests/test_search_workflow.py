@@ -61,7 +61,7 @@ def command(workdir: Path) -> list[str]:
         "-d",
         str(workdir),
         "--cores",
-        "2",
+        "1",  # one candidate at a time: the kill after one finished lands in the next one's
         "--rerun-incomplete",
         "search_all",  # the search, then the evaluation of its best functions
         "evaluate_all",
@@ -124,7 +124,7 @@ def test_a_killed_search_resumes_trains_each_function_once_and_scores_every_cand
     search = workdir / "results" / STUDY / "search"
     runs = search / "runs"
 
-    # killed while generation 1's candidates train (2 at a time): some have finished, some not
+    # killed while generation 1's candidates train (one at a time): some have finished, some not
     state = search / "ga" / "gen1.json"
     done = kill_mid_generation(workdir, state, tmp_path / "killed.log")
     keys = sorted(json.loads(state.read_text())["train"])

@@ -114,7 +114,7 @@ def test_holdout_keeps_the_fraction_and_kfold_refuses_tiny_classes(tmp_path):
     train, val = fold_indices(tmp_path / "f.json", 0)
     assert len(val) == 10 and len(train) == 90 and set(train).isdisjoint(val)
     (tmp_path / "old.json").write_text(json.dumps({"assignment": assignment[0].tolist()}))
-    with pytest.raises(ValueError, match=r"old.json is a fold file of an earlier version"):
+    with pytest.raises(ValueError, match=r"old.json is not a fold file of format actstudy-folds/2"):
         fold_indices(tmp_path / "old.json", 0)
     with pytest.raises(ValueError, match=r"at least 5 samples per class.*lower evaluation\.folds"):
         assign_folds(np.array([0, 0, 0, 1, 1, 1, 1, 1]), "kfold", 5, **ONE_SPLIT, seed=0)

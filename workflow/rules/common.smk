@@ -24,7 +24,12 @@ try:
     # validates the study files and the config (filling in defaults) and its data
     # (a study file given with --configfile replaces config.yaml, which Snakemake would extend
     # without --replace-workflow-config: that is refused)
-    study = Study(config, files=workflow.configfiles, workflow_config="config.yaml")
+    study = Study(
+        config,
+        files=workflow.configfiles,
+        workflow_config="config.yaml",
+        given=workflow.overwrite_configfiles,
+    )
 except StudyError as error:
     sys.exit(str(error))
 

@@ -39,12 +39,19 @@ LABEL_SECTIONS = ("datasets", "models", "activations")
 
 
 def merged_into(
-    config: Mapping[str, Any], read: Mapping[Path, Mapping[str, Any]], workflow_config: str | Path
+    config: Mapping[str, Any],
+    read: Mapping[Path, Mapping[str, Any]],
+    workflow_config: str | Path,
+    given: Sequence[str | Path] = (),
 ) -> str | None:
     """The sentence for a study file that Snakemake merged into the workflow's config file
     (``--configfile`` without ``--replace-workflow-config``): what of the config came from the
-    workflow's file alone (a key or a label no study file gives), or None."""
+    workflow's file alone (a key or a label no study file gives), or None. Where the workflow's
+    file is itself among the files ``given`` with --configfile, the layering is the user's own
+    (a study extended by files of overrides): None."""
     default = Path(workflow_config).resolve()
+    if default in {Path(path).resolve() for path in given}:
+        return None
     studies = {path: given for path, given in read.items() if path.resolve() != default}
     own = next((given for path, given in read.items() if path.resolve() == default), None)
     if own is None or not studies:
@@ -77,14 +84,16 @@ class Study:
         files: Sequence[str | Path] = (),
         resources: str | Path = "resources",
         workflow_config: str | Path | None = None,
+        given: Sequence[str | Path] = (),
     ) -> None:
         """``files``: the config files Snakemake read (checked for keys given twice);
         ``workflow_config``: the Snakefile's own config file, which a study file given with
-        --configfile must replace, not extend (:func:`merged_into`)."""
+        --configfile must replace, not extend (:func:`merged_into`); ``given``: the files given
+        with --configfile."""
         try:
             read = {Path(file): read_config(file) for file in files}
             if workflow_config is not None and (
-                merged := merged_into(config, read, workflow_config)
+                merged := merged_into(config, read, workflow_config, given)
             ):
                 raise ConfigError(merged)
             validate_config(config)
