@@ -311,7 +311,7 @@ LOCAL_PID=""
 "$PY" "$HERE/check_run.py" outputs --slurm "$TMP/work" --local "$TMP/local" ||
     fail "the Slurm run's results differ from the local run's"
 "$PY" "$HERE/check_run.py" jobs --log "$TMP/slurm.out" --ctld-log "$TMP/log/slurmctld.log" \
-    --slurm-logs "$TMP/work/.snakemake/slurm_logs" --expect prepare=1,folds=1,train=1,activation_curves=1,aggregate=1,statistics=1,figures=1 \
+    --slurm-logs "$TMP/work/.snakemake/slurm_logs" --expect prepare=1,folds=1,train=1,timing=1,activation_curves=1,aggregate=1,statistics=1,figures=1 \
     --grouped train=4 || fail "the jobs did not all go through sbatch as expected"
 
 # --- 2. GPU profile and preemption: two longer training runs in one Slurm job with one GPU ---
