@@ -94,6 +94,7 @@ def kill_mid_generation(workdir: Path, state: Path, log: Path) -> list[str]:
     update evaluates the input functions of the whole evaluation), so a SIGTERM landing there,
     right when this test sees the line, hangs Snakemake for good."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env["PYTHONUNBUFFERED"] = "1"  # Snakemake's lines reach the log when they happen, not later
     with log.open("w") as out:
         process = subprocess.Popen(
             command(workdir), stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
