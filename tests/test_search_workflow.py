@@ -131,7 +131,8 @@ def test_a_killed_search_resumes_trains_each_function_once_and_scores_every_cand
     keys = sorted(json.loads(state.read_text())["train"])
     assert len(keys) >= 2 and 0 < len(done) < len(keys)
     assert all((runs / key / "manifest.json").is_file() for key in done)
-    assert not all((runs / key / "manifest.json").is_file() for key in keys)
+    # (the interrupt usually lands while a candidate trains; on a busy machine the running one
+    # can finish before Snakemake stops, and then the resume below must still retrain nothing)
     before = {key: (runs / key / "manifest.json").stat().st_mtime_ns for key in done}
     snakemake(workdir, *command(workdir)[5:])
 
