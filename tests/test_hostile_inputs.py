@@ -412,7 +412,7 @@ def test_debug_shows_the_traceback(tmp_path):
             PermissionError(errno.EACCES, "Permission denied", "/root/x"),
             "permission denied for /root/x; give yourself write access to it",
         ),
-        (KeyError("oops"), "unexpected KeyError: 'oops'; rerun with --debug"),
+        (KeyError("oops"), "unexpected KeyError: 'oops' (in an unknown place); rerun with --debug"),
     ],
 )
 def test_every_failure_is_one_sentence_with_the_fix(error, expected):
@@ -420,3 +420,29 @@ def test_every_failure_is_one_sentence_with_the_fix(error, expected):
     assert code == 1 and len(sentences) == 1
     assert sentences[0].startswith(expected), sentences[0]
     assert "; " in sentences[0]  # it names what to do
+
+
+def _first_of(items: list) -> object:
+    return next(iter(items))
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        (lambda: _first_of([]), "unexpected StopIteration (in "),
+        (lambda: [][0], "unexpected IndexError: list index out of range (in "),
+    ],
+    ids=["StopIteration", "IndexError"],
+)
+def test_an_unexpected_error_names_where_it_happened(call, expected):
+    """A bug of ours still ends in one sentence: what, where (file, line, function), and what
+    to do (the traceback with --debug, and report it)."""
+    with pytest.raises(Exception) as raised:
+        call()
+    (sentence,), code = describe(raised.value)
+    assert code == 1 and sentence.startswith(expected), sentence
+    assert "test_hostile_inputs.py line " in sentence
+    assert sentence.endswith(
+        "rerun with --debug (or ACTSTUDY_DEBUG=1) for the traceback, and "
+        "report it with the command that failed"
+    )

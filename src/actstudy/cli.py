@@ -109,9 +109,9 @@ def cmd_timing(args: argparse.Namespace) -> None:
 def cmd_concat(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from actstudy.io import write_text
+    from actstudy.io import read_csv, write_text
 
-    table = pd.concat([pd.read_csv(path) for path in args.tables], ignore_index=True)
+    table = pd.concat([read_csv(path) for path in args.tables], ignore_index=True)
     write_text(args.out, table.to_csv(index=False))
 
 
@@ -134,23 +134,19 @@ def cmd_notebook(args: argparse.Namespace) -> None:
 
 
 def cmd_statistics(args: argparse.Namespace) -> None:
-    import pandas as pd
-
     from actstudy.evaluation.paper_vs_ours import smoke_noted
     from actstudy.evaluation.statistics import write_statistics
-    from actstudy.io import write_text
+    from actstudy.io import read_csv, write_text
 
     options = _json(args.options)
     smoke_of = options.pop("smoke_of", "")  # only a smoke variant's options name its study
     write_statistics(args.runs, args.folds, args.run_dirs, options, args.out)
     if smoke_of:
-        table = smoke_noted(pd.read_csv(args.out), smoke_of)
+        table = smoke_noted(read_csv(args.out), smoke_of)
         write_text(args.out, table.to_csv(index=False))
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
-    import pandas as pd
-
     from actstudy.evaluation.paper_vs_ours import (
         Design,
         claims_table,
@@ -159,15 +155,15 @@ def cmd_compare(args: argparse.Namespace) -> None:
     )
     from actstudy.evaluation.reported import load_claims, load_reported
     from actstudy.evaluation.statistics import study_design
-    from actstudy.io import write_text
+    from actstudy.io import read_csv, write_text
 
     options = _json(args.options)
     smoke_of = options.get("smoke_of")  # a smoke variant: the study whose claims it checks
-    runs = pd.read_csv(args.runs)
+    runs = read_csv(args.runs)
     table = smoke_noted(paper_vs_ours(runs, load_reported(args.results)), smoke_of)
     write_text(args.paper_vs_ours, table.to_csv(index=False))
     sizes, predictions = study_design(args.folds, args.run_dirs)
-    timing = pd.read_csv(args.timing) if args.timing else None
+    timing = read_csv(args.timing) if args.timing else None
     design = Design(sizes, predictions, options["alpha"], timing)
     claims = claims_table(runs, load_claims(args.claims, smoke_of or args.study), design)
     write_text(args.claims_out, smoke_noted(claims, smoke_of).to_csv(index=False))

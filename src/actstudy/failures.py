@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import errno
+import os
 import shutil
+import traceback
 import urllib.error
 from pathlib import Path
 
 from actstudy.errors import ConfigError
+from actstudy.io import is_disk_full
 
 DEBUG_HINT = "rerun with --debug (or ACTSTUDY_DEBUG=1) for the traceback"
 
@@ -28,21 +30,11 @@ def _network(error: BaseException) -> bool:
     return module.startswith(("requests", "urllib3", "http.client"))
 
 
-def _disk_full(error: BaseException) -> bool:
-    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return True
-    # torch.save on a full disk: "PytorchStreamWriter failed writing file ... unexpected pos"
-    text = str(error)
-    return isinstance(error, RuntimeError) and (
-        "PytorchStreamWriter failed" in text or "unexpected pos" in text
-    )
-
-
 def describe(error: BaseException) -> tuple[list[str], int]:
     """The sentences to print for a failure, and the exit code (2 for an invalid study)."""
     if isinstance(error, ConfigError):
         return str(error).splitlines(), 2
-    if _disk_full(error):
+    if is_disk_full(error):
         path = getattr(error, "filename", None)
         where = f" writing {path}" if path else ""
         return [
@@ -73,4 +65,21 @@ def describe(error: BaseException) -> tuple[list[str], int]:
     if isinstance(error, OSError):
         where = f" for {error.filename}" if error.filename else ""
         return [f"{error.strerror or error}{where}; check the path and the disk, and rerun"], 1
-    return [f"unexpected {type(error).__name__}: {error}; {DEBUG_HINT}, and report it"], 1
+    detail = f": {error}" if str(error) else ""
+    return [
+        f"unexpected {type(error).__name__}{detail} (in {_where(error)}); {DEBUG_HINT}, and "
+        "report it with the command that failed"
+    ], 1
+
+
+def _where(error: BaseException) -> str:
+    """'actstudy/<module>.py line N, <function>': the innermost frame of ours the error passed
+    (else the innermost frame of all)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    marker = f"{os.sep}actstudy{os.sep}"
+    ours = [frame for frame in frames if marker in frame.filename]
+    if not (ours or frames):
+        return "an unknown place"
+    frame = (ours or frames)[-1]
+    name = "actstudy/" + frame.filename.split(marker)[-1] if ours else frame.filename
+    return f"{name} line {frame.lineno}, {frame.name}"

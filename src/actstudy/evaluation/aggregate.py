@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from actstudy.evaluation.improvement import METRIC, with_improvement_column
-from actstudy.io import InvalidJSON, read_json, write_text
+from actstudy.io import InvalidJSON, read_csv, read_json, write_text
 
 T = TypeVar("T")
 KEYS = ["dataset", "model", "activation"]
@@ -105,7 +105,7 @@ def _run_file(path: Path, read: Callable[[Path], T]) -> T:
 
 
 def _history(path: Path) -> pd.DataFrame:
-    history = pd.read_csv(path)
+    history = read_csv(path)
     needed = ["epoch", *(f"train_{metric}" for metric in TRAIN_METRICS), "epoch_seconds"]
     if missing := [column for column in needed if column not in history]:
         raise KeyError(f"no column {', '.join(missing)}")
@@ -150,7 +150,7 @@ def collect(
             }
         )
         histories.append(history.assign(**labels))
-        diagnostics.append(_run_file(run_dir / "diagnostics.csv", pd.read_csv).assign(**labels))
+        diagnostics.append(_run_file(run_dir / "diagnostics.csv", read_csv).assign(**labels))
     return pd.DataFrame(runs), _labels_first(histories, labels), _labels_first(diagnostics, labels)
 
 

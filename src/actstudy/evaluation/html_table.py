@@ -11,9 +11,7 @@ import html
 import os
 from pathlib import Path
 
-import pandas as pd
-
-from actstudy.io import write_text
+from actstudy.io import read_csv, write_text
 
 STYLE = """
 body { font: 13px/1.4 system-ui, sans-serif; margin: 0.8em; color: #1f2328; }
@@ -29,7 +27,7 @@ tbody tr:nth-child(even) { background: #fafbfc; }
 
 def table_html(csv: str | os.PathLike[str], out: str | os.PathLike[str], title: str) -> None:
     """Write the CSV file ``csv`` as an HTML page titled ``title`` to ``out``."""
-    table = pd.read_csv(csv)
+    table = read_csv(csv)
     body = table.to_html(index=False, na_rep="", float_format="{:.4g}".format, border=0)
     text = "\n".join(
         [

@@ -50,7 +50,7 @@ from statsmodels.stats.multitest import multipletests
 
 from actstudy.evaluation.aggregate import run_labels, with_divergence_policy
 from actstudy.evaluation.inference import paired_test, smallest_holm
-from actstudy.io import read_json, write_text
+from actstudy.io import read_csv, read_json, write_text
 from actstudy.training.folds import fold_sizes
 from actstudy.training.predictions import read_predictions
 
@@ -648,5 +648,5 @@ def write_statistics(
     """statistics.csv of a study: its runs.csv, its fold files (``<dataset>.json``), its run
     folders (test predictions) and the study's ``statistics`` options."""
     sizes, predictions = study_design(folds_files, run_dirs)
-    table = activation_tests(pd.read_csv(runs_csv), sizes, predictions, **options)
+    table = activation_tests(read_csv(runs_csv), sizes, predictions, **options)
     write_text(out_csv, table.to_csv(index=False))

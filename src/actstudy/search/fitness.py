@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
+from actstudy.io import read_csv
 
 _FINISHED = {"completed": "trained", "early_stopped": "trained", "stopped_below": "low_accuracy"}
 
@@ -51,7 +51,7 @@ def fitness_of(run_dir: str | Path) -> Fitness:
         )
     metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
-    last = pd.read_csv(run / "history.csv").iloc[-1]
+    last = read_csv(run / "history.csv").iloc[-1]
     epochs, seconds = int(metrics["epochs_run"]), float(manifest["seconds"])
     accuracy, loss = float(last["val_accuracy"]), float(last["val_loss"])
     if metrics["status"] == "diverged" or not math.isfinite(loss):

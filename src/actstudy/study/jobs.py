@@ -4,6 +4,7 @@ grid, and the short params each job gets (a run's spec, a code digest, prepared-
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -18,6 +19,11 @@ from actstudy.study import grid
 from actstudy.study.search_options import search_evaluation, search_run_spec
 from actstudy.study.validate import validate_config
 from actstudy.study.yaml_file import read_config
+
+
+def _absolute(path: str | os.PathLike[str]) -> Path:
+    """``path`` made absolute with ``..`` folded in, without following links."""
+    return Path(os.path.abspath(path))
 
 
 class StudyError(Exception):
@@ -110,21 +116,22 @@ class Study:
 
     def _check_paths(self) -> None:
         """Every folder the study writes stays under results/<study>/ or resources/prepared/
-        (the label patterns make this so; this proves it before any job)."""
-        results = Path(layout.RESULTS).resolve()
-        study = layout.fill(layout.STUDY, study=self.config["study"]).resolve()
-        prepared_root = Path(layout.PREPARED_ROOT).resolve()
+        (the label patterns make this so; this proves it before any job). Paths are compared as
+        written, not resolved: a study or prepared folder may be a link to another disk."""
+        results = _absolute(layout.RESULTS)
+        study = _absolute(layout.fill(layout.STUDY, study=self.config["study"]))
+        prepared_root = _absolute(layout.PREPARED_ROOT)
         folders = [(study, results)]
         folders += [
-            (layout.fill(layout.PREPARED, prepared=name).resolve(), prepared_root)
+            (_absolute(layout.fill(layout.PREPARED, prepared=name)), prepared_root)
             for name in self._prepared.values()
         ]
         folders += [
-            (layout.run_dir(self.config["study"], **run).parent.resolve(), study)
+            (_absolute(layout.run_dir(self.config["study"], **run).parent), study)
             for run in self.runs
         ]
         for folder, root in folders:
-            if folder.resolve() == root or not folder.resolve().is_relative_to(root):
+            if folder == root or not folder.is_relative_to(root):
                 raise _refused(
                     "Invalid study configuration",
                     [f"the output folder {folder} would lie outside {root}; rename the study"],

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from actstudy.io import write_text
+from actstudy.io import read_csv, write_text
 
 PREDICTIONS_FILE = "test_predictions.csv"
 
@@ -31,4 +31,4 @@ def save_predictions(
 def read_predictions(run_dir: str | os.PathLike[str]) -> pd.DataFrame | None:
     """The run's predictions indexed by sample, or None where it scored no test split."""
     path = Path(run_dir) / PREDICTIONS_FILE
-    return pd.read_csv(path, index_col="sample") if path.exists() else None
+    return read_csv(path, index_col="sample") if path.exists() else None
