@@ -93,7 +93,7 @@ def test_a_study_folder_linked_to_another_disk_is_accepted(tmp_path):
     assert planned_jobs(tmp_path)["train"] >= 1
 
 
-@pytest.mark.parametrize("content", ["", "a,b\n1,2,3,4\n\"unclosed\n"], ids=["empty", "garbled"])
+@pytest.mark.parametrize("content", ["", 'a,b\n1,2,3,4\n"unclosed\n'], ids=["empty", "garbled"])
 def test_a_cut_short_table_names_the_file(tmp_path, content):
     (tmp_path / "runs.csv").write_text(content)
     result = actstudy("concat", "--out", "all.csv", "runs.csv", cwd=tmp_path)

@@ -116,15 +116,23 @@ SPEC_EDITS = {
 }
 
 
+def timing(tmp_path: Path, spec: Path, *extra: str) -> subprocess.CompletedProcess:
+    """``actstudy timing`` of one spec into ``tmp_path/timing.csv`` (no data, as ``train``)."""
+    options = ("--options", "{}", "--out", "timing.csv")
+    return actstudy("timing", "--spec", str(spec), *extra, "--prepared", "p", "--folds", "f",
+                    *options, cwd=tmp_path)  # fmt: skip
+
+
+@pytest.mark.parametrize("step", [train, timing], ids=["train", "timing"])
 @pytest.mark.parametrize("case", sorted(SPEC_EDITS))
-def test_an_edited_spec_file_is_refused_by_its_digest(tmp_path, case):
+def test_an_edited_spec_file_is_refused_by_its_digest(tmp_path, case, step):
     path, expected, spec = tiny_run_spec(tmp_path)
     SPEC_EDITS[case](spec)
     path.write_text(json.dumps(spec, indent=4, sort_keys=True))
     listing = tree(tmp_path)
-    result = train(tmp_path, path, "--digest", expected)
+    result = step(tmp_path, path, "--digest", expected)
     assert result.returncode == 1
-    sentence = one_sentence(result.stderr, "train")
+    sentence = one_sentence(result.stderr, step.__name__)
     assert sentence.startswith(f"{path} is not the spec the study gives this run (its digest ")
     assert sentence.endswith("rerun `snakemake --forcerun spec` (or delete the file) and run again")
     assert tree(tmp_path) == listing  # no run folder, nothing written
@@ -149,6 +157,12 @@ def test_each_train_job_is_given_its_specs_digests(tmp_path):
     for run in study.runs:
         command = next(c for c in commands if f"/{run['activation']}/fold{run['fold']}.json" in c)
         assert f"--digest {study.spec_digest(run)} " in command
+    timings = [line for line in planned.splitlines() if "actstudy timing " in line]
+    assert len(timings) == 1
+    assert (
+        f"--digest {' '.join(study.spec_digest(run) for run in study.runs if run['fold'] == 0)} "
+        in timings[0]
+    )
 
 
 HOLDER = """

@@ -72,20 +72,25 @@ def _checked_spec(path: Path, expected: str | None) -> dict:
     return spec
 
 
-def cmd_train(args: argparse.Namespace) -> None:
-    from actstudy.training.loop import train_runs
-
-    for option, values in (("--out folders", args.out), ("--digest values", args.digest)):
-        if values is not None and len(values) != len(args.spec):
+def _checked_specs(args: argparse.Namespace) -> list[dict]:
+    """The specs of ``--spec``, each checked against its ``--digest`` where given."""
+    given = (("--out folders", getattr(args, "out", None)), ("--digest values", args.digest))
+    for option, values in given:
+        if isinstance(values, list) and len(values) != len(args.spec):
             raise ValueError(
-                f"train got {len(args.spec)} --spec files but {len(values)} {option}; "
+                f"{args.step} got {len(args.spec)} --spec files but {len(values)} {option}; "
                 "give one per spec, in the same order"
             )
     digests = args.digest or [None] * len(args.spec)
-    runs = [
-        (_checked_spec(spec, expected), out)
-        for spec, expected, out in zip(args.spec, digests, args.out, strict=True)
+    return [
+        _checked_spec(spec, expected) for spec, expected in zip(args.spec, digests, strict=True)
     ]
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from actstudy.training.loop import train_runs
+
+    runs = list(zip(_checked_specs(args), args.out, strict=True))
     results = train_runs(runs, args.prepared, args.folds, threads=args.threads)
     for (_, out), result in zip(runs, results, strict=True):
         logging.getLogger("actstudy").info(
@@ -95,10 +100,10 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 def cmd_timing(args: argparse.Namespace) -> None:
     from actstudy.evaluation.timing import case_timing
-    from actstudy.io import read_json, write_text
+    from actstudy.io import write_text
     from actstudy.plugins import load_plugins
 
-    specs = [read_json(spec) for spec in args.spec]
+    specs = _checked_specs(args)
     for spec in specs:
         load_plugins(spec["plugins"])
     options = _json(args.options)
@@ -276,6 +281,14 @@ def cmd_validate(args: argparse.Namespace) -> None:
         print(f"{args.config}: {verdict}")
 
 
+def _digest_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--digest",
+        nargs="+",
+        help="expected digest of each spec, in the order of --spec: a differing file is refused",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="actstudy", description=__doc__)
     top.add_argument(
@@ -302,11 +315,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--spec", required=True, nargs="+", type=Path, help="run specs, JSON files, one per run"
     )
-    p.add_argument(
-        "--digest",
-        nargs="+",
-        help="expected digest of each spec, in the order of --spec: a differing file is refused",
-    )
+    _digest_argument(p)
     p.add_argument("--prepared", required=True, type=Path)
     p.add_argument("--folds", required=True, type=Path)
     p.add_argument(
@@ -321,6 +330,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--spec", required=True, nargs="+", type=Path, help="run specs, one per activation"
     )
+    _digest_argument(p)
     p.add_argument("--prepared", required=True, type=Path)
     p.add_argument("--folds", required=True, type=Path)
     p.add_argument("--options", required=True, help="the study's timing section as JSON")

@@ -89,19 +89,27 @@ def timing_options(wildcards):
     return study.timing_options()
 
 
-def timing_specs(wildcards):
-    """The spec of each activation's first run of a dataset × model (the timing step builds
-    its model, recipe and device from it)."""
+def timing_runs(wildcards):
+    """Each activation's first run of a dataset × model (the timing step builds its model,
+    recipe and device from that run's spec)."""
     return [
-        layout.SPEC.format(
-            study=STUDY,
-            dataset=wildcards.dataset,
-            model=wildcards.model,
-            activation=activation,
-            fold=FOLD_IDS[0],
-        )
+        {
+            "dataset": wildcards.dataset,
+            "model": wildcards.model,
+            "activation": activation,
+            "fold": FOLD_IDS[0],
+        }
         for activation in study.timing_activations(wildcards.dataset, wildcards.model)
     ]
+
+
+def timing_specs(wildcards):
+    return [layout.SPEC.format(study=STUDY, **run) for run in timing_runs(wildcards)]
+
+
+def timing_digests(wildcards):
+    """The digest of each spec the timing step reads: it refuses a differing file."""
+    return [study.spec_digest(run) for run in timing_runs(wildcards)]
 
 
 # A train job trains one run (`jobs: {pack: run}`), every fold of one (dataset, model,

@@ -86,8 +86,10 @@ rule timing:
         gpu_slot=1,
     params:
         options=timing_options,
+        digests=timing_digests,
     shell:
-        "python -m actstudy timing --spec {input.specs:q} --prepared {input.prepared:q}"
+        "python -m actstudy timing --spec {input.specs:q} --digest {params.digests:q}"
+        " --prepared {input.prepared:q}"
         " --folds {input.folds:q} --options {params.options:q} --threads {threads}"
         " --out {output.timing:q} > {log:q} 2>&1"
 
