@@ -17,6 +17,9 @@ STUDY = f"{RESULTS}/{{study}}"
 PREPARED_ROOT = f"{RESOURCES}/prepared"
 PREPARED = f"{PREPARED_ROOT}/{{prepared}}"
 """A dataset's prepared arrays, named by its source and the digest of its resolved options."""
+RUN_CACHE = f"{RESOURCES}/run_cache"
+"""Finished runs by what determines their result (actstudy.training.run_cache), shared by
+every study of this folder; ``ACTSTUDY_RUN_CACHE`` moves it (or turns it ``off``)."""
 PREPARE_LOG = f"{RESOURCES}/logs/prepare/{{prepared}}.log"
 PREPARE_BENCHMARK = f"{RESOURCES}/benchmarks/prepare/{{prepared}}.tsv"
 

@@ -1,6 +1,7 @@
 import itertools
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from actstudy.training.folds import FORMAT as FOLDS_FORMAT
 from actstudy.notes import SMOKE_NOTE
 from actstudy.study import grid
 from actstudy.study.jobs import Study, StudyError
+from actstudy.training.run_cache import FRESH_VARIABLE as FRESH_RUNS
 
 try:
     # validates the study files and the config (filling in defaults) and its data
@@ -32,6 +34,29 @@ try:
     )
 except StudyError as error:
     sys.exit(str(error))
+
+# Runs the user forced (--forcerun, --forceall, -f) train afresh instead of being restored
+# from the run cache (actstudy.training.run_cache). Worked out at the start of Snakemake's
+# main process, once its DAG settings are known, and passed to every job in the environment:
+# a cluster job's own Snakemake runs with --force, so it could not tell.
+os.environ.setdefault(FRESH_RUNS, "")
+
+
+envvars:
+    FRESH_RUNS,
+
+
+def forced_runs():
+    """ACTSTUDY_FRESH_RUNS: the runs that --forcerun, --forceall or -f force."""
+    dag = workflow.dag_settings
+    forced = set(dag.forcerun) | (set(dag.targets) if dag.forcetargets else set())
+    return study.fresh_runs(forced, dag.forceall)
+
+
+onstart:
+    if workflow.is_main_process:
+        os.environ[FRESH_RUNS] = forced_runs()
+
 
 NOTEBOOKS = REPO / "notebooks"
 STUDY = config["study"]

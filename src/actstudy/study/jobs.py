@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,9 @@ from actstudy.study import grid
 from actstudy.study.search_options import search_evaluation, search_run_spec
 from actstudy.study.validate import validate_config
 from actstudy.study.yaml_file import read_config
+
+TRAINING_RULES = {"train", "search_train"}
+ALL_RUNS = "*"
 
 
 def _absolute(path: str | os.PathLike[str]) -> Path:
@@ -332,6 +335,17 @@ class Study:
             {"expr": "x"} if label in self.searched_labels() else self.config["activations"][label]
         )
         return _code_digest(model, json.dumps(spec, sort_keys=True))
+
+    def fresh_runs(self, forced: Iterable[str], everything: bool) -> str:
+        """The value of ``ACTSTUDY_FRESH_RUNS`` (actstudy.training.run_cache) for what the user
+        forced (``--forcerun`` rules and files, forced targets; ``everything``: ``--forceall``):
+        every run where a training rule is forced, else the run folders of the forced files."""
+        forced = set(forced)
+        if everything or forced & TRAINING_RULES:
+            return ALL_RUNS
+        study = _absolute(layout.fill(layout.STUDY, study=self.config["study"]))
+        folders = {_absolute(os.path.dirname(path)) for path in forced}
+        return os.pathsep.join(sorted(str(f) for f in folders if f.is_relative_to(study)))
 
 
 @cache

@@ -60,6 +60,7 @@ from actstudy.models.registry import options_for_input
 from actstudy.plugins import load_plugins
 from actstudy.provenance import environment, fingerprint
 from actstudy.run_code import digest, display_name, run_files
+from actstudy.training import run_cache
 from actstudy.training.batches import DeviceData, channel_stats
 from actstudy.training.checkpoint import (
     discard_resume_state,
@@ -354,6 +355,18 @@ def _save_state(run: Run, state: RunState, path: Path, run_id: str) -> None:
     )
 
 
+def _cache_key(
+    spec: dict[str, Any], prepared_dir: str | Path, folds_file: str | Path, threads: int | None
+) -> tuple[str, str]:
+    """A run's key in the run cache, and its id (the resume checkpoint's fingerprint)."""
+    load_plugins(spec["plugins"])
+    code = digest(run_files(spec))
+    recipe = spec["training"]
+    setup = setup_device(recipe["device"], recipe["precision"], recipe["channels_last"], threads)
+    key = run_cache.run_key(spec, code, prepared_dir, folds_file, setup.describe())
+    return key, fingerprint({"spec": spec, "code": code})
+
+
 def train_runs(
     runs: list[tuple[dict[str, Any], Path]],
     prepared_dir: str | Path,
@@ -362,19 +375,32 @@ def train_runs(
 ) -> list[dict[str, Any]]:
     """Train ``(spec, run folder)`` pairs of one dataset one after another; return metrics.
 
-    The arrays are loaded and checked once. A finished run's final state stays in its
+    A run found in the run cache (:mod:`actstudy.training.run_cache`) is restored from there
+    instead, unless the user forced it; every trained run is kept there. The arrays are loaded
+    and checked once, when a run needs training. A finished run's final state stays in its
     ``last.pt`` until every run has finished: started again after being killed, the job
     writes a finished run's outputs from it instead of training the run again."""
     with run_locks([out for _, out in runs]):  # one trainer per run (see run_lock)
-        prepared = load_prepared(prepared_dir, verify=True)
+        prepared: Prepared | None = None
         keep = len(runs) > 1
         results = []
         for index, (spec, out) in enumerate(runs, 1):
             if keep:
                 log.info("run %d of %d in this job: %s", index, len(runs), out)
+            key, run_id = _cache_key(spec, prepared_dir, folds_file, threads)
+            if run_cache.forced(out):
+                log.info("forced: training %s afresh (not restored from the run cache)", out)
+                discard_resume_state(Path(out) / RESUME_FILE)
+            elif (restored := run_cache.restore(key, out, spec, run_id)) is not None:
+                results.append(restored)
+                continue
+            if prepared is None:
+                prepared = load_prepared(prepared_dir, verify=True)
             results.append(
                 train_run(spec, prepared_dir, folds_file, out, threads, prepared, keep_state=keep)
             )
+            run_cache.note_key(out, key)
+            run_cache.store(key, out)
         for _, out in runs:
             discard_resume_state(Path(out) / RESUME_FILE)
     return results
