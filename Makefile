@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 STUDY_ARGS := $(if $(STUDY),--configfile $(STUDY) --replace-workflow-config)
 
-.PHONY: run data test smoke test-slurm lint dry-run report venv
+.PHONY: run data test smoke test-slurm lint dry-run report venv clean-cache
 
 venv: $(STAMP)
 
@@ -27,6 +27,10 @@ data: $(STAMP)
 
 dry-run: $(STAMP)
 	snakemake --dry-run $(STUDY_ARGS)
+
+# Empty the run cache (README, "The run cache"): finished runs are then trained again when stale.
+clean-cache:
+	rm -rf "$${ACTSTUDY_RUN_CACHE:-resources/run_cache}"
 
 # One report per study, beside its results: results/<study>/report.zip (the name from its config).
 report: $(STAMP)

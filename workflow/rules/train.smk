@@ -14,6 +14,9 @@ rule spec:
         "python -m json.tool --sort-keys - {output.spec:q} <<< {params.spec:q} 2> {log:q}"
 
 
+# A train job restores each of its runs that the run cache holds (actstudy.training.run_cache)
+# and trains the others: Snakemake's own `cache: true` keys the whole (packed) job, so it could
+# not restore some runs of a job; see that module for why the rest is ours.
 rule train:
     input:
         specs=job_files(rules.spec.output.spec),
