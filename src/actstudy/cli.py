@@ -1,4 +1,5 @@
-"""The command each workflow rule calls: ``actstudy <step> ...``; usable by hand as well."""
+"""actstudy: the command each workflow rule calls (actstudy <step> ...), usable by hand as well;
+and commands for people: actstudy list, actstudy validate, actstudy smoke, actstudy export."""
 
 from __future__ import annotations
 
@@ -9,6 +10,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+
+PREPARED = "the dataset's prepared folder, resources/prepared/<source>-<digest> (rule prepare)"
+FOLDS = "the dataset's fold file, results/<study>/folds/<dataset>.json (rule folds)"
+THREADS = "CPU threads torch may use (default: torch's own choice, usually every core)"
+CONFIG = "the study file (config.yaml or studies/<name>.yaml)"
 
 
 def _json(text: str) -> dict:
@@ -290,23 +297,38 @@ def _digest_argument(p: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="actstudy", description=__doc__)
+    from actstudy import __version__
+    from actstudy.cli_toolbox import add_commands
+
+    top = argparse.ArgumentParser(
+        prog="actstudy",
+        description=__doc__,
+        epilog="`actstudy <command> --help` explains a command's arguments.",
+    )
+    top.add_argument("--version", action="version", version=f"actstudy {__version__}")
     top.add_argument(
         "--debug", action="store_true", help="show the traceback of a failure (ACTSTUDY_DEBUG=1)"
     )
-    steps = top.add_subparsers(dest="step", required=True)
+    steps = top.add_subparsers(dest="step", required=True, metavar="<command>")
 
     p = steps.add_parser("prepare", help="acquire and prepare one dataset")
     p.add_argument("--options", required=True, help="dataset options as JSON (with 'source')")
-    p.add_argument("--out", required=True, type=Path)
-    p.add_argument("--resources", default="resources", type=Path)
+    p.add_argument(
+        "--out", required=True, type=Path, help="the prepared folder to write (arrays, manifest)"
+    )
+    p.add_argument(
+        "--resources",
+        default="resources",
+        type=Path,
+        help="where raw files are placed or downloaded to (default resources)",
+    )
     p.add_argument("--plugins", nargs="*", default=[], help="plugin files that register sources")
     p.set_defaults(run=cmd_prepare)
 
     p = steps.add_parser("folds", help="write seeded stratified fold assignments")
-    p.add_argument("--prepared", required=True, type=Path)
+    p.add_argument("--prepared", required=True, type=Path, help=PREPARED)
     p.add_argument("--options", required=True, help="evaluation options as JSON")
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--out", required=True, type=Path, help="the fold file to write (JSON)")
     p.set_defaults(run=cmd_folds)
 
     p = steps.add_parser(
@@ -316,12 +338,16 @@ def parser() -> argparse.ArgumentParser:
         "--spec", required=True, nargs="+", type=Path, help="run specs, JSON files, one per run"
     )
     _digest_argument(p)
-    p.add_argument("--prepared", required=True, type=Path)
-    p.add_argument("--folds", required=True, type=Path)
+    p.add_argument("--prepared", required=True, type=Path, help=PREPARED)
+    p.add_argument("--folds", required=True, type=Path, help=FOLDS)
     p.add_argument(
-        "--out", required=True, nargs="+", type=Path, help="run folders, in the order of --spec"
+        "--out",
+        required=True,
+        nargs="+",
+        type=Path,
+        help="run folders to write (history, metrics, best.pt, manifest), in the order of --spec",
     )
-    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--threads", type=int, default=None, help=THREADS)
     p.set_defaults(run=cmd_train)
 
     p = steps.add_parser(
@@ -331,31 +357,37 @@ def parser() -> argparse.ArgumentParser:
         "--spec", required=True, nargs="+", type=Path, help="run specs, one per activation"
     )
     _digest_argument(p)
-    p.add_argument("--prepared", required=True, type=Path)
-    p.add_argument("--folds", required=True, type=Path)
+    p.add_argument("--prepared", required=True, type=Path, help=PREPARED)
+    p.add_argument("--folds", required=True, type=Path, help=FOLDS)
     p.add_argument("--options", required=True, help="the study's timing section as JSON")
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--threads", type=int, default=None, help=THREADS)
+    p.add_argument("--out", required=True, type=Path, help="the case's timing table to write")
     p.set_defaults(run=cmd_timing)
 
     p = steps.add_parser("concat", help="one table of CSV tables with the same columns")
-    p.add_argument("--out", required=True, type=Path)
-    p.add_argument("tables", nargs="+", type=Path)
+    p.add_argument("--out", required=True, type=Path, help="the joined table to write")
+    p.add_argument("tables", nargs="+", type=Path, help="the CSV tables to join, in order")
     p.set_defaults(run=cmd_concat)
 
     p = steps.add_parser("aggregate", help="collect runs into study tables")
-    p.add_argument("--runs", required=True, type=Path)
-    p.add_argument("--histories", required=True, type=Path)
-    p.add_argument("--summary", required=True, type=Path)
-    p.add_argument("--diagnostics", required=True, type=Path)
-    p.add_argument("run_dirs", nargs="+", type=Path)
+    p.add_argument("--runs", required=True, type=Path, help="runs.csv to write: a row per run")
+    p.add_argument(
+        "--histories", required=True, type=Path, help="histories.csv to write: a row per epoch"
+    )
+    p.add_argument(
+        "--summary", required=True, type=Path, help="summary.csv to write: a row per activation"
+    )
+    p.add_argument(
+        "--diagnostics", required=True, type=Path, help="diagnostics.csv to write (per layer)"
+    )
+    p.add_argument("run_dirs", nargs="+", type=Path, help="the run folders to collect")
     p.set_defaults(run=cmd_aggregate)
 
     p = steps.add_parser(
         "activation-curves",
         help="f and f′ of every activation, as configured and as each run kept it",
     )
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--out", required=True, type=Path, help="activation_curves.csv to write")
     p.add_argument(
         "run_dirs", nargs="+", type=Path, help="run folders (manifest, metrics, best.pt)"
     )
@@ -371,7 +403,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--options", required=True, help="the study's statistics section as JSON (validated)"
     )
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--out", required=True, type=Path, help="statistics.csv to write")
     p.add_argument("run_dirs", nargs="+", type=Path, help="run folders (test predictions)")
     p.set_defaults(run=cmd_statistics)
 
@@ -396,15 +428,15 @@ def parser() -> argparse.ArgumentParser:
         "--options", required=True, help="the study's statistics section as JSON (its alpha)"
     )
     p.add_argument("--timing", type=Path, help="the study's timing.csv (claims on epoch times)")
-    p.add_argument("--paper-vs-ours", required=True, type=Path)
-    p.add_argument("--claims-out", required=True, type=Path)
+    p.add_argument("--paper-vs-ours", required=True, type=Path, help="paper_vs_ours.csv to write")
+    p.add_argument("--claims-out", required=True, type=Path, help="claims.csv to write")
     p.add_argument("run_dirs", nargs="*", type=Path, help="run folders (test predictions)")
     p.set_defaults(run=cmd_compare)
 
     p = steps.add_parser("table-html", help="a study table as an HTML page (for the report)")
-    p.add_argument("csv", type=Path)
-    p.add_argument("--out", required=True, type=Path)
-    p.add_argument("--title", required=True)
+    p.add_argument("csv", type=Path, help="the table (CSV)")
+    p.add_argument("--out", required=True, type=Path, help="the HTML page to write")
+    p.add_argument("--title", required=True, help="the page's title")
     p.set_defaults(run=cmd_table_html)
 
     p = steps.add_parser(
@@ -447,8 +479,8 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_search_candidates)
 
     p = steps.add_parser("smoke", help="write a study's smoke variant (generated data, 1 epoch)")
-    p.add_argument("config", type=Path)
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("config", type=Path, help=CONFIG)
+    p.add_argument("--out", required=True, type=Path, help="the variant's study file to write")
     p.add_argument(
         "--study", help="the variant's study name (default <study>_smoke: its own results/ folder)"
     )
@@ -458,7 +490,7 @@ def parser() -> argparse.ArgumentParser:
         "validate",
         help="check a study file as Snakemake's start-up does (schema, registries, data)",
     )
-    p.add_argument("config", type=Path)
+    p.add_argument("config", type=Path, help=CONFIG)
     p.add_argument(
         "--show", action="store_true", help="print the config with every default filled in"
     )
@@ -471,6 +503,7 @@ def parser() -> argparse.ArgumentParser:
         "--resources", default="resources", type=Path, help="where the data is (as Snakemake's)"
     )
     p.set_defaults(run=cmd_validate)
+    add_commands(steps)
     return top
 
 
