@@ -11,7 +11,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-
 PREPARED = "the dataset's prepared folder, resources/prepared/<source>-<digest> (rule prepare)"
 FOLDS = "the dataset's fold file, results/<study>/folds/<dataset>.json (rule folds)"
 THREADS = "CPU threads torch may use (default: torch's own choice, usually every core)"
