@@ -31,6 +31,7 @@ try:
         files=workflow.configfiles,
         workflow_config="config.yaml",
         given=workflow.overwrite_configfiles,
+        command_line=workflow.config_settings.config,  # --config values, nested ones as text
     )
 except StudyError as error:
     sys.exit(str(error))

@@ -16,6 +16,7 @@ from actstudy.provenance import fingerprint
 from actstudy.run_code import digest, run_files
 from actstudy.search import results as search_results
 from actstudy.study import grid
+from actstudy.study.command_line import read_command_line_values
 from actstudy.study.search_options import search_evaluation, search_run_spec
 from actstudy.study.validate import validate_config
 from actstudy.study.yaml_file import read_config
@@ -94,11 +95,14 @@ class Study:
         resources: str | Path = "resources",
         workflow_config: str | Path | None = None,
         given: Sequence[str | Path] = (),
+        command_line: Mapping[str, Any] | None = None,
     ) -> None:
         """``files``: the config files Snakemake read (checked for keys given twice);
         ``workflow_config``: the Snakefile's own config file, which a study file given with
         --configfile must replace, not extend (:func:`merged_into`); ``given``: the files given
-        with --configfile."""
+        with --configfile; ``command_line``: the values given with --config, whose nested texts
+        are read as YAML (:mod:`actstudy.study.command_line`)."""
+        read_command_line_values(config, command_line or {})
         try:
             read = {Path(file): read_config(file) for file in files}
             if workflow_config is not None and (
