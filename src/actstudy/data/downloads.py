@@ -22,6 +22,14 @@ TIMEOUT_S = 60
 USER_AGENT = "actstudy-data"
 
 
+class DownloadError(ConnectionError):
+    """A file that none of its URLs delivered: ``detail`` says why, ``fix`` what to do."""
+
+    def __init__(self, detail: str, fix: str) -> None:
+        super().__init__(f"{detail}; {fix}")
+        self.detail = detail
+
+
 def save_stream(
     chunks: Iterable[bytes],
     target: Path,
@@ -89,7 +97,7 @@ def fetch_url(urls: Sequence[str], target: Path, checksum: tuple[str, str] | Non
                 reasons.append(f"HTTP {error.code} from {url}")
             else:
                 reasons.append(f"{url}: {reason(error)}")
-    raise ConnectionError(
-        f"could not download {target.name} in {attempts_phrase(attempts)} "
-        f"({'; '.join(reasons)}); check the network and rerun, or place a good copy at {target}"
+    raise DownloadError(
+        f"could not download {target.name} in {attempts_phrase(attempts)} ({'; '.join(reasons)})",
+        f"check the network and rerun, or place a good copy at {target}",
     )

@@ -3,8 +3,10 @@
 Transient: connection errors (refused, reset, dropped, a body cut short), timeouts, and HTTP
 408, 429 and 5xx answers, whose ``Retry-After`` is honoured when it is a number of seconds (capped).
 Anything else (another HTTP 4xx, a checksum mismatch, missing credentials) fails at the first
-attempt. Each retry is logged as one line. ``ACTSTUDY_RETRY_ATTEMPTS`` and
-``ACTSTUDY_RETRY_BASE_DELAY`` (seconds) override the number of attempts and the first delay.
+attempt; so does a failed name lookup (DNS), which means no network far more often than a
+passing fault, and which retries would only make the user wait for. Each retry is logged as one
+line. ``ACTSTUDY_RETRY_ATTEMPTS`` and ``ACTSTUDY_RETRY_BASE_DELAY`` (seconds) override the number
+of attempts and the first delay.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import contextlib
 import http.client
 import logging
 import random
+import socket
 import sys
 import time
 import urllib.error
@@ -57,8 +60,33 @@ def _requests_transient(error: BaseException) -> bool:
     return isinstance(error, kinds)
 
 
+def _causes(error: BaseException) -> list[BaseException]:
+    """``error``, the errors it wraps (cause, context, urllib's reason, urllib3's in args), and
+    theirs, each once."""
+    found: list[BaseException] = []
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        inner = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        pending += [e for e in [*inner, *current.args] if isinstance(e, BaseException)]
+    return found
+
+
+def name_lookup_failed(error: BaseException) -> bool:
+    """Whether ``error`` is, or wraps, a failed name lookup (no DNS, usually no network)."""
+    return any(
+        isinstance(e, socket.gaierror) or type(e).__name__ == "NameResolutionError"
+        for e in _causes(error)
+    )
+
+
 def is_transient(error: BaseException) -> bool:
     """Whether trying again may succeed (see the module's description)."""
+    if name_lookup_failed(error):
+        return False
     status = http_status(error)
     if status is not None:
         return status >= 500 or status in TRANSIENT_STATUSES
@@ -74,6 +102,8 @@ def reason(error: BaseException) -> str:
     """A short reason for a log line or a sentence: the HTTP status when there is one, else the
     message; only the type of requests' and urllib3's errors, whose messages may hold signed
     URLs."""
+    if name_lookup_failed(error):
+        return "its host name could not be looked up: no network?"
     status = http_status(error)
     if status is not None:
         return f"HTTP {status}"

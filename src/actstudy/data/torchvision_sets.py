@@ -2,9 +2,12 @@
 
 Raw files live in ``resources/<source>/`` in torchvision's layout: CIFAR's archive
 (``cifar-10-python.tar.gz``, ``cifar-100-python.tar.gz``) or the folder it unpacks to, and the four
-MNIST-style ``*-ubyte.gz`` files in ``MNIST/raw/`` or ``FashionMNIST/raw/``. Missing files are
-downloaded from the URL or mirrors the class names and checked against its MD5s; every placed file
-is checked against them too. Both the training set and the official test set are prepared.
+MNIST-style ``*-ubyte.gz`` files in ``MNIST/raw/`` or ``FashionMNIST/raw/`` (MNIST's also
+uncompressed, ``train-images-idx3-ubyte`` …, as torchvision reads them and many mirrors ship them).
+Missing files are downloaded from the URL or mirrors the class names and checked against its MD5s;
+every placed file is checked against them too, an uncompressed one against
+:data:`UNCOMPRESSED_MD5`. When one cannot be downloaded (no network), one sentence names every
+file still to place. Both the training set and the official test set are prepared.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 from torchvision import datasets
 
 from actstudy.data.archives import gunzip, unpacked
-from actstudy.data.downloads import fetch_url
+from actstudy.data.downloads import DownloadError, fetch_url
 from actstudy.data.prepared import write_prepared
 from actstudy.data.sources import register_source
 from actstudy.data.transforms import resize_uint8
@@ -34,6 +37,19 @@ FAMILIES: dict[str, type[datasets.VisionDataset]] = {
     "mnist": datasets.MNIST,
     "fashion_mnist": datasets.FashionMNIST,
 }
+
+
+UNCOMPRESSED_MD5: dict[str, dict[str, str]] = {
+    "MNIST": {
+        "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+        "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+        "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+        "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+    },
+}
+"""The MD5s of the uncompressed IDX files, by torchvision class, where they are published
+(Fashion-MNIST publishes only its ``.gz`` files'): a placed uncompressed file is checked
+against them."""
 
 
 def _is_cifar(cls: type) -> bool:
@@ -53,7 +69,18 @@ def _required(cls: type, root: Path) -> list[Path]:
         has_data = (root / cls.base_folder).is_dir() or (root / cls.filename).is_file()
         return [] if has_data else [root / cls.filename]
     raw = root / cls.__name__ / "raw"
-    return [raw / name for name, _ in cls.resources if not (raw / name).is_file()]
+    return [raw / name for name, _ in cls.resources if _placed(cls, raw, name) is None]
+
+
+def _placed(cls: type, raw: Path, name: str) -> tuple[Path, str] | None:
+    """The placed (or downloaded) copy of the ``.gz`` file ``name`` and the MD5 to check it
+    against: the ``.gz`` itself, else the uncompressed file where its MD5 is known; else None."""
+    packed = raw / name
+    if packed.is_file():
+        return packed, dict(cls.resources)[name]
+    plain = packed.with_suffix("")
+    md5 = UNCOMPRESSED_MD5.get(cls.__name__, {}).get(plain.name)
+    return (plain, md5) if md5 is not None and plain.is_file() else None
 
 
 def _cifar_ready(cls: type, root: Path) -> list[Path]:
@@ -79,17 +106,31 @@ def _cifar_ready(cls: type, root: Path) -> list[Path]:
 
 
 def _mnist_ready(cls: type, root: Path) -> list[Path]:
-    """Verify (downloading first) the ``.gz`` files and unzip them for the class to read."""
+    """Verify the placed files, download the absent ``.gz`` ones and unzip them for the class to
+    read; return the files the data came from."""
     raw = root / cls.__name__ / "raw"
-    files = []
+    files, absent = [], []
     for name, md5 in cls.resources:
-        packed = raw / name
-        if packed.is_file():
-            _check_md5(packed, md5, "delete it and rerun, or place a good copy")
-        else:
-            fetch_url([f"{mirror}{name}" for mirror in cls.mirrors], packed, ("md5", md5))
-        write_with(packed.with_suffix(""), partial(gunzip, packed))
-        files.append(packed)
+        if (placed := _placed(cls, raw, name)) is None:
+            absent.append((name, md5))
+            continue
+        _check_md5(*placed, "delete it and rerun, or place a good copy")
+        files.append(placed[0])
+    for position, (name, md5) in enumerate(absent):
+        try:
+            fetch_url([f"{mirror}{name}" for mirror in cls.mirrors], raw / name, ("md5", md5))
+        except DownloadError as error:
+            names = ", ".join(name for name, _ in absent[position:])
+            raise DownloadError(
+                error.detail,
+                f"place {names} in {raw} (the .gz files"
+                f"{', or uncompressed' if cls.__name__ in UNCOMPRESSED_MD5 else ''}) and rerun, "
+                "or rerun with the network",
+            ) from None
+        files.append(raw / name)
+    for packed in files:
+        if packed.suffix == ".gz":
+            write_with(packed.with_suffix(""), partial(gunzip, packed))
     return files
 
 
@@ -103,7 +144,8 @@ def _missing(name: str) -> Callable[..., str | None]:
             return None
         return (
             f"{', '.join(map(str, absent))} not found and download is off for {name}; place the "
-            "original files there, or allow the download"
+            "original files there, or set `download: true` in the dataset's entry of the study "
+            "file"
         )
 
     return missing
