@@ -101,7 +101,8 @@ def weights_file(weights: str | Path | None, download: bool) -> Path | None:
         return None
     raise FileNotFoundError(
         f"no ImageNet ResNet-50 weights at {path}; put torchvision's {path.name} there, "
-        "set the weights option to its path, or allow download=True"
+        "set the model's weights: to its path, or set download: true in the model's entry of the "
+        "study file"
     )
 
 

@@ -1,13 +1,21 @@
 """Checks of a study's inputs before any job: sizes, channels and batches that fit this
-machine, flips that keep a sample's class, and models that fit the datasets they run."""
+machine, flips that keep a sample's class, models that fit the datasets they run, and data that
+is prepared, placed or downloadable."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from actstudy.study.grid import model_options, model_runs, run_cases, source_options
+from actstudy.study.grid import (
+    model_options,
+    model_runs,
+    prepared_name,
+    run_cases,
+    source_options,
+)
 from actstudy.study.recipes import training_for
 
 
@@ -89,4 +97,24 @@ def input_problems(config: Mapping[str, Any]) -> list[str]:
                 models.check_input(entry["name"], shape, **model_options(config, label))
             except ValueError as error:
                 problems.append(f"config key 'models.{label}' with dataset '{dataset}': {error}")
+    return problems
+
+
+def data_problems(config: Mapping[str, Any], resources: str | Path) -> list[str]:
+    """One sentence per dataset that is neither prepared (under ``resources``/prepared) nor
+    placed nor downloadable, naming every file to place; none for a dataset whose source or
+    options are wrong (the registries' checks say so)."""
+    from actstudy.data import missing
+
+    problems = []
+    for label in config["datasets"]:
+        try:
+            folder = Path(resources) / "prepared" / prepared_name(config, label)
+            if (folder / "manifest.json").exists():
+                continue
+            sentence = missing(source_options(config, label), resources)
+        except (ValueError, TypeError):  # an unknown source or a wrong option: said elsewhere
+            continue
+        if sentence:
+            problems.append(f"dataset '{label}': {sentence}")
     return problems

@@ -109,7 +109,7 @@ class Study:
                 merged := merged_into(config, read, workflow_config, given)
             ):
                 raise ConfigError(merged)
-            validate_config(config)
+            validate_config(config, resources=resources)
         except ConfigError as error:
             raise _refused("Invalid study configuration", str(error).splitlines()) from None
         self.config = config
@@ -118,8 +118,6 @@ class Study:
         self._prepared = {label: grid.prepared_name(config, label) for label in config["datasets"]}
         self._evaluated_cache: tuple[tuple, tuple[dict, dict]] | None = None
         self._check_paths()
-        if unavailable := self.unavailable_datasets():
-            raise _refused("Cannot run this study", unavailable)
 
     def _check_paths(self) -> None:
         """Every folder the study writes stays under results/<study>/ or resources/prepared/
@@ -159,19 +157,6 @@ class Study:
 
     def prepare_plugins(self, prepared: str) -> list[str]:
         return grid.source_plugins(self.config, self._label_of(prepared))
-
-    def unavailable_datasets(self) -> list[str]:
-        """One sentence per dataset that is neither prepared nor placed nor downloadable."""
-        from actstudy.data import missing
-
-        sentences = []
-        for label, name in self._prepared.items():
-            if (self.resources / "prepared" / name / "manifest.json").exists():
-                continue
-            options = grid.source_options(self.config, label)
-            if sentence := missing(options, self.resources):
-                sentences.append(f"dataset '{label}': {sentence}")
-        return sentences
 
     def fold_options(self) -> str:
         options = {k: v for k, v in grid.evaluation(self.config).items() if k != "test"}

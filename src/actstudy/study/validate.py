@@ -13,7 +13,7 @@ from actstudy.errors import ConfigError
 from actstudy.plugins import load_plugins
 from actstudy.schema import schema
 from actstudy.study.grid import run_cases
-from actstudy.study.input_checks import input_problems
+from actstudy.study.input_checks import data_problems, input_problems
 from actstudy.study.label_checks import (
     activation_problems,
     evaluation_problems,
@@ -67,13 +67,14 @@ def _raise(problems: list[str]) -> None:
         raise ConfigError("\n".join(problems))
 
 
-def validate_config(config: dict[str, Any]) -> dict[str, Any]:
+def validate_config(config: dict[str, Any], resources: str | Path | None = None) -> dict[str, Any]:
     """Check a study and fill in the schema's defaults, in place; return it.
 
     Raises ConfigError with one sentence per problem (on its own line), each naming the key and
     the fix: first the schema's, then everything the registries can tell before any job runs
     (unknown names and options, plugins, missing pretrained weights, input sizes, the
-    reported results and claims files).
+    reported results and claims files) and, with ``resources``, the datasets that are neither
+    prepared nor placed there nor downloadable: all of these in one round.
     """
     _raise(_non_finite(config))
     kfold_given = _kfold_keys_given(config.get("evaluation"))
@@ -97,6 +98,8 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(f"config key 'plugins': {error}") from None
     problems = source_problems(config) + model_problems(config) + activation_problems(config)
     problems += reported_problems(config) + search_problems(config)
+    if resources is not None:
+        problems += data_problems(config, resources)
     _raise(problems or input_problems(config))
     return config
 
