@@ -1,7 +1,11 @@
 # actstudy: activation-function studies, end to end.
 # Run the default study:  snakemake --cores 2   (or `make run`)
 # Another study:          snakemake --cores 2 --configfile studies/<name>.yaml --replace-workflow-config
-# Every run reads the default profile profiles/default/ (keep going, rerun incomplete jobs).
+# Every snakemake of this workflow reads the default profile profiles/default/ (keep going,
+# rerun incomplete jobs, print commands); clusters and shared GPUs add --profile profiles/slurm,
+# profiles/slurm-gpu or profiles/gpu-node (docs/slurm.md).
+# One value changed without editing a file:  snakemake --cores 2 --config 'training={epochs: 2}'
+# A trained run in Python:  actstudy.load_run("results/<study>/runs/<d>/<m>/<a>/fold<k>")
 from snakemake.utils import min_version
 
 min_version("9.0")
