@@ -302,7 +302,7 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="actstudy",
         description=__doc__,
-        epilog="`actstudy <command> --help` explains a command's arguments.",
+        epilog="Run actstudy <command> --help for the arguments of a command.",
     )
     top.add_argument("--version", action="version", version=f"actstudy {__version__}")
     top.add_argument(
