@@ -504,9 +504,8 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_validate)
     add_commands(steps)
     for command in steps._choices_actions:  # `actstudy <command> --help` opens with its summary
-        steps.choices[command.dest].description = steps.choices[command.dest].description or (
-            command.help
-        )
+        sub = steps.choices[command.dest]
+        sub.description = sub.description or command.help
     return top
 
 
