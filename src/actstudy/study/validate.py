@@ -98,9 +98,8 @@ def validate_config(config: dict[str, Any], resources: str | Path | None = None)
         raise ConfigError(f"config key 'plugins': {error}") from None
     problems = source_problems(config) + model_problems(config) + activation_problems(config)
     problems += reported_problems(config) + search_problems(config)
-    if resources is not None:
-        problems += data_problems(config, resources)
-    _raise(problems or input_problems(config))
+    data = [] if resources is None else data_problems(config, resources)
+    _raise((problems or input_problems(config)) + data)  # input checks need known names
     return config
 
 
