@@ -75,6 +75,18 @@ def test_uncompressed_mnist_files_are_accepted_without_a_download(tmp_path, plac
     assert sorted(Path(p).name for p in prepared.manifest["source_sha256"]) == sorted(NAMES)
 
 
+def test_uncompressed_fashion_mnist_files_are_named_as_uncheckable(tmp_path, placed_mnist):
+    _, raw, _ = placed_mnist
+    fashion = tmp_path / "resources" / "fashion_mnist" / "FashionMNIST" / "raw"
+    fashion.parent.mkdir(parents=True)
+    raw.rename(fashion)  # the same four files, uncompressed, where Fashion-MNIST's go
+    sentence = missing({"source": "fashion_mnist", "download": False}, tmp_path / "resources")
+    assert f"{fashion / 'train-images-idx3-ubyte.gz'}, " in sentence
+    assert "(train-images-idx3-ubyte, " in sentence
+    assert "cannot be checked uncompressed: no MD5s of them are published" in sentence
+    assert sentence.endswith("or set download: true in the dataset's entry of the study file")
+
+
 def test_a_corrupt_uncompressed_file_names_itself_and_the_fix(tmp_path, placed_mnist):
     resources, raw, _ = placed_mnist
     labels = raw / "t10k-labels-idx1-ubyte"

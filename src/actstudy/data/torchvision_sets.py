@@ -142,10 +142,17 @@ def _missing(name: str) -> Callable[..., str | None]:
         absent = [] if download else _required(cls, resources / name)
         if not absent:
             return None
+        unchecked = [path.with_suffix("").name for path in absent if path.with_suffix("").is_file()]
+        note = (
+            f" ({', '.join(unchecked)} cannot be checked uncompressed: no MD5s of them are "
+            "published)"
+            if unchecked
+            else ""
+        )
         return (
-            f"{', '.join(map(str, absent))} not found and download is off for {name}; place the "
-            "original files there, or set `download: true` in the dataset's entry of the study "
-            "file"
+            f"{', '.join(map(str, absent))} not found and download is off for {name}{note}; "
+            "place the original files there, or set download: true in the dataset's entry of the "
+            "study file"
         )
 
     return missing
