@@ -13,6 +13,13 @@ from actstudy.training.folds import assign_folds, write_folds
 HOSTILE: dict[str, str] = {}  # test id → outcome, for the tests marked `hostile`
 
 
+@pytest.fixture(autouse=True)
+def no_run_cache(monkeypatch) -> None:
+    """Tests train what they train: the run cache is off (tests/test_run_cache.py turns it on),
+    so that no test restores another's run, and none writes a cache into the checkout."""
+    monkeypatch.setenv("ACTSTUDY_RUN_CACHE", "off")
+
+
 @pytest.fixture
 def tiny_config() -> dict:
     return workflow_helpers.tiny_config()

@@ -5,7 +5,6 @@ and a run the user forces is trained afresh."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,12 @@ from workflow_helpers import planned_jobs, snakemake, tiny_config, write_config
 from actstudy.training.run_cache import RESULT_FILES
 
 pytestmark = pytest.mark.workflow
+
+
+@pytest.fixture(autouse=True)
+def run_cache(monkeypatch) -> None:
+    """The cache where a study keeps it by default: resources/run_cache of its folder."""
+    monkeypatch.delenv("ACTSTUDY_RUN_CACHE")
 
 
 def manifests(workdir: Path, study: str) -> dict[str, dict]:
@@ -85,7 +90,7 @@ def test_repacking_adding_and_forcing_train_only_what_they_must(tmp_path):
     assert planned_jobs(tmp_path, "train_all") == {}
 
 
-def test_two_studies_share_a_run_and_the_cache_can_be_turned_off(tmp_path):
+def test_two_studies_share_a_run_and_the_cache_can_be_turned_off(tmp_path, monkeypatch):
     config = tiny_config()
     write_config(tmp_path, config)
     train(tmp_path)
@@ -98,11 +103,8 @@ def test_two_studies_share_a_run_and_the_cache_can_be_turned_off(tmp_path):
     trained_as = {m["run_cache"]["trained_as"] for m in manifests(tmp_path, "tiny_again").values()}
     assert all(path.startswith("results/tiny/runs/") for path in trained_as)
 
-    os.environ["ACTSTUDY_RUN_CACHE"] = "off"
-    try:
-        train(tmp_path, *again, "--forceall")
-    finally:
-        del os.environ["ACTSTUDY_RUN_CACHE"]
+    monkeypatch.setenv("ACTSTUDY_RUN_CACHE", "off")
+    train(tmp_path, *again, "--forceall")
     assert not any(restored(tmp_path, "tiny_again").values())
 
 

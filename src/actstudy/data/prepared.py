@@ -147,16 +147,21 @@ def _open_array(
     return array
 
 
+def manifest_file(path: str | os.PathLike[str]) -> Path:
+    """The manifest of the prepared dataset in ``path``; a folder without one is a sentence."""
+    manifest = Path(path) / "manifest.json"
+    if not manifest.exists():
+        raise FileNotFoundError(
+            f"{path} is not a prepared dataset (no manifest.json); run the 'prepare' rule for it"
+        )
+    return manifest
+
+
 def load_prepared(path: str | os.PathLike[str], verify: bool = True) -> Prepared:
     """Open a prepared dataset: arrays are memory-mapped and checked against the manifest's
     shapes and, when ``verify`` (the default), its sha256 (one read of every array)."""
     root = Path(path)
-    manifest_file = root / "manifest.json"
-    if not manifest_file.exists():
-        raise FileNotFoundError(
-            f"{root} is not a prepared dataset (no manifest.json); run the 'prepare' rule for it"
-        )
-    manifest = read_json(manifest_file)
+    manifest = read_json(manifest_file(root))
     splits = {}
     for name, info in manifest["splits"].items():
         shapes = {"x": tuple(info["shape"]), "y": (info["count"],), "groups": (info["count"],)}

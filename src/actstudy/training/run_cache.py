@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from actstudy import layout
+from actstudy.data.prepared import manifest_file
 from actstudy.io import atomic_dir, file_digest, read_json, write_json
 from actstudy.provenance import fingerprint
 
@@ -94,7 +95,7 @@ def run_key(
         {
             "spec": _result_spec(spec),
             "code": code_digest,
-            "prepared": file_digest(Path(prepared_dir) / "manifest.json"),
+            "prepared": file_digest(manifest_file(prepared_dir)),
             "folds": file_digest(folds_file),
             "device": {k: v for k, v in device.items() if k != "threads"},
         }
