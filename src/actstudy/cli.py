@@ -186,6 +186,15 @@ def cmd_table_html(args: argparse.Namespace) -> None:
     table_html(args.csv, args.out, args.title)
 
 
+def cmd_headline(args: argparse.Namespace) -> None:
+    from actstudy.evaluation.headline import write_headline
+
+    options = json.loads(args.options)
+    write_headline(
+        args.statistics, options["alpha"], args.order, args.out, args.html, args.claims
+    )
+
+
 def cmd_search_next(args: argparse.Namespace) -> None:
     from actstudy.io import write_json, write_text
     from actstudy.search.state import candidates_table, read_state, search_next
@@ -437,6 +446,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path, help="the HTML page to write")
     p.add_argument("--title", required=True, help="the page's title")
     p.set_defaults(run=cmd_table_html)
+
+    p = steps.add_parser("headline", help="the control against each activation (the answer)")
+    p.add_argument("statistics", type=Path, help="the study's statistics.csv")
+    p.add_argument("--options", required=True, help="the study's statistics section as JSON")
+    p.add_argument("--order", nargs="*", default=[], help="the study's activations, in order")
+    p.add_argument("--claims", type=Path, help="claims.csv, where the study has a paper's")
+    p.add_argument("--out", required=True, type=Path, help="headline.csv")
+    p.add_argument("--html", required=True, type=Path, help="its HTML fragment (the report)")
+    p.set_defaults(run=cmd_headline)
 
     p = steps.add_parser(
         "search-next", help="score one generation of the activation search, propose the next"

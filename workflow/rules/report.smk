@@ -1,7 +1,62 @@
 # The Snakemake report: `snakemake --report results/<study>/report.zip` (`make report`), with
-# workflow/report/workflow.rst as its overview page. Figures and notebooks are marked in the
-# rules that draw them; every table is marked here, as an HTML page beside its CSV (the report
-# shows HTML; a CSV it offers only as a download), captioned by workflow/report/<table>.rst.
+# workflow/report/workflow.rst as its overview page (the headline table first). Figures and
+# notebooks are marked in the rules that draw them; every table is marked here, as an HTML page
+# beside its CSV (the report shows HTML; a CSV it offers only as a download), captioned by
+# workflow/report/table.rst (one caption per table, chosen by the table's name).
+
+# The tables' steps, in reading order: the menu lists them (and each step's tables) so.
+READING_ORDER = ["headline", "aggregate", "statistics", "compare", "timing"]
+TABLE_ORDER = list(TABLE_STEPS)  # summary first
+
+
+def table_subcategory(wildcards):
+    """A table's step, numbered in reading order (the report sorts its menu by name)."""
+    step = TABLE_STEPS[wildcards.table]
+    return f"{READING_ORDER.index(step) + 1} {step}"
+
+
+def table_labels(wildcards):
+    """A table's labels: its name, numbered in reading order, and its slice."""
+    number = TABLE_ORDER.index(wildcards.table) + 1
+    return {"table": f"{number} {wildcards.table}", "slice": wildcards.slice}
+
+
+def claims_argument(wildcards, input):
+    """``--claims claims.csv`` where the study has a paper's claims."""
+    return ["--claims", input.claims] if input.claims else []
+
+
+def activation_order(wildcards):
+    """The study's activations, in the order its file names them."""
+    return list(config["activations"])
+
+
+rule headline:
+    input:
+        statistics=rules.statistics.output.tests,
+        claims=rules.compare.output.claims if config["reported"] else [],
+    output:
+        headline=layout.table("headline", "all"),
+        html=report(
+            layout.table("headline", "all", suffix=".html"),
+            caption="../report/headline.rst",
+            category="{study} · tables",
+            subcategory=f"1 {READING_ORDER[0]}",
+            labels={"table": "headline", "slice": "all"},
+        ),
+    log:
+        layout.log("headline"),
+    localrule: True  # a second's work
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        options=statistics_options,
+        order=activation_order,
+        claims=claims_argument,
+    shell:
+        "python -m actstudy headline {input.statistics:q} --options {params.options:q}"
+        " --order {params.order:q} {params.claims:q} --out {output.headline:q}"
+        " --html {output.html:q} > {log:q} 2>&1"
 
 
 rule table_html:
@@ -12,8 +67,8 @@ rule table_html:
             layout.table("{table}", suffix=".html"),
             caption="../report/table.rst",
             category="{study} · tables",
-            subcategory=lambda wildcards: TABLE_STEPS[wildcards.table],
-            labels={"table": "{table}", "slice": "{slice}"},
+            subcategory=table_subcategory,
+            labels=table_labels,
         ),
     log:
         layout.log("table_html", "{slice}/{table}"),
@@ -23,7 +78,6 @@ rule table_html:
     conda:
         "../../envs/analysis.yaml"
     params:
-        caption=table_caption,
         title=lambda wildcards: f"{wildcards.study}: {wildcards.table} ({wildcards.slice})",
     shell:
         "python -m actstudy table-html {input:q} --out {output:q} --title {params.title:q}"
@@ -32,6 +86,7 @@ rule table_html:
 
 rule report_all:
     input:
+        expand(rules.headline.output, study=STUDY),
         expand(
             rules.table_html.output,
             study=STUDY,

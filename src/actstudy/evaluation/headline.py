@@ -1,0 +1,116 @@
+"""The study's answer in one table: the control against each other activation (every pair where
+the study names no control), per dataset × model, with the difference, its interval, the
+Holm-adjusted p-value and a verdict; and the paper's claims with their verdicts, where the
+study has them. The report's overview page shows it (``headline.html``, every text escaped)."""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+from collections.abc import Sequence
+
+import pandas as pd
+
+from actstudy.io import write_text
+
+PAIRED_TESTS = ("corrected_t", "mcnemar_exact", "mcnemar_chi2")
+"""The statistics.csv rows that compare two activations within a case (statistics.py)."""
+EQUIVALENT = 0.95
+"""P(equivalent) of the Bayesian test at or above which a pair not told apart is called
+equivalent."""
+
+
+def verdict(row: pd.Series, alpha: float) -> str:
+    """A comparison's verdict in words: one side better where p_Holm ≤ alpha (the p-values of
+    statistics.csv, Holm-adjusted within the case), else equivalent where the Bayesian test
+    puts P(equivalent) ≥ :data:`EQUIVALENT`, else no difference shown; not tested where no
+    p-value could be computed (statistics.csv's ``detail`` says why)."""
+    p = row.get("p_holm", math.nan)
+    if pd.isna(p):
+        return "not tested"
+    if p <= alpha:
+        return f"{row['a'] if row['mean_difference'] > 0 else row['b']} better"
+    if row.get("p_equivalent", math.nan) >= EQUIVALENT:
+        return "equivalent (within the rope)"
+    return "no difference shown"
+
+
+def headline(statistics: pd.DataFrame, alpha: float, order: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per comparison of two activations within a case (``a`` the control), the
+    Bayesian probabilities beside it where the study sets a rope, in the study's activation
+    order (``order``; others after, as they come)."""
+    paired = statistics[statistics["test"].isin(PAIRED_TESTS)].copy()
+    bayes = statistics[statistics["test"] == "bayesian_correlated_t"]
+    probabilities = ["p_better", "p_equivalent", "p_worse"]
+    paired = paired.drop(columns=probabilities, errors="ignore")
+    if len(bayes):
+        paired = paired.merge(bayes[["case", "a", "b", *probabilities]], on=["case", "a", "b"])
+    rank = {name: i for i, name in enumerate(order)}
+    paired = paired.sort_values(
+        ["case", "b"], key=lambda c: c.map(rank).fillna(len(rank)) if c.name == "b" else c
+    )
+    paired["verdict"] = [verdict(row, alpha) for _, row in paired.iterrows()]
+    columns = ["case", "metric", "a", "b", "n", "mean_a", "mean_b", "mean_difference"]
+    columns += ["ci_low", "ci_high", "p_holm", *(probabilities if len(bayes) else []), "verdict"]
+    table = paired[columns].rename(columns={"a": "control", "b": "activation", "n": "runs"})
+    return table.reset_index(drop=True)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.4g}"
+    return html.escape(str(value))
+
+
+def _table(table: pd.DataFrame) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
+        for row in table.itertuples(index=False)
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+STYLE = """<style>
+.actstudy-headline table { border-collapse: collapse; margin: 0.4em 0 1em; }
+.actstudy-headline th, .actstudy-headline td { padding: 2px 8px; border-bottom: 1px solid #ccc;
+  text-align: left; vertical-align: top; max-width: 40em; overflow-wrap: anywhere; }
+.actstudy-headline th { background: #f3f3f3; }
+</style>"""
+
+
+def headline_html(table: pd.DataFrame, alpha: float, claims: pd.DataFrame | None) -> str:
+    """The headline (and the paper's claims) as an HTML fragment, every text escaped."""
+    parts = [STYLE, '<div class="actstudy-headline">']
+    if len(table):
+        parts.append(
+            f"<p>Each row: the control against one activation on <code>"
+            f"{html.escape(str(table['metric'].iloc[0]))}</code>; <code>mean_difference</code>"
+            f" = control − activation, with its {100 * (1 - alpha):g} % interval (corrected"
+            " resampled t, not adjusted for the other comparisons); <code>p_holm</code>, the"
+            f" p-value Holm-adjusted within the case; the verdict at α = {alpha:g}.</p>"
+        )
+        parts.append(_table(table))
+    else:
+        parts.append("<p>No two activations could be compared (statistics.csv says why).</p>")
+    if claims is not None and len(claims):
+        parts.append("<p>The paper's claims, as our runs judge them:</p>")
+        parts.append(_table(claims[["claim", "verdict"]]))
+    parts.append("</div>")
+    return "\n".join(parts) + "\n"
+
+
+def write_headline(
+    statistics_csv: str | os.PathLike[str],
+    alpha: float,
+    order: Sequence[str],
+    out_csv: str | os.PathLike[str],
+    out_html: str | os.PathLike[str],
+    claims_csv: str | os.PathLike[str] | None = None,
+) -> None:
+    """headline.csv and its HTML fragment from statistics.csv (and claims.csv)."""
+    table = headline(pd.read_csv(statistics_csv), alpha, order)
+    claims = pd.read_csv(claims_csv) if claims_csv else None
+    write_text(out_csv, table.to_csv(index=False))
+    write_text(out_html, headline_html(table, alpha, claims))
