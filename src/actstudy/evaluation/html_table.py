@@ -96,7 +96,7 @@ def summarised(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     if "epoch" in table and set(RUN) <= set(table.columns):
         final = table.groupby(RUN, sort=False)["epoch"].transform("max")
         table = table[table["epoch"] == final]
-        numbers = [c for c in table.select_dtypes("number").columns if c not in RUN + ["epoch"]]
+        numbers = [c for c in table.select_dtypes("number").columns if c not in [*RUN, "epoch"]]
         keys = [c for c in table.columns if c not in numbers and c not in ("fold", "epoch")]
         grouped = table.groupby(keys, sort=False, dropna=False)
         table = grouped[numbers].mean().reset_index()
@@ -110,7 +110,7 @@ def summarised(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
 
 def _cell(value: object) -> str:
     if isinstance(value, float):
-        return '<td class="number"></td>' if value != value else f'<td class="number">{value:.4g}</td>'
+        return f'<td class="number">{"" if value != value else f"{value:.4g}"}</td>'
     if isinstance(value, int):
         return f'<td class="number">{value}</td>'
     return f"<td>{html.escape(str(value))}</td>"

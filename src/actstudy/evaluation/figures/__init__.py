@@ -11,23 +11,30 @@ holds each one's caption (one sentence: what to look for, what the error bars ar
 
 from actstudy.evaluation.figures.comparison import (
     PAPER_COLUMNS,
-    confusion_choice,
-    confusion_counts,
-    confusion_matrices,
+    bayesian_probabilities,
     control_comparison,
     critical_difference_diagram,
     paper_vs_ours,
+)
+from actstudy.evaluation.figures.confusion import (
+    class_names,
+    confusion_choice,
+    confusion_counts,
+    confusion_matrices,
     saved_predictions,
 )
+from actstudy.evaluation.figures.diagnostics import activation_diagnostics
 from actstudy.evaluation.figures.gallery import activation_gallery
 from actstudy.evaluation.figures.notebook import CAPTIONS, show, show_table
 from actstudy.evaluation.figures.style import EPOCH, FigureSkipped
 from actstudy.evaluation.figures.training import (
-    activation_diagnostics,
     best_vs_final,
     epoch_seconds,
     epoch_seconds_ratio,
     epoch_seconds_table,
+    learning_rate,
+    per_fold,
+    test_accuracy,
     training_curves,
     validation_accuracy,
 )
@@ -39,7 +46,9 @@ __all__ = [
     "FigureSkipped",
     "activation_diagnostics",
     "activation_gallery",
+    "bayesian_probabilities",
     "best_vs_final",
+    "class_names",
     "confusion_choice",
     "confusion_counts",
     "confusion_matrices",
@@ -48,10 +57,13 @@ __all__ = [
     "epoch_seconds",
     "epoch_seconds_ratio",
     "epoch_seconds_table",
+    "learning_rate",
     "paper_vs_ours",
+    "per_fold",
     "saved_predictions",
     "show",
     "show_table",
+    "test_accuracy",
     "training_curves",
     "validation_accuracy",
 ]

@@ -1,13 +1,10 @@
-"""Figures that compare activations: within each case against the control, across cases (the
-critical-difference diagram), on the test samples (confusion matrices), and against a paper's
-reported numbers. The numbers come from statistics.csv and paper_vs_ours.csv as
-:mod:`actstudy.evaluation.statistics` and :mod:`actstudy.evaluation.paper_vs_ours` wrote them;
-nothing here tests anything again."""
+"""Figures that compare activations: within each case against the control (the differences, and
+the Bayesian probabilities where a rope is set), across cases (the critical-difference diagram),
+and against a paper's reported numbers. The numbers come from statistics.csv and
+paper_vs_ours.csv as :mod:`actstudy.evaluation.statistics` and
+:mod:`actstudy.evaluation.paper_vs_ours` wrote them; nothing here tests anything again."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,24 +12,17 @@ import scikit_posthocs
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
 
-from actstudy.evaluation.aggregate import with_divergence_policy
 from actstudy.evaluation.figures.style import (
-    CASE,
     FigureSkipped,
     axis_words,
-    case_words,
     legend_outside,
     new_figure,
 )
 from actstudy.evaluation.paper_vs_ours import measurement
-from actstudy.evaluation.statistics import ACROSS, MIN_BLOCKS, read_run_predictions
-from actstudy.training.metrics import confusion_matrix
+from actstudy.evaluation.statistics import ACROSS, MIN_BLOCKS
 
 Case = tuple[str, str]
-ANNOTATE_UP_TO = 20
-"""Confusion matrices with at most this many classes have their counts written in the cells."""
 
 
 def _p(value: float) -> str:
@@ -94,6 +84,51 @@ def control_comparison(statistics: pd.DataFrame, rope: float | None) -> Figure:
     return figure
 
 
+BAYES = [
+    ("p_better", "first better by more than the rope", "tab:blue"),
+    ("p_equivalent", "within the rope (practically equal)", "tab:green"),
+    ("p_worse", "second better by more than the rope", "tab:orange"),
+]
+
+
+def bayesian_probabilities(statistics: pd.DataFrame, rope: float | None) -> Figure:
+    """Per dataset × model (rows), each comparison's posterior probabilities from the Bayesian
+    correlated t-test (statistics.csv's ``bayesian_correlated_t`` rows): the first activation
+    better by more than the rope, the two within it, the second better, as one stacked bar."""
+    rows = statistics[statistics["test"] == "bayesian_correlated_t"]
+    if not rope or rows.empty:
+        raise FigureSkipped(
+            "The study sets no rope (statistics.rope), so no Bayesian test was run and there "
+            "are no probabilities to draw."
+        )
+    names = list(dict.fromkeys(rows["case"]))
+    sizes = [int((rows["case"] == case).sum()) for case in names]
+    figure = Figure(figsize=(8.5, 1.2 + sum(0.4 * n + 0.9 for n in sizes)), layout="constrained")
+    axes = figure.subplots(len(names), 1, squeeze=False, height_ratios=sizes)[:, 0]
+    for ax, case in zip(axes, names, strict=True):
+        chosen = rows[rows["case"] == case]
+        y = np.arange(len(chosen))
+        left = np.zeros(len(chosen))
+        for column, _, color in BAYES:
+            width = chosen[column].to_numpy(dtype=float)
+            ax.barh(y, width, left=left, color=color, height=0.6)
+            for yi, (x, w) in enumerate(zip(left, width, strict=True)):
+                if w >= 0.08:
+                    ax.text(x + w / 2, yi, f"{w:.2f}", ha="center", va="center", fontsize=8)
+            left += width
+        ax.set_yticks(y, [f"{a} vs {b}" for a, b in zip(chosen["a"], chosen["b"], strict=True)])
+        ax.set_ylim(len(chosen) - 0.5, -0.5)
+        ax.set_xlim(0, 1)
+        ax.axvline(0.95, color="black", linestyle=":", linewidth=0.8)
+        ax.set_xlabel("posterior probability (0–1)")
+        ax.set_title(f"{case}: {chosen['metric'].iloc[0]}, rope ±{rope:g}")
+    handles = [Patch(color=color, label=label) for _, label, color in BAYES]
+    handles.append(Line2D([], [], color="black", linestyle=":", label="0.95"))
+    legend_outside(figure, handles)
+    figure.suptitle("Bayesian correlated t-test: where the difference lies, against the rope")
+    return figure
+
+
 def critical_difference_diagram(statistics: pd.DataFrame, alpha: float) -> Figure:
     """Demšar's critical-difference diagram from statistics.csv's comparisons across cases:
     the activations' mean ranks, a bar joining those Nemenyi's test does not tell apart at
@@ -132,95 +167,6 @@ def critical_difference_diagram(statistics: pd.DataFrame, alpha: float) -> Figur
     return figure
 
 
-def confusion_choice(
-    runs: pd.DataFrame, metric: str, control: str | None
-) -> dict[Case, list[tuple[str, str]]]:
-    """Per dataset × model, the (activation, role) pairs to show: the control and the best
-    other activation by fold-mean ``metric`` (diverged runs scored 0), or, without a control in
-    the case, the best two."""
-    chosen = {}
-    for case, group in with_divergence_policy(runs).groupby(CASE, sort=False):
-        means = group.groupby("activation", sort=False)[metric].mean()
-        ranked = means.sort_values(ascending=False, kind="stable").index.tolist()
-        if control in ranked:
-            others = [name for name in ranked if name != control]
-            chosen[case] = [(control, "control")] + [(o, "best baseline") for o in others[:1]]
-        else:
-            chosen[case] = list(zip(ranked[:2], ["best", "runner-up"], strict=False))
-    return chosen
-
-
-def saved_predictions(runs: pd.DataFrame) -> dict[tuple[str, str, str], pd.DataFrame]:
-    """Every run's saved test predictions (:func:`actstudy.evaluation.statistics.
-    read_run_predictions`), per dataset × model × activation, the folds one below the other
-    (column ``fold``)."""
-    folders = [Path(folder) for folder in runs["run_dir"]]
-    found = read_run_predictions(folder for folder in folders if folder.is_dir())
-    grouped: dict[tuple[str, str, str], list[pd.DataFrame]] = {}
-    for (dataset, model, activation, fold), table in found.items():
-        grouped.setdefault((dataset, model, activation), []).append(table.assign(fold=fold))
-    return {key: pd.concat(tables) for key, tables in grouped.items()}
-
-
-def confusion_counts(predictions: pd.DataFrame, classes: int) -> np.ndarray:
-    """Counts C×C (row: true class, column: predicted) over every row of ``predictions``
-    (columns ``label``, ``predicted``): every fold's predictions summed."""
-    return confusion_matrix(predictions["label"], predictions["predicted"], classes)
-
-
-def confusion_matrices(
-    predictions: Mapping[tuple[str, str, str], pd.DataFrame],
-    chosen: Mapping[Case, Sequence[tuple[str, str]]],
-) -> Figure:
-    """Per dataset × model (rows), the confusion matrix on the test samples of each chosen
-    activation (:func:`confusion_choice`), counts summed over folds."""
-    shown = {
-        case: [(name, role) for name, role in pairs if (*case, name) in predictions]
-        for case, pairs in chosen.items()
-    }
-    shown = {case: pairs for case, pairs in shown.items() if pairs}
-    if not shown:
-        raise FigureSkipped(
-            "No run saved per-sample test predictions (the study scores no test split), so "
-            "there is no confusion matrix to draw."
-        )
-    columns = max(len(pairs) for pairs in shown.values())
-    figure, axes = new_figure(len(shown), columns, 5.0, 4.4)
-    for row, (case, pairs) in zip(axes, shown.items(), strict=True):
-        tables = [predictions[(*case, name)] for name, _ in pairs]
-        classes = 1 + int(max(max(t["label"].max(), t["predicted"].max()) for t in tables))
-        for ax, (name, role), table in zip(row, pairs, tables, strict=False):
-            counts = confusion_counts(table, classes)
-            image = ax.imshow(counts, cmap="Blues")
-            figure.colorbar(image, ax=ax, label="test samples (count)", shrink=0.8)
-            if classes <= ANNOTATE_UP_TO:
-                for (i, j), count in np.ndenumerate(counts):
-                    dark = count > counts.max() / 2
-                    ax.text(
-                        j,
-                        i,
-                        str(count),
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color="white" if dark else "black",
-                    )
-            for axis in (ax.xaxis, ax.yaxis):
-                axis.set_major_locator(MaxNLocator(integer=True, nbins=min(classes, 10)))
-            folds = table["fold"].nunique()
-            ax.set_title(
-                f"{case_words(case)}: {name} ({role})\n{folds} fold(s) × {len(table) // folds} "
-                "test samples",
-                fontsize="medium",
-            )
-            ax.set_xlabel("predicted class (index)")
-            ax.set_ylabel("true class (index)")
-        for ax in row[len(pairs) :]:
-            ax.set_axis_off()
-    figure.suptitle("Confusion matrices on the test samples, counts summed over folds")
-    return figure
-
-
 PAPER_COLUMNS = [
     "dataset",
     "model",
@@ -255,13 +201,15 @@ def paper_vs_ours(table: pd.DataFrame | None, runs: pd.DataFrame) -> Figure:
         raise FigureSkipped("None of the paper's reported numbers could be set beside ours.")
     runs = runs[runs["status"] != "diverged"]
     compared["run"] = compared["model"].astype(str) + " / " + compared["activation"].astype(str)
+    ours = runs["model"].astype(str) + " / " + runs["activation"].astype(str)
+    study_order = list(dict.fromkeys([*ours, *compared["run"]]))  # the study's order
     panels = list(compared.groupby(["dataset", "metric", "split", "at"], dropna=False))
     columns = max(1, min(3, len(panels)))
     rows = -(-len(panels) // columns)
     figure, axes = new_figure(rows, columns, 5.5, 4.0)
     for ax, ((dataset, metric, split, at), group) in zip(axes.flat, panels, strict=False):
         column, _ = measurement(metric, split, at)
-        order = sorted(group["run"].unique())
+        order = sorted(group["run"].unique(), key=study_order.index)
         for x, name in enumerate(order):
             model, activation = name.split(" / ")
             mask = (runs["dataset"] == dataset) & (runs["model"] == model)

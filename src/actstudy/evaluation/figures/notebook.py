@@ -27,13 +27,33 @@ CAPTIONS = {
     ),
     "training_curves": (
         "Look for validation loss that turns up while training loss keeps falling, and for an "
-        "activation whose accuracy peaks and then falls; lines are the mean over folds and "
-        "bands ± one standard deviation over folds."
+        "activation whose accuracy peaks and then falls; the training loss and accuracy are "
+        "running means over each epoch's batches, taken while the weights still change (so "
+        "early on they lag the validation metrics, measured after the epoch, and the "
+        "training–validation gap can be negative); lines are the mean over folds and bands ± "
+        "one standard deviation over folds."
+    ),
+    "learning_rate": (
+        "Check the schedule the runs trained with (warm-up, drops, decay): each line is the "
+        "learning rate of every epoch, the mean over folds, which share their schedule; there "
+        "are no error bars."
     ),
     "validation_accuracy": (
         "Compare how far apart one activation's folds lie with the gaps between activations; "
         "each dot is one fold's validation accuracy at its best epoch, the diamond the mean and "
         "its error bar ± one standard deviation over folds, a red cross a diverged run (0)."
+    ),
+    "test_accuracy": (
+        "The same on the test part, which no fold trained or chose its epoch on (the "
+        "statistics compare this metric where the study's statistics.metric is "
+        "test_accuracy): each dot is one fold's kept weights, the diamond the mean and its "
+        "error bar ± one standard deviation over folds, a red cross a diverged run (0)."
+    ),
+    "bayesian_probabilities": (
+        "A blue or orange share above 0.95 (dotted line) says one activation is better by more "
+        "than the rope with that posterior probability, a green share above 0.95 that the two "
+        "are practically equal; the bars are posterior probabilities of the Bayesian "
+        "correlated t-test over the folds, without error bars."
     ),
     "best_vs_final": (
         "Look for an activation whose final-epoch validation accuracy lies below that of its "
@@ -70,14 +90,17 @@ CAPTIONS = {
         "device, its threads and the machine's load average before → after the timing."
     ),
     "confusion_matrices": (
-        "Look for off-diagonal cells, the classes one activation confuses and the other does "
+        "Look for off-diagonal cells, the classes one activation confuses and another does "
         "not; each cell counts the test samples of a true class (row) predicted as a class "
-        "(column), summed over folds, without error bars."
+        "(column), summed over folds, without error bars; the roles (control, best baseline, "
+        "rank) rank the activations on the study's statistics.metric."
     ),
     "activation_diagnostics": (
-        "Look for layers whose share climbs towards 1, since they stopped passing gradient (a "
-        "ReLU's negative side counts as saturated); each line is the mean over folds and cases, "
-        "without error bars."
+        "Look for sites whose dead or saturated share climbs towards 1, since they stopped "
+        "passing gradient (a ReLU's negative side counts as saturated), for gradient norms "
+        "that shrink towards 0 nearest the input, and for trainable parameters that keep "
+        "moving; only quantities that vary in some run are drawn, each line the mean over "
+        "folds and cases, without error bars."
     ),
     "paper_vs_ours": (
         "A red diamond inside the black bar is a paper's value within our 95 % interval; "

@@ -3,6 +3,7 @@ activation, metric names in words with their units, and the exception of a skipp
 
 from __future__ import annotations
 
+import hashlib
 import math
 import textwrap
 from collections.abc import Iterable, Sequence
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.axes import Axes
+from matplotlib.colors import hsv_to_rgb
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -75,15 +77,49 @@ def legend_outside(owner: Figure | Axes, handles: Sequence[Any], title: str | No
         )
 
 
+FIXED_COLORS = {
+    "relu": "tab:blue",
+    "leaky_relu": "tab:orange",
+    "tanh": "tab:green",
+    "sigmoid": "tab:red",
+    "mish": "tab:purple",
+    "lrelu": "tab:brown",
+    "dsrelu": "tab:pink",
+    "elu": "tab:gray",
+    "gelu": "tab:olive",
+    "silu": "tab:cyan",
+    **dict(
+        zip(
+            ["swish", "softplus", "coslu", "delu", "eelu", "eelu_pos", "eelu_sq"],
+            [colormaps["tab20"](2 * i + 1) for i in range(7)],
+            strict=True,
+        )
+    ),
+    "erf_softplus": colormaps["tab20"](17),
+    "relun": colormaps["tab20"](19),
+}
+"""The colour of each built-in activation's name, the same in every study and figure."""
+
+
+def color(name: str) -> Any:
+    """The colour of an activation's name: a built-in's fixed one (:data:`FIXED_COLORS`), any
+    other's from a stable hash of the name (the same in every study, run and process)."""
+    if name in FIXED_COLORS:
+        return FIXED_COLORS[name]
+    digest = hashlib.sha256(name.encode()).digest()
+    hue, shade = digest[0] / 256, digest[1] / 256
+    return hsv_to_rgb((hue, 0.55 + 0.35 * shade, 0.85 - 0.3 * shade))
+
+
 def colors(names: Iterable[str]) -> dict[str, Any]:
-    """One colour per activation, the same in every figure (by sorted name)."""
-    names = sorted(set(names))
-    palette = colormaps["tab10" if len(names) <= 10 else "tab20"]
-    return {name: palette(i % palette.N) for i, name in enumerate(names)}
+    """One colour per activation name (:func:`color`): adding an activation to a study
+    recolours none of the others."""
+    return {name: color(name) for name in dict.fromkeys(names)}
 
 
 def in_order(table: pd.DataFrame, column: str = "activation") -> list[str]:
-    """The values of ``column`` in the order they first appear."""
+    """The values of ``column`` in the order they first appear (the tables list the runs in
+    the study's order)."""
     return list(dict.fromkeys(table[column]))
 
 

@@ -1,14 +1,12 @@
-"""Figures of how the runs trained: curves per epoch, the kept against the final epoch, the
-validation accuracy per fold, seconds per epoch, and the activation diagnostics."""
+"""Figures of how the runs trained: curves per epoch, the learning-rate schedule, the kept
+against the final epoch, the validation and test accuracy per fold, seconds per epoch."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from actstudy.evaluation.figures.style import (
     CASE,
@@ -27,9 +25,6 @@ from actstudy.evaluation.figures.style import (
     per_case,
     wrapped,
 )
-
-CURVES = ["train_loss", "val_loss", "train_accuracy", "val_accuracy"]
-DIAGNOSED = {"dead_fraction": "dead units", "saturated_fraction": "saturated entries"}
 
 
 def _activation_handles(names: list[str]) -> list[Line2D]:
@@ -56,16 +51,23 @@ def _band(ax, table: pd.DataFrame, color, label: str) -> None:
     )
 
 
+CURVE_GRID = [["train_loss", "val_loss"], ["train_accuracy", "val_accuracy"]]
+RUNNING_MEAN = "training metrics: running means over each epoch's batches"
+
+
 def training_curves(histories: pd.DataFrame) -> Figure:
-    """Training and validation loss and accuracy per epoch: one row per dataset × model, one
-    line per activation (mean over folds) with a band of ± one standard deviation."""
+    """Training and validation loss (top) and accuracy (bottom) per epoch, a 2 × 2 grid per
+    dataset × model, one line per activation (mean over folds) with a band of ± one standard
+    deviation. The training metrics are running means over the epoch's batches (taken while
+    the weights change), the validation metrics are measured after the epoch."""
     names = in_order(histories)
     palette = colors(names)
     rows = cases(histories)
-    figure, axes = new_figure(len(rows), len(CURVES), 3.8, 3.4)
-    for row, case in enumerate(rows):
+    figure, axes = new_figure(2 * len(rows), 2, 4.6, 3.4)
+    for number, case in enumerate(rows):
         table = of_case(histories, case)
-        for ax, column in zip(axes[row], CURVES, strict=True):
+        grid = axes[2 * number : 2 * number + 2].flat
+        for ax, column in zip(grid, [c for row in CURVE_GRID for c in row], strict=True):
             for name in names:
                 _band(
                     ax, _per_epoch(table[table["activation"] == name], column), palette[name], name
@@ -74,16 +76,26 @@ def training_curves(histories: pd.DataFrame) -> Figure:
                 ax.set_yscale("log")
             log = ", log scale" if column.endswith("loss") else ""
             ax.set_ylabel(axis_words(column, suffix=log))
-            ax.set_title(f"{case_words(case)}: {metric_words(column)[0]}")
+            running = " (running mean)" if column.startswith("train_") else ""
+            ax.set_title(f"{case_words(case)}: {metric_words(column)[0]}{running}")
             epoch_axis(ax, table["epoch"])
-    figure.suptitle("Training curves: mean over folds, band ± one standard deviation")
+    figure.suptitle(
+        f"Training curves: mean over folds, band ± one standard deviation\n({RUNNING_MEAN};"
+        " validation metrics: measured after each epoch)"
+    )
     legend_outside(figure, _activation_handles(names), title="activation")
     return figure
 
 
-def validation_accuracy(runs: pd.DataFrame) -> Figure:
-    """Validation accuracy at each run's best epoch: a point per fold, the mean ± std over
-    folds, and a red cross at 0 for each diverged run (scored 0, as in the statistics)."""
+def per_fold(runs: pd.DataFrame, column: str = "val_accuracy") -> Figure:
+    """``column`` (a runs.csv metric of each run's kept weights) in the study's activation
+    order: a point per fold, the mean ± std over folds, and a red cross at 0 for each diverged
+    run (scored 0, as in the statistics)."""
+    if column not in runs or runs[column].isna().all():
+        raise FigureSkipped(
+            f"No run has a {metric_words(column)[0]} (the study scores no test part), so "
+            "none is drawn."
+        )
     rows = cases(runs)
     names = in_order(runs)
     figure, axes = per_case(len(rows), max(5.0, 0.9 * len(names)), 4.0)
@@ -91,10 +103,9 @@ def validation_accuracy(runs: pd.DataFrame) -> Figure:
     for ax, case in zip(axes, rows, strict=True):
         table = of_case(runs, case)
         ok = table[table["status"] != "diverged"]
-        means = ok.groupby("activation")["val_accuracy"].mean().reindex(names)
-        order = means.sort_values(ascending=False, na_position="last").index.tolist()
+        order = [name for name in names if name in set(table["activation"])]
         for x, name in enumerate(order):
-            folds = ok[ok["activation"] == name]["val_accuracy"].to_numpy(dtype=float)
+            folds = ok[ok["activation"] == name][column].to_numpy(dtype=float)
             offsets = np.linspace(-0.15, 0.15, len(folds)) if len(folds) > 1 else np.zeros(1)
             ax.scatter(x + offsets[: len(folds)], folds, color=palette[name], alpha=0.7, s=24)
             mean, std = mean_and_std(pd.Series(folds))
@@ -103,8 +114,8 @@ def validation_accuracy(runs: pd.DataFrame) -> Figure:
             if bad:
                 ax.scatter([x] * bad, [0.0] * bad, marker="x", color="red", s=40, zorder=3)
         ax.set_xticks(range(len(order)), order, rotation=30, ha="right")
-        ax.set_xlabel("activation (best mean first)")
-        ax.set_ylabel(axis_words("val_accuracy_best"))
+        ax.set_xlabel("activation (the study's order)")
+        ax.set_ylabel(axis_words(column))
         ax.set_title(case_words(case))
     handles = [
         Line2D([], [], marker="o", linestyle="none", color="grey", label="one fold"),
@@ -114,8 +125,44 @@ def validation_accuracy(runs: pd.DataFrame) -> Figure:
         handles.append(
             Line2D([], [], marker="x", linestyle="none", color="red", label="diverged (0)")
         )
-    figure.suptitle("Validation accuracy of the kept weights (each run's best epoch)")
+    what = metric_words(column)[0]
+    figure.suptitle(f"{what[0].upper()}{what[1:]} of the kept weights (each run's best epoch)")
     legend_outside(figure, handles)
+    return figure
+
+
+def validation_accuracy(runs: pd.DataFrame) -> Figure:
+    """Validation accuracy at each run's best epoch, per fold (:func:`per_fold`)."""
+    return per_fold(runs, "val_accuracy")
+
+
+def test_accuracy(runs: pd.DataFrame) -> Figure:
+    """Test accuracy of each run's kept weights, per fold (:func:`per_fold`)."""
+    return per_fold(runs, "test_accuracy")
+
+
+def learning_rate(histories: pd.DataFrame) -> Figure:
+    """The learning rate of every epoch (history.csv's ``lr``), one axes per dataset × model,
+    one line per activation (the mean over folds; the folds share their schedule)."""
+    if "lr" not in histories or histories["lr"].isna().all():
+        raise FigureSkipped("The runs' histories record no learning rate, so none is drawn.")
+    names = in_order(histories)
+    palette = colors(names)
+    rows = cases(histories)
+    figure, axes = per_case(len(rows), 5.0, 3.4)
+    for ax, case in zip(axes, rows, strict=True):
+        table = of_case(histories, case)
+        for name in names:
+            mean = _per_epoch(table[table["activation"] == name], "lr")
+            ax.plot(mean["epoch"], mean["mean"], color=palette[name], marker=".", label=name)
+        rates = table["lr"].astype(float)
+        if rates.min() > 0 and rates.max() / rates.min() >= 10:
+            ax.set_yscale("log")
+        ax.set_ylabel("learning rate (per step)")
+        ax.set_title(f"{case_words(case)}: learning rate of each epoch")
+        epoch_axis(ax, table["epoch"])
+    figure.suptitle("Learning-rate schedule: the rate each epoch trained at (history.csv's lr)")
+    legend_outside(figure, _activation_handles(names), title="activation")
     return figure
 
 
@@ -277,45 +324,3 @@ def epoch_seconds_ratio(timing: pd.DataFrame) -> Figure:
         wrapped(f"seconds per step ÷ {references}'s (ratio)"),
         f"Seconds per training step as a ratio to {references}'s, timed in alternating rounds",
     )
-
-
-def _layers(diagnostics: pd.DataFrame) -> pd.DataFrame:
-    """The dead and saturated shares, each site numbered in forward order (1 = nearest the
-    input), averaged over folds and dataset × model cases."""
-    table = diagnostics[diagnostics["quantity"].isin(list(DIAGNOSED))].copy()
-    per_epoch = [*CASE, "activation", "fold", "epoch", "quantity"]
-    table["layer"] = table.groupby(per_epoch).cumcount() + 1
-    keys = ["activation", "quantity", "layer", "epoch"]
-    return table.groupby(keys, as_index=False)["value"].mean()
-
-
-def activation_diagnostics(diagnostics: pd.DataFrame) -> Figure:
-    """Per activation (rows): the share of dead units (left) and of saturated entries (right) at
-    each activation layer (colour) after every epoch, mean over folds and cases."""
-    table = _layers(diagnostics)
-    if table.empty:
-        raise FigureSkipped("The runs recorded no activation diagnostics, so none is drawn.")
-    names = in_order(diagnostics)
-    layers = sorted(table["layer"].unique())
-    shades = dict(zip(layers, np.linspace(0.0, 0.9, len(layers)), strict=True))
-    viridis = colormaps["viridis"]
-    figure, axes = new_figure(len(names), len(DIAGNOSED), 4.2, 2.4, sharey=True)
-    for row, name in zip(axes, names, strict=True):
-        for ax, (quantity, words) in zip(row, DIAGNOSED.items(), strict=True):
-            chosen = table[(table["activation"] == name) & (table["quantity"] == quantity)]
-            for layer, lines in chosen.groupby("layer"):
-                ax.plot(lines["epoch"], lines["value"], marker="o", color=viridis(shades[layer]))
-            ax.set_title(f"{name}: {words}")
-            ax.set_ylabel(f"share of {words.split()[-1]}\n(0–1)")
-            ax.set_ylim(-0.03, 1.03)
-            epoch_axis(ax, table["epoch"])
-    figure.suptitle("Dead and saturated activations per layer, mean over folds and cases")
-    handles = [
-        Patch(
-            color=viridis(shades[layer]),
-            label=f"layer {layer}" + (" (input side)" if layer == 1 else ""),
-        )
-        for layer in layers
-    ]
-    legend_outside(figure, handles, title="activation layer")
-    return figure
