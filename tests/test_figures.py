@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 from workflow_helpers import REPO
@@ -50,6 +51,7 @@ def history_rows(activation: str, fold: int, peak: int | None) -> list[dict]:
                 "train_accuracy": accuracy + 0.02,
                 "val_accuracy": accuracy,
                 "epoch_seconds": 1.0,
+                "lr": 0.01 * (0.1 if epoch > 4 else 1.0),  # a drop after epoch 4
             }
         )
     return rows
@@ -85,6 +87,7 @@ def runs(histories) -> pd.DataFrame:
                 "status": "completed",
                 "best_epoch": int(best["epoch"]),
                 "val_accuracy": best["val_accuracy"],
+                "test_accuracy": best["val_accuracy"] - 0.01,
                 "val_loss": best["val_loss"],
                 "train_accuracy_last3": history["train_accuracy"].tail(3).mean(),
                 "mean_epoch_seconds": {"relu": 1.0, "dsrelu": 1.5, "tanh": 1.2}[activation],
@@ -104,11 +107,16 @@ def statistics(runs) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def diagnostics(runs) -> pd.DataFrame:
     rows = [
-        {**run, "epoch": epoch, "site": site, "quantity": quantity, "value": 0.1 * layer}
+        {**run, "epoch": epoch, "site": site, "quantity": quantity, "value": value}
         for run in runs[["dataset", "model", "activation", "fold"]].to_dict("records")
         for epoch in range(1, EPOCHS + 1)
-        for layer, site in enumerate(["act1", "act2"], start=1)
-        for quantity in ("dead_fraction", "saturated_fraction", "grad_norm")
+        for layer, site in enumerate(["conv1", "fc"], start=1)
+        for quantity, value in [
+            ("dead_fraction", 0.0),  # flat at 0 in every run: not drawn
+            ("saturated_fraction", 0.1 * layer),
+            ("grad_norm", 1.0 / (epoch * layer)),
+            *([("param_alpha", 0.1 * epoch)] if run["activation"] == "dsrelu" else []),
+        ]
     ]
     return pd.DataFrame(rows)
 
@@ -401,12 +409,41 @@ def test_confusion_counts_and_matrices_equal_a_hand_built_predictions_table():
         figures.confusion_matrices({}, chosen)
 
 
-def test_the_confusion_matrices_show_the_control_and_the_best_other_activation(runs):
+def test_the_confusion_matrices_show_every_activation_in_the_studys_order_with_its_role(runs):
     chosen = figures.confusion_choice(runs, "val_accuracy", "dsrelu")
-    assert chosen == {("digits", "lenet5"): [("dsrelu", "control"), ("tanh", "best baseline")]}
+    assert chosen == {
+        ("digits", "lenet5"): [
+            ("relu", "rank 2"),
+            ("dsrelu", "control"),
+            ("tanh", "best baseline"),
+        ]
+    }
     runs = runs.assign(val_accuracy=runs["val_accuracy"].where(runs["activation"] != "relu", 1.0))
     chosen = figures.confusion_choice(runs, "val_accuracy", None)
-    assert chosen[("digits", "lenet5")] == [("relu", "best"), ("tanh", "runner-up")]
+    assert chosen[("digits", "lenet5")] == [
+        ("relu", "best"),
+        ("dsrelu", "rank 3"),
+        ("tanh", "runner-up"),
+    ]
+
+
+def test_the_confusion_matrices_name_the_classes_the_prepared_data_records(tmp_path):
+    prepared = tmp_path / "prepared" / "manifest.json"
+    prepared.parent.mkdir()
+    prepared.write_text(json.dumps({"classes": ["cat", "dog", "emu"]}))
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "manifest.json").write_text(json.dumps({"prepared_manifest": str(prepared)}))
+    runs = pd.DataFrame({"dataset": ["d", "e"], "run_dir": [str(run_dir), str(tmp_path / "none")]})
+    names = figures.class_names(runs)
+    assert names == {"d": ["cat", "dog", "emu"]}  # "e"'s manifest is missing: by index
+    predictions = {("d", "m", "a"): PREDICTIONS, ("e", "m", "a"): PREDICTIONS}
+    chosen = {("d", "m"): [("a", "control")], ("e", "m"): [("a", "control")]}
+    named, indexed = [
+        ax for ax in figures.confusion_matrices(predictions, chosen, names).axes if ax.images
+    ]
+    assert [t.get_text() for t in named.get_xticklabels()] == ["cat", "dog", "emu"]
+    assert named.get_ylabel() == "true class" and indexed.get_ylabel() == "true class (index)"
 
 
 # What every figure has
@@ -448,6 +485,9 @@ def every_figure(histories, runs, statistics, diagnostics, curves) -> dict[str, 
         "epoch_seconds_ratio": figures.epoch_seconds_ratio(timing),
         "confusion_matrices": figures.confusion_matrices(predictions, chosen),
         "activation_diagnostics": figures.activation_diagnostics(diagnostics),
+        "learning_rate": figures.learning_rate(histories),
+        "test_accuracy": figures.test_accuracy(runs),
+        "bayesian_probabilities": figures.bayesian_probabilities(statistics, rope=0.01),
         "paper_vs_ours": figures.paper_vs_ours(paper, runs),
     }
 
@@ -480,7 +520,7 @@ def test_every_figure_has_a_title_words_on_its_axes_whole_epochs_and_legends_off
                 low, high = ax.get_xlim()
                 ticks = [t for t in ax.get_xticks() if low <= t <= high]
                 assert ticks and all(float(t).is_integer() for t in ticks), (name, ticks)
-        if name in {"training_curves", "best_vs_final", "activation_diagnostics"}:
+        if name in {"training_curves", "best_vs_final", "activation_diagnostics", "learning_rate"}:
             assert epochs, name
         legends = list(figure.legends) + [ax.get_legend() for ax in data_axes if ax.get_legend()]
         for legend in legends:
@@ -494,3 +534,100 @@ def test_every_caption_is_one_sentence_saying_what_to_look_for_and_what_the_bars
         assert hasattr(figures, name), name
         assert caption.endswith(".") and ". " not in caption[:-1], name
         assert re.search(r"error bars?|bands?|interval|no error", caption), name
+
+
+# Colours, order and what the figures draw
+
+
+def test_an_activation_keeps_its_colour_in_every_study_and_figure():
+    listed = "from actstudy import activations; print(' '.join(activations.names()))"
+    builtins = subprocess.run(  # a fresh process: no other test's plugin registered
+        [sys.executable, "-c", listed], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert len(builtins) >= 19 and set(builtins) <= set(figures.style.FIXED_COLORS)
+    fixed = [to_hex(c) for c in figures.style.FIXED_COLORS.values()]
+    assert len(set(fixed)) == len(fixed)  # no two alike
+    small = figures.style.colors(["relu", "my_act"])
+    large = figures.style.colors(["tanh", "my_act", "dsrelu", "relu", "other"])
+    assert small["relu"] == large["relu"] and small["my_act"] == large["my_act"]
+    script = "from actstudy.evaluation.figures.style import color; print(color('my_act'))"
+    other_process = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert other_process.stdout.strip() == str(figures.style.color("my_act"))  # no salted hash
+
+
+def test_the_training_curves_are_a_grid_that_says_training_metrics_are_running_means(histories):
+    figure = figures.training_curves(histories)
+    width, height = figure.get_size_inches()
+    assert width / height < 2  # a grid, not a strip
+    titles = [ax.get_title() for ax in figure.axes]
+    assert sum("running mean" in t for t in titles) == 2  # the training loss and accuracy
+    assert "running means" in figure.get_suptitle()
+
+
+def test_the_diagnostics_draw_each_site_by_name_and_only_quantities_that_vary(diagnostics):
+    assert figures.diagnostics.varying(diagnostics) == [
+        "saturated_fraction",
+        "grad_norm",
+        "param_alpha",
+    ]
+    figure = figures.activation_diagnostics(diagnostics)
+    axes = [ax for ax in figure.axes if ax.lines or ax.texts]
+    assert len(axes) == 3 * 2  # three quantities × two sites
+    assert {ax.get_title() for ax in axes} == {"site conv1", "site fc"}
+    labels = " ".join(ax.get_ylabel() for ax in axes)
+    assert "dead" not in labels and "gradient norm" in labels and "parameter alpha" in labels
+    colours = {to_hex(line.get_color()) for ax in axes for line in ax.lines}
+    assert colours == {to_hex(figures.style.color(n)) for n in PEAKS}
+
+
+def test_the_learning_rate_figure_draws_the_schedule_of_the_histories(histories):
+    figure = figures.learning_rate(histories)
+    (ax,) = [ax for ax in figure.axes if ax.lines]
+    for line in ax.lines:
+        assert list(line.get_ydata()) == pytest.approx([0.01] * 4 + [0.001] * 2)
+    assert ax.get_yscale() == "log"  # a tenfold drop
+    with pytest.raises(figures.FigureSkipped, match="learning rate"):
+        figures.learning_rate(histories.drop(columns="lr"))
+
+
+def test_test_accuracy_per_fold_follows_the_studys_order(runs):
+    figure = figures.test_accuracy(runs)
+    (ax,) = [ax for ax in figure.axes if ax.collections]
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(PEAKS)
+    assert "test accuracy" in ax.get_ylabel()
+    with pytest.raises(figures.FigureSkipped, match="test part"):
+        figures.test_accuracy(runs.drop(columns="test_accuracy"))
+
+
+def test_the_bayesian_probabilities_are_drawn_where_a_rope_is_set(statistics):
+    rows = statistics[statistics["test"] == "bayesian_correlated_t"]
+    figure = figures.bayesian_probabilities(statistics, rope=0.01)
+    (ax,) = [ax for ax in figure.axes if ax.patches]
+    widths = np.array([bar.get_width() for bar in ax.patches]).reshape(3, len(rows))
+    expected = rows[["p_better", "p_equivalent", "p_worse"]].to_numpy().T
+    assert widths == pytest.approx(expected)
+    with pytest.raises(figures.FigureSkipped, match="rope"):
+        figures.bayesian_probabilities(statistics, rope=None)
+
+
+def test_the_papers_numbers_follow_the_studys_order_not_the_alphabet(runs):
+    paper = pd.DataFrame(
+        {
+            "dataset": "digits",
+            "model": "lenet5",
+            "activation": ["tanh", "relu", "dsrelu"],
+            "metric": "accuracy",
+            "split": "val",
+            "at": "best",
+            "paper": 0.9,
+            "ours_mean": 0.9,
+            "ci_low": 0.85,
+            "ci_high": 0.95,
+            "status": "compared",
+        }
+    )
+    (ax,) = [ax for ax in figures.paper_vs_ours(paper, runs).axes if ax.collections]
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == [f"lenet5 / {name}" for name in PEAKS]  # relu, dsrelu, tanh

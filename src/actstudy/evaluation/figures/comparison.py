@@ -121,6 +121,7 @@ def bayesian_probabilities(statistics: pd.DataFrame, rope: float | None) -> Figu
         ax.set_xlim(0, 1)
         ax.axvline(0.95, color="black", linestyle=":", linewidth=0.8)
         ax.set_xlabel("posterior probability (0–1)")
+        ax.set_ylabel("comparison (first vs second)")
         ax.set_title(f"{case}: {chosen['metric'].iloc[0]}, rope ±{rope:g}")
     handles = [Patch(color=color, label=label) for _, label, color in BAYES]
     handles.append(Line2D([], [], color="black", linestyle=":", label="0.95"))

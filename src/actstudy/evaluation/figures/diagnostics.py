@@ -83,8 +83,7 @@ def activation_diagnostics(diagnostics: pd.DataFrame) -> Figure:
             if quantity == "grad_norm" and (chosen["value"] > 0).all() and len(chosen):
                 ax.set_yscale("log")
             ax.set_title(f"site {site}", fontsize="medium")
-            if ax is row[0]:
-                ax.set_ylabel(_axis_words(quantity), fontsize="small")
+            ax.set_ylabel(_axis_words(quantity), fontsize="small")
             epoch_axis(ax, table["epoch"])
     cases = diagnostics[CASE].drop_duplicates()
     figure.suptitle(

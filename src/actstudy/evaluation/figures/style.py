@@ -108,7 +108,7 @@ def color(name: str) -> Any:
         return FIXED_COLORS[name]
     digest = hashlib.sha256(name.encode()).digest()
     hue, shade = digest[0] / 256, digest[1] / 256
-    return hsv_to_rgb((hue, 0.55 + 0.35 * shade, 0.85 - 0.3 * shade))
+    return tuple(float(v) for v in hsv_to_rgb((hue, 0.55 + 0.35 * shade, 0.85 - 0.3 * shade)))
 
 
 def colors(names: Iterable[str]) -> dict[str, Any]:
