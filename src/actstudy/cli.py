@@ -129,7 +129,7 @@ def cmd_concat(args: argparse.Namespace) -> None:
 def cmd_aggregate(args: argparse.Namespace) -> None:
     from actstudy.evaluation.aggregate import aggregate
 
-    aggregate(args.run_dirs, args.runs, args.histories, args.summary, args.diagnostics)
+    aggregate(args.run_dirs, args.runs, args.histories, args.summary, args.diagnostics, args.timing)
 
 
 def cmd_activation_curves(args: argparse.Namespace) -> None:
@@ -386,6 +386,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--diagnostics", required=True, type=Path, help="diagnostics.csv to write (per layer)"
     )
+    p.add_argument("--timing", type=Path, help="timing.csv: each model's parameters and FLOPs")
     p.add_argument("run_dirs", nargs="+", type=Path, help="the run folders to collect")
     p.set_defaults(run=cmd_aggregate)
 

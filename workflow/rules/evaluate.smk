@@ -1,6 +1,7 @@
 rule aggregate:
     input:
         metrics=slice_runs,
+        timing=layout.table("timing", "all"),  # each model's parameters and FLOPs
         searched=slice_searched_runs,  # last: it waits for the search (slice_files)
     output:
         runs=layout.table("runs"),
@@ -16,7 +17,7 @@ rule aggregate:
     shell:
         "python -m actstudy aggregate --runs {output.runs:q} --histories {output.histories:q}"
         " --summary {output.summary:q} --diagnostics {output.diagnostics:q}"
-        " {params.run_dirs:q} > {log:q} 2>&1"
+        " --timing {input.timing:q} {params.run_dirs:q} > {log:q} 2>&1"
 
 
 # the study's tables of every run (the slice "all")

@@ -160,13 +160,19 @@ def _labels_first(tables: list[pd.DataFrame], labels: dict) -> pd.DataFrame:
     return table[[*labels, *[c for c in table.columns if c not in labels]]]
 
 
-def summarize(runs: pd.DataFrame) -> pd.DataFrame:
+COST = ["parameters", "trainable_parameters", "forward_flops_per_sample"]
+"""What each model costs (timing.csv, :mod:`actstudy.evaluation.model_cost`), in the summary."""
+
+
+def summarize(runs: pd.DataFrame, timing: pd.DataFrame | None = None) -> pd.DataFrame:
     """Mean and std over folds per dataset × model × activation, every run counted: a diverged
     run counts with the worst scores (see :func:`with_divergence_policy`, the policy the
     statistics follow) and is counted in ``diverged``. Each row also has its fold-mean
     validation accuracy's improvement over the best other activation of its dataset × model
     (docs/studies.md#s5: "improvement over the second best", see
-    :mod:`actstudy.evaluation.improvement`)."""
+    :mod:`actstudy.evaluation.improvement`), and what its model costs: parameters (all and
+    trainable) and forward FLOPs per sample, from the timing table where given (else the
+    parameters the runs' manifests count)."""
     extra = ["test_accuracy", "train_accuracy_last3", "train_loss_last3", "mean_epoch_seconds"]
     extra.append("progress_t_at_best")
     metrics = [m for m in [*SUMMARY_METRICS, *extra] if m in runs]
@@ -175,6 +181,8 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
         row = dict(zip(KEYS, key, strict=True))
         row["folds"] = len(group)
         row["diverged"] = int((group["status"] == "diverged").sum())
+        if "parameters" in group:
+            row["parameters"] = group["parameters"].iloc[0]
         for metric in metrics:
             values = group[metric].astype(float)
             row[f"{metric}_mean"] = values.mean()
@@ -182,6 +190,12 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
             row[f"{metric}_std"] = values.std(ddof=1) if spread else np.nan
         rows.append(row)
     summary = pd.DataFrame(rows)
+    if timing is not None and len(summary):
+        cost = timing[[*KEYS, *COST]].drop_duplicates(KEYS)
+        summary = summary.drop(columns="parameters", errors="ignore")
+        summary = summary.merge(cost, on=KEYS, how="left")
+        order = [*KEYS, "folds", "diverged", *COST]
+        summary = summary[[*order, *[c for c in summary.columns if c not in order]]]
     if METRIC in summary:
         summary = with_improvement_column(summary)
     return summary.sort_values([*KEYS[:2], "val_accuracy_mean"], ascending=[True, True, False])
@@ -193,9 +207,11 @@ def aggregate(
     histories_csv: str | os.PathLike[str],
     summary_csv: str | os.PathLike[str],
     diagnostics_csv: str | os.PathLike[str],
+    timing_csv: str | os.PathLike[str] | None = None,
 ) -> None:
     runs, histories, diagnostics = collect(run_dirs)
+    timing = pd.read_csv(timing_csv) if timing_csv else None
     write_text(runs_csv, runs.to_csv(index=False))
     write_text(histories_csv, histories.to_csv(index=False))
     write_text(diagnostics_csv, diagnostics.to_csv(index=False))
-    write_text(summary_csv, summarize(runs).to_csv(index=False))
+    write_text(summary_csv, summarize(runs, timing).to_csv(index=False))

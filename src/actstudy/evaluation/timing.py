@@ -27,6 +27,9 @@ from typing import Any
 import pandas as pd
 import torch
 
+from actstudy.evaluation.model_cost import COLUMNS as COST_COLUMNS
+from actstudy.evaluation.model_cost import model_cost
+
 REFERENCE = "relu"
 """The activation the ratios are taken to: the study's ReLU (the registered name, no options)."""
 COLUMNS = [
@@ -53,6 +56,7 @@ COLUMNS = [
     "load_before",
     "load_after",
     "cpus",
+    *COST_COLUMNS,
 ]
 """The timing table's columns (see :func:`case_timing`)."""
 
@@ -174,6 +178,7 @@ def _step_runner(
             train_step(run, inputs, labels)
 
     info = {
+        **model_cost(run.model, inputs),
         "steps_per_epoch": steps_per_epoch,
         "batch_size": recipe["batch_size"],
         "optimizer": recipe["optimizer"]["name"],
