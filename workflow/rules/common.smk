@@ -280,6 +280,33 @@ TABLE_STEPS = {
 }
 
 
-def table_caption(wildcards):
-    """The caption of a table (its reStructuredText, put into workflow/report/table.rst)."""
-    return (REPO / "workflow" / "report" / f"{wildcards.table}.rst").read_text()
+# The tables' steps, in reading order: the menu lists them (and each step's tables) so.
+READING_ORDER = ["headline", "aggregate", "statistics", "compare", "timing"]
+TABLE_ORDER = list(TABLE_STEPS)  # summary first
+
+
+def step_subcategory(step):
+    """A step's subcategory of the report's tables, numbered in reading order (the report sorts
+    its menu by name)."""
+    return f"{READING_ORDER.index(step) + 1} {step}"
+
+
+def table_subcategory(wildcards):
+    """A table's step, as its subcategory (:func:`step_subcategory`)."""
+    return step_subcategory(TABLE_STEPS[wildcards.table])
+
+
+def table_labels(wildcards):
+    """A table's labels: its name, numbered in reading order, and its slice."""
+    number = TABLE_ORDER.index(wildcards.table) + 1
+    return {"table": f"{number} {wildcards.table}", "slice": wildcards.slice}
+
+
+def claims_argument(wildcards, input):
+    """``--claims claims.csv`` where the study has a paper's claims."""
+    return ["--claims", input.claims] if input.claims else []
+
+
+def activation_order(wildcards):
+    """The study's activations, in the order its file names them."""
+    return list(config["activations"])

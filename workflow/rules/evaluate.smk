@@ -5,9 +5,22 @@ rule aggregate:
         searched=slice_searched_runs,  # last: it waits for the search (slice_files)
     output:
         runs=layout.table("runs"),
-        histories=layout.table("histories"),
+        # the long tables: their HTML pages show them summarised, the report offers them whole
+        histories=report(
+            layout.table("histories"),
+            caption="../report/whole_table.rst",
+            category="{study} · tables",
+            subcategory=step_subcategory("aggregate"),
+            labels={"table": "3 histories (whole CSV)", "slice": "{slice}"},
+        ),
         summary=layout.table("summary"),
-        diagnostics=layout.table("diagnostics"),
+        diagnostics=report(
+            layout.table("diagnostics"),
+            caption="../report/whole_table.rst",
+            category="{study} · tables",
+            subcategory=step_subcategory("aggregate"),
+            labels={"table": "4 diagnostics (whole CSV)", "slice": "{slice}"},
+        ),
     log:
         layout.log("aggregate", "{slice}"),
     conda:

@@ -4,33 +4,6 @@
 # beside its CSV (the report shows HTML; a CSV it offers only as a download), captioned by
 # workflow/report/table.rst (one caption per table, chosen by the table's name).
 
-# The tables' steps, in reading order: the menu lists them (and each step's tables) so.
-READING_ORDER = ["headline", "aggregate", "statistics", "compare", "timing"]
-TABLE_ORDER = list(TABLE_STEPS)  # summary first
-
-
-def table_subcategory(wildcards):
-    """A table's step, numbered in reading order (the report sorts its menu by name)."""
-    step = TABLE_STEPS[wildcards.table]
-    return f"{READING_ORDER.index(step) + 1} {step}"
-
-
-def table_labels(wildcards):
-    """A table's labels: its name, numbered in reading order, and its slice."""
-    number = TABLE_ORDER.index(wildcards.table) + 1
-    return {"table": f"{number} {wildcards.table}", "slice": wildcards.slice}
-
-
-def claims_argument(wildcards, input):
-    """``--claims claims.csv`` where the study has a paper's claims."""
-    return ["--claims", input.claims] if input.claims else []
-
-
-def activation_order(wildcards):
-    """The study's activations, in the order its file names them."""
-    return list(config["activations"])
-
-
 rule headline:
     input:
         statistics=rules.statistics.output.tests,
@@ -41,7 +14,7 @@ rule headline:
             layout.table("headline", "all", suffix=".html"),
             caption="../report/headline.rst",
             category="{study} · tables",
-            subcategory=f"1 {READING_ORDER[0]}",
+            subcategory=step_subcategory("headline"),
             labels={"table": "headline", "slice": "all"},
         ),
     log:
