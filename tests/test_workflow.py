@@ -20,6 +20,8 @@ from PIL import Image
 from scipy import stats
 from workflow_helpers import BIN, REPO, planned_jobs, snakemake, tiny_config, write_config
 
+from actstudy.evaluation.aggregate import WORST, with_divergence_policy
+
 # one pytest-xdist worker runs this file: its module-scoped fixtures are built once
 pytestmark = [pytest.mark.workflow, pytest.mark.xdist_group("test_workflow")]
 
@@ -266,8 +268,10 @@ REPORTED_TABLES = {
         "timing": "the activations in turn round after round",
         "paper_vs_ours": "Every number the paper reported",
         "claims": "Each claim of the paper",
+        "headline": "The study's answer",
     }.items()
 }
+WHOLE_TABLES = ["tables/all/histories.csv", "tables/all/diagnostics.csv"]  # for download
 REPORTED_FIGURES = {
     "figures/training_curves.png": "Training and validation loss and accuracy",
     "figures/validation_accuracy.png": "Validation accuracy at each run's best epoch",
@@ -288,11 +292,82 @@ def chromium() -> str:
     return shutil.which("chromium")
 
 
-def test_the_report_opens_in_a_browser_with_every_table_and_figure(done, chromium, tmp_path):
+@pytest.fixture(scope="module")
+def report(done, tmp_path_factory) -> Path:
+    """The tiny study's report, as ``snakemake --report`` writes it, unpacked: its folder."""
     snakemake(done, "--report", f"{RESULTS}/report.zip")
+    folder = tmp_path_factory.mktemp("report")
     with zipfile.ZipFile(done / RESULTS / "report.zip") as archive:
-        archive.extractall(tmp_path)
-    page = tmp_path / "report" / "report.html"
+        archive.extractall(folder)
+    return folder / "report"
+
+
+def overview(report: Path) -> str:
+    """The report's overview page (workflow/report/workflow.rst rendered), as HTML."""
+    page = (report / "report.html").read_text()
+    return json.loads(re.search(r"var workflow_desc = (\".*?\");\n", page)[1])
+
+
+def caption(report: Path, name: str) -> str:
+    """The rendered caption of the result ``name`` (a file name) in the report, as text."""
+    page = (report / "report.html").read_text()
+    entry = re.search(r'"name": "' + re.escape(name) + r'".*?"caption": (".*?(?<!\\)")', page)
+    return re.sub(r"<[^>]+>|\s+", " ", html.unescape(json.loads(entry[1])))
+
+
+def test_the_reports_overview_is_a_list_the_headline_and_how_to_read_the_rest(report):
+    text = overview(report)
+    items = [re.sub(r"<[^>]+>", "", item) for item in re.findall(r"<li>(.*?)</li>", text, re.S)]
+    parts = {item.split(":", 1)[0]: item.split(":", 1)[1] for item in items if ":" in item}
+    for part in ["Datasets", "Models", "Activations", "Evaluation", "Statistics", "Training"]:
+        assert part in parts, (part, items)
+        assert "- **" not in parts[part] and "Models" not in parts["Datasets"]  # one item each
+    assert "digits (digits)" in parts["Datasets"] and "relu, dsrelu" in parts["Activations"]
+    evaluation = TINY["evaluation"]
+    assert f"{evaluation['folds']}-fold" in parts["Evaluation"]
+    assert f"a stratified {evaluation['test_fraction'] * 100:g} %" in parts["Evaluation"]
+    statistics = TINY["statistics"]
+    assert f"the control {statistics['control']} against each other" in parts["Statistics"]
+    assert statistics["metric"] in parts["Statistics"] and "α = 0.05" in parts["Statistics"]
+    assert f"±{statistics['rope']}" in parts["Statistics"]
+    # the headline: the control against the other activation, the paper's claims after it
+    answer = text.split("The answer", 1)[1].split("How to read the rest", 1)[0]
+    assert "actstudy-headline" in answer and "<td>dsrelu</td><td>relu</td>" in answer
+    assert "ReLU beats DSReLU" in answer and "not adjusted" in answer
+    assert "to the right" in text and "below" not in text.split("How to read the rest", 1)[1]
+
+
+def test_each_caption_says_what_the_code_does(done, report):
+    """The captions' key sentences, against the code's policy: a diverged run counts as the worst
+    value in the summary; only the p-values are Holm-adjusted, not the intervals (statistics.csv
+    of the run: each interval is the unadjusted t interval); training metrics are running
+    means; no caption reaches the report as a job parameter."""
+    summary = caption(report, "summary.html")
+    assert f"an accuracy, F1 or ROC AUC counts as {WORST['accuracy']:g}" in summary
+    assert WORST["loss"] == math.inf and "a loss as infinite" in summary
+    diverged = pd.DataFrame({"status": ["diverged"], "val_accuracy": [0.9], "val_loss": [0.1]})
+    assert with_divergence_policy(diverged).iloc[0].tolist() == ["diverged", 0.0, math.inf]
+    statistics = caption(report, "statistics.html")
+    assert (
+        "only the p-values are Holm-adjusted" in statistics
+        and "the intervals are not" in statistics
+    )
+    table = pd.read_csv(done / RESULTS / "tables/all/statistics.csv")
+    tested = table[table["test"] == "corrected_t"].dropna(subset=["statistic"])
+    assert len(tested)
+    alpha = 0.05
+    for row in tested.itertuples():
+        se = row.mean_difference / row.statistic
+        half = stats.t.ppf(1 - alpha / 2, row.df) * abs(se)
+        assert row.ci_high - row.mean_difference == pytest.approx(half)
+    assert "running means over the epoch's batches" in caption(report, "histories.html")
+    assert "running means" in caption(report, "training_curves.png")
+    page = (report / "report.html").read_text()
+    assert "caption=" not in page  # no job's parameters hold a caption
+
+
+def test_the_report_opens_in_a_browser_with_every_table_and_figure(report, chromium, tmp_path):
+    page = report / "report.html"
     walker = page.with_name("walked.html")  # the report, and a script that clicks through it
     script = (REPO / "tests" / "browser" / "walk_report.js").read_text()
     walker.write_text(page.read_text() + f"\n<script>\n{script}</script>\n")
@@ -320,8 +395,21 @@ def test_the_report_opens_in_a_browser_with_every_table_and_figure(done, chromiu
         caption = item["info"].split("DESCRIPTION", 1)[1].split("SIZE", 1)[0]
         assert words in caption, (path, caption)
     for path in REPORTED_TABLES:
-        assert seen[path]["content"] == "tables=1 images=0", path  # drawn as a table
-        assert seen[path]["subcategory"] in {"aggregate", "statistics", "timing", "compare"}
+        tables = 2 if path.endswith("headline.html") else 1  # the headline and the claims
+        assert seen[path]["content"] == f"tables={tables} images=0", path  # drawn as a table
+        steps = {"1 headline", "2 aggregate", "3 statistics", "4 compare", "5 timing"}
+        assert seen[path]["subcategory"] in steps
+        cells = seen[path].get("sorted")
+        if cells and not path.endswith("headline.html"):  # sorted by its first column
+            key = [
+                (0, float(c), "") if re.fullmatch(r"-?[\d.e+-]+", c) else (1, 0, c) for c in cells
+            ]
+            assert key == sorted(key), path
+    order = [item["path"] for item in walk if item["subcategory"] == "2 aggregate"]
+    assert order[0].endswith("summary.html"), order  # the first table to read, first
+    for path in WHOLE_TABLES:
+        assert seen[path]["view"] == "download", path  # the whole CSV, one click away
+    assert max(f.stat().st_size for f in report.rglob("*") if f.is_file()) < 5 * 1024 * 1024
     for path in REPORTED_FIGURES:
         width, height = map(int, seen[path]["content"].split("x"))
         assert width > 300 and height > 200, path

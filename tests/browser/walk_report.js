@@ -2,12 +2,14 @@
 // once the page has loaded, it goes through the report as a reader clicks it, with the report
 // app's own calls (app.setView, app.showResultInfo) and data (categories, results): every
 // category and subcategory menu, every result's view (an image or an HTML page in a frame) and
-// its caption. What it saw goes, as JSON with one entry per result, into a hidden PRE element
+// its caption; on a table page it clicks the first column's header, which sorts the table by it,
+// and records that column's cells as they then stand (``sorted``). What it saw goes, as JSON
+// with one entry per result, into a hidden PRE element
 // with the id "walk", for `chromium --dump-dom`; it ends on the first image, for
 // `chromium --screenshot`.
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function shown(view, entry) {
+async function shown(view, entry, extra) {
     for (let tries = 0; tries < 50; tries++) {
         await pause(100);
         if (view === "img") {
@@ -19,6 +21,12 @@ async function shown(view, entry) {
             const frame = document.querySelector("iframe");
             const page = frame && frame.contentDocument;
             if (page && page.readyState === "complete" && page.body && page.body.children.length) {
+                const header = page.querySelector("thead tr.names th");
+                if (header) {
+                    header.click();
+                    const rows = Array.from(page.querySelectorAll("tbody tr")).slice(0, 200);
+                    extra.sorted = rows.map((row) => row.cells[0].textContent);
+                }
                 return `tables=${page.querySelectorAll("table").length} images=${page.images.length}`;
             }
         }
@@ -47,16 +55,18 @@ async function walk() {
                 const mime = getResultMimeType(path);
                 const view = mime.startsWith("image/") ? "img" : mime === "text/html" ? "html" : "download";
                 let content = "offered as a download only";
+                const extra = {};
                 if (view !== "download") {
                     app.setView({ content: view, contentPath: entry.data_uri, resultPath: path });
-                    content = await shown(view, entry);
+                    content = await shown(view, entry, extra);
                     if (view === "img" && firstImage === undefined) {
                         firstImage = { content: view, contentPath: entry.data_uri, resultPath: path };
                     }
                 }
                 app.showResultInfo(path);
                 await pause(200);
-                seen.push({ path, category, subcategory, menu, view, content, info: document.body.innerText });
+                const info = document.body.innerText;
+                seen.push({ path, category, subcategory, menu, view, content, sorted: extra.sorted, info });
                 out.textContent = JSON.stringify(seen);
             }
         }
