@@ -383,7 +383,8 @@ def test_the_report_opens_in_a_browser_with_every_table_and_figure(report, chrom
         return run.stdout
 
     dom = browse("--dump-dom")
-    assert "Activation study" in dom and "How to read the results" in dom  # the overview page
+    assert "Activation study" in dom and "How to read the rest" in dom  # the overview page
+    assert "The answer" in dom and "actstudy-headline" in dom  # the headline table on it
     assert "relu" in dom and "dsrelu" in dom  # its configuration
     walk = json.loads(html.unescape(re.findall(r'<pre id="walk"[^>]*>(.*?)</pre>', dom, re.S)[-1]))
     assert all("error" not in item for item in walk), walk
