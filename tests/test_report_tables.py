@@ -125,13 +125,19 @@ def test_the_headline_page_escapes_the_claims_and_names_what_is_adjusted(tmp_pat
     statistics_rows().to_csv(statistics, index=False)
     claims = tmp_path / "claims.csv"
     pd.DataFrame({"claim": [SCRIPT], "verdict": ["inconclusive"]}).to_csv(claims, index=False)
-    write_headline(statistics, 0.05, [], tmp_path / "h.csv", tmp_path / "h.html", claims)
+    options = {"alpha": 0.05, "control": "ctl"}
+    write_headline(statistics, options, [], tmp_path / "h.csv", tmp_path / "h.html", claims)
     text = (tmp_path / "h.html").read_text()
     assert SCRIPT not in text and "&lt;script&gt;" in text and "inconclusive" in text
     assert "95 % interval" in text and "not adjusted" in text and "Holm-adjusted" in text
     assert len(pd.read_csv(tmp_path / "h.csv")) == 3
     empty = headline_html(headline(statistics_rows().iloc[-1:], 0.05), 0.05, None)
     assert "No two activations could be compared" in empty
+    pairs = headline(statistics_rows(), 0.05, control=False)
+    assert list(pairs.columns[2:4]) == ["first", "second"]
+    assert "control − activation" in text
+    paired = headline_html(pairs, 0.05, None)
+    assert "one pair" in paired and "first − second" in paired
 
 
 @pytest.mark.parametrize("alpha", [0.05, 0.1])

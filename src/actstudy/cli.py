@@ -190,7 +190,7 @@ def cmd_headline(args: argparse.Namespace) -> None:
     from actstudy.evaluation.headline import write_headline
 
     options = json.loads(args.options)
-    write_headline(args.statistics, options["alpha"], args.order, args.out, args.html, args.claims)
+    write_headline(args.statistics, options, args.order, args.out, args.html, args.claims)
 
 
 def cmd_search_next(args: argparse.Namespace) -> None:

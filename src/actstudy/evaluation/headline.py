@@ -36,10 +36,13 @@ def verdict(row: pd.Series, alpha: float) -> str:
     return "no difference shown"
 
 
-def headline(statistics: pd.DataFrame, alpha: float, order: Sequence[str] = ()) -> pd.DataFrame:
-    """One row per comparison of two activations within a case (``a`` the control), the
-    Bayesian probabilities beside it where the study sets a rope, in the study's activation
-    order (``order``; others after, as they come)."""
+def headline(
+    statistics: pd.DataFrame, alpha: float, order: Sequence[str] = (), control: bool = True
+) -> pd.DataFrame:
+    """One row per comparison of two activations within a case, the Bayesian probabilities
+    beside it where the study sets a rope, in the study's activation order (``order``; others
+    after, as they come); its two activations are ``control`` and ``activation`` where the
+    study names a control, else ``first`` and ``second``."""
     paired = statistics[statistics["test"].isin(PAIRED_TESTS)].copy()
     bayes = statistics[statistics["test"] == "bayesian_correlated_t"]
     probabilities = ["p_better", "p_equivalent", "p_worse"]
@@ -53,7 +56,8 @@ def headline(statistics: pd.DataFrame, alpha: float, order: Sequence[str] = ()) 
     paired["verdict"] = [verdict(row, alpha) for _, row in paired.iterrows()]
     columns = ["case", "metric", "a", "b", "n", "mean_a", "mean_b", "mean_difference"]
     columns += ["ci_low", "ci_high", "p_holm", *(probabilities if len(bayes) else []), "verdict"]
-    table = paired[columns].rename(columns={"a": "control", "b": "activation", "n": "runs"})
+    names = ("control", "activation") if control else ("first", "second")
+    table = paired[columns].rename(columns={"a": names[0], "b": names[1], "n": "runs"})
     return table.reset_index(drop=True)
 
 
@@ -84,10 +88,13 @@ def headline_html(table: pd.DataFrame, alpha: float, claims: pd.DataFrame | None
     """The headline (and the paper's claims) as an HTML fragment, every text escaped."""
     parts = [STYLE, '<div class="actstudy-headline">']
     if len(table):
+        control = "control" in table
+        first, second = table.columns[2:4]
         parts.append(
-            f"<p>Each row: the control against one activation on <code>"
-            f"{html.escape(str(table['metric'].iloc[0]))}</code>; <code>mean_difference</code>"
-            f" = control − activation, with its {100 * (1 - alpha):g} % interval (corrected"
+            f"<p>Each row: {'the control against one activation' if control else 'one pair'} on"
+            f" <code>{html.escape(str(table['metric'].iloc[0]))}</code>;"
+            f" <code>mean_difference</code> = {first} − {second}, with its"
+            f" {100 * (1 - alpha):g} % interval (corrected"
             " resampled t, not adjusted for the other comparisons); <code>p_holm</code>, the"
             f" p-value Holm-adjusted within the case; the verdict at α = {alpha:g}.</p>"
         )
@@ -103,14 +110,16 @@ def headline_html(table: pd.DataFrame, alpha: float, claims: pd.DataFrame | None
 
 def write_headline(
     statistics_csv: str | os.PathLike[str],
-    alpha: float,
+    options: dict,
     order: Sequence[str],
     out_csv: str | os.PathLike[str],
     out_html: str | os.PathLike[str],
     claims_csv: str | os.PathLike[str] | None = None,
 ) -> None:
-    """headline.csv and its HTML fragment from statistics.csv (and claims.csv)."""
-    table = headline(pd.read_csv(statistics_csv), alpha, order)
+    """headline.csv and its HTML fragment from statistics.csv (and claims.csv), under the
+    study's statistics ``options`` (its alpha and control)."""
+    alpha = options["alpha"]
+    table = headline(pd.read_csv(statistics_csv), alpha, order, bool(options.get("control")))
     claims = pd.read_csv(claims_csv) if claims_csv else None
     write_text(out_csv, table.to_csv(index=False))
     write_text(out_html, headline_html(table, alpha, claims))
