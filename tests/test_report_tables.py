@@ -130,14 +130,18 @@ def test_the_headline_page_escapes_the_claims_and_names_what_is_adjusted(tmp_pat
     text = (tmp_path / "h.html").read_text()
     assert SCRIPT not in text and "&lt;script&gt;" in text and "inconclusive" in text
     assert "95 % interval" in text and "not adjusted" in text and "Holm-adjusted" in text
+    assert (
+        "<td>ctl</td><td>worse</td><td>0.500 vs 0.500</td><td>+0.050 [+0.500, +0.500]</td>" in text
+    )
+    assert "<td>0.01</td><td>0.50 / 0.00 / 0.50</td><td>ctl better</td>" in text
     assert len(pd.read_csv(tmp_path / "h.csv")) == 3
     empty = headline_html(headline(statistics_rows().iloc[-1:], 0.05), 0.05, None)
     assert "No two activations could be compared" in empty
     pairs = headline(statistics_rows(), 0.05, control=False)
     assert list(pairs.columns[2:4]) == ["first", "second"]
-    assert "control − activation" in text
+    assert "control − activation [interval]" in text
     paired = headline_html(pairs, 0.05, None)
-    assert "one pair" in paired and "first − second" in paired
+    assert "one pair" in paired and "first − second [interval]" in paired
 
 
 @pytest.mark.parametrize("alpha", [0.05, 0.1])

@@ -332,7 +332,8 @@ def test_the_reports_overview_is_a_list_the_headline_and_how_to_read_the_rest(re
     assert f"±{statistics['rope']}" in parts["Statistics"]
     # the headline: the control against the other activation, the paper's claims after it
     answer = text.split("The answer", 1)[1].split("How to read the rest", 1)[0]
-    assert "actstudy-headline" in answer and "<td>dsrelu</td><td>relu</td>" in answer
+    assert "actstudy-headline" in answer and "<th>control − activation [interval]</th>" in answer
+    assert "<td>dsrelu</td><td>relu</td>" in answer and "control − activation" in answer
     assert "ReLU beats DSReLU" in answer and "not adjusted" in answer
     assert "to the right" in text and "below" not in text.split("How to read the rest", 1)[1]
 

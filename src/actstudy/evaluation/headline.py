@@ -61,25 +61,55 @@ def headline(
     return table.reset_index(drop=True)
 
 
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.4g}"
-    return html.escape(str(value))
+def _number(value: float, form: str) -> str:
+    return "" if pd.isna(value) else format(value, form)
+
+
+def shown(table: pd.DataFrame) -> pd.DataFrame:
+    """The headline as the overview page shows it, narrow enough for its column: per row the
+    two activations, their means, the difference with its interval, p_Holm, the Bayesian
+    probabilities (where set) and the verdict, numbers rounded; the case where there are
+    several."""
+    first, second = table.columns[2:4]
+    view = pd.DataFrame(index=table.index)
+    if table["case"].nunique() > 1:
+        view["case"] = table["case"]
+    view[first] = table[first]
+    view[second] = table[second]
+    view["means"] = [
+        f"{_number(a, '.3f')} vs {_number(b, '.3f')}"
+        for a, b in zip(table["mean_a"], table["mean_b"], strict=True)
+    ]
+    view[f"{first} − {second} [interval]"] = [
+        f"{_number(d, '+.3f')} [{_number(lo, '+.3f')}, {_number(hi, '+.3f')}]"
+        for d, lo, hi in zip(
+            table["mean_difference"], table["ci_low"], table["ci_high"], strict=True
+        )
+    ]
+    view["p_Holm"] = [_number(p, ".3g") for p in table["p_holm"]]
+    if "p_equivalent" in table:
+        view["P(better / equal / worse)"] = [
+            " / ".join(_number(v, ".2f") for v in values)
+            for values in table[["p_better", "p_equivalent", "p_worse"]].to_numpy()
+        ]
+    view["verdict"] = table["verdict"]
+    return view
 
 
 def _table(table: pd.DataFrame) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
         for row in table.itertuples(index=False)
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 STYLE = """<style>
-.actstudy-headline table { border-collapse: collapse; margin: 0.4em 0 1em; }
-.actstudy-headline th, .actstudy-headline td { padding: 2px 8px; border-bottom: 1px solid #ccc;
-  text-align: left; vertical-align: top; max-width: 40em; overflow-wrap: anywhere; }
+.actstudy-headline table { border-collapse: collapse; margin: 0.4em 0 1em; font-size: 0.85em; }
+.actstudy-headline th, .actstudy-headline td { padding: 2px 6px; border-bottom: 1px solid #ccc;
+  text-align: left; vertical-align: top; overflow-wrap: normal; word-break: normal; }
+.actstudy-headline td { font-variant-numeric: tabular-nums; }
 .actstudy-headline th { background: #f3f3f3; }
 </style>"""
 
@@ -90,15 +120,16 @@ def headline_html(table: pd.DataFrame, alpha: float, claims: pd.DataFrame | None
     if len(table):
         control = "control" in table
         first, second = table.columns[2:4]
+        metric = html.escape(str(table["metric"].iloc[0]))
         parts.append(
             f"<p>Each row: {'the control against one activation' if control else 'one pair'} on"
-            f" <code>{html.escape(str(table['metric'].iloc[0]))}</code>;"
-            f" <code>mean_difference</code> = {first} − {second}, with its"
-            f" {100 * (1 - alpha):g} % interval (corrected"
-            " resampled t, not adjusted for the other comparisons); <code>p_holm</code>, the"
-            f" p-value Holm-adjusted within the case; the verdict at α = {alpha:g}.</p>"
+            f" {metric}, over the folds: the means, the difference {first} − {second} with"
+            f" its {100 * (1 - alpha):g} % interval (corrected resampled t, not adjusted for"
+            " the other comparisons), the p-value Holm-adjusted within the case, the"
+            " Bayesian probabilities where a rope is set, and the verdict at α ="
+            f" {alpha:g}.</p>"
         )
-        parts.append(_table(table))
+        parts.append(_table(shown(table)))
     else:
         parts.append("<p>No two activations could be compared (statistics.csv says why).</p>")
     if claims is not None and len(claims):
