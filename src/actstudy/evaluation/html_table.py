@@ -30,9 +30,10 @@ h1 { font-size: 15px; margin: 0 0 0.3em; }
 p { margin: 0 0 0.8em; color: #57606a; max-width: 60em; }
 table { border-collapse: collapse; }
 th, td { padding: 2px 8px; border-bottom: 1px solid #d0d7de; vertical-align: top;
-  max-width: 28em; overflow-wrap: anywhere; }
-thead th { position: sticky; top: 0; background: #f6f8fa; text-align: left; cursor: pointer; }
-thead tr.filters th { top: 1.9em; cursor: auto; }
+  max-width: 28em; overflow-wrap: break-word; }
+thead { position: sticky; top: 0; }
+thead th { background: #f6f8fa; text-align: left; cursor: pointer; }
+thead tr.filters th { cursor: auto; }
 thead input { width: 100%; min-width: 4em; box-sizing: border-box; font: inherit; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tbody tr:nth-child(even) { background: #fafbfc; }
@@ -117,7 +118,9 @@ def _cell(value: object) -> str:
 
 
 def _html_table(table: pd.DataFrame) -> str:
-    names = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    names = "".join(  # a long name may break after each underscore
+        f"<th>{html.escape(str(c)).replace('_', '_<wbr>')}</th>" for c in table.columns
+    )
     boxes = "".join(
         f'<th><input aria-label="filter {html.escape(str(c))}" placeholder="filter"></th>'
         for c in table.columns
