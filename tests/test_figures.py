@@ -20,6 +20,7 @@ from matplotlib.transforms import Bbox
 from workflow_helpers import REPO
 
 from actstudy import activations, models
+from actstudy.activations import registry as activation_registry
 from actstudy.evaluation import figures
 from actstudy.evaluation.activation_curves import CONFIGURED, activation_curves, values_and_slopes
 from actstudy.evaluation.statistics import MIN_BLOCKS, activation_tests
@@ -233,7 +234,9 @@ class Scaled(nn.Module):
 """
 
 
-def test_the_curves_command_imports_a_plugin_activation_the_run_names(tmp_path):
+def test_the_curves_command_imports_a_plugin_activation_the_run_names(tmp_path, monkeypatch):
+    registered = activation_registry._ACTIVATIONS  # the plugin's name, for this test only
+    monkeypatch.setattr(registered, "_entries", dict(registered._entries))
     plugin = tmp_path / "my_acts.py"
     plugin.write_text(PLUGIN)
     load_plugin(plugin)  # to build the model here; the command imports it from the manifest
