@@ -22,11 +22,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import wfdb
-from scipy.signal import resample_poly
-from wfdb.io import download
 
 from actstudy.data.downloads import TIMEOUT_S
 from actstudy.data.prepared import write_prepared
@@ -34,6 +32,9 @@ from actstudy.data.progress import Progress
 from actstudy.data.retry import attempts_made, attempts_phrase, reason, retry
 from actstudy.data.sources import register_source
 from actstudy.io import file_digest
+
+if TYPE_CHECKING:
+    import wfdb
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class Record:
 def _load(folder: Path, name: str, fix: str) -> tuple[wfdb.Record, wfdb.Annotation]:
     """All leads and the annotations of a record; a corrupt or truncated file raises one
     sentence ending in ``fix``."""
+    import wfdb  # here, as scipy and download below: a study's options are checked without them
+
     base = folder / name
     try:
         record = wfdb.rdrecord(str(base))
@@ -114,6 +117,8 @@ def cut_beats(
     signal, positions = record.signal, record.samples
     if rate != record.fs:
         ratio = Fraction(rate).limit_denominator(1000) / Fraction(record.fs).limit_denominator(1000)
+        from scipy.signal import resample_poly
+
         signal = resample_poly(signal, ratio.numerator, ratio.denominator)
         positions = np.rint(positions * float(ratio)).astype(np.int64)
     labels = np.array([CLASS_OF_SYMBOL.get(s, -1) for s in record.symbols], dtype=np.int64)
@@ -146,6 +151,8 @@ def _read_url(url: str) -> bytes:
 
 def _published_sha256(version: str) -> dict[str, str]:
     """PhysioNet's SHA256SUMS.txt for the database version ({} with a warning if absent)."""
+    from wfdb.io import download
+
     url = posixpath.join(download.config.db_index_url, DATABASE, version, "SHA256SUMS.txt")
     try:
         text = retry(partial(_read_url, url), what=f"download of {url}").decode("utf-8")
@@ -160,12 +167,16 @@ def _published_sha256(version: str) -> dict[str, str]:
 
 def _index() -> tuple[list[str], dict[str, str]]:
     """The database's record names and published SHA-256 sums."""
+    from wfdb.io import download
+
     listed = retry(partial(download.get_record_list, DATABASE), what=f"listing of {DATABASE}")
     version = retry(partial(download.get_version, DATABASE), what=f"version of {DATABASE}")
     return listed, _published_sha256(version)
 
 
 def _download_record(name: str, tmp: str) -> None:
+    import wfdb
+
     with contextlib.redirect_stdout(io.StringIO()):  # wfdb prints every step
         wfdb.dl_database(DATABASE, tmp, records=[name], annotators=["atr"])
 

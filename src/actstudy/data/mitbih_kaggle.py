@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from actstudy.data.kaggle_datasets import missing_sentence, obtain, walk_unpacked
 from actstudy.data.mitbih import AAMI_CLASSES
@@ -30,6 +29,8 @@ def locate_csvs(folder: Path) -> dict[str, Path] | None:
 
 def read_beats(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Beats (float32 N x 1 x 187) and labels of one CSV; a malformed file raises one sentence."""
+    import pandas as pd  # here: a study's options are checked without it
+
     fix = "delete it and rerun, or place a good copy"
     try:
         table = pd.read_csv(path, header=None, dtype=np.float64).to_numpy()

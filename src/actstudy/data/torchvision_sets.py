@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from torchvision import datasets
 
 from actstudy.data.archives import gunzip, unpacked
 from actstudy.data.downloads import DownloadError, fetch_url
@@ -31,11 +30,13 @@ from actstudy.io import file_digest, write_with
 
 logger = logging.getLogger(__name__)
 
-FAMILIES: dict[str, type[datasets.VisionDataset]] = {
-    "cifar10": datasets.CIFAR10,
-    "cifar100": datasets.CIFAR100,
-    "mnist": datasets.MNIST,
-    "fashion_mnist": datasets.FashionMNIST,
+# source name → torchvision dataset class, imported only where a file must be found or read:
+# checking a study's options must not wait for torchvision (seconds to import)
+FAMILIES = {
+    "cifar10": "CIFAR10",
+    "cifar100": "CIFAR100",
+    "mnist": "MNIST",
+    "fashion_mnist": "FashionMNIST",
 }
 
 
@@ -52,8 +53,15 @@ UNCOMPRESSED_MD5: dict[str, dict[str, str]] = {
 against them."""
 
 
-def _is_cifar(cls: type) -> bool:
-    return issubclass(cls, datasets.CIFAR10)
+def _family(name: str) -> type:
+    """The torchvision dataset class of source ``name``."""
+    from torchvision import datasets
+
+    return getattr(datasets, FAMILIES[name])
+
+
+def _is_cifar(name: str) -> bool:
+    return name in ("cifar10", "cifar100")
 
 
 def _check_md5(path: Path, md5: str, fix: str) -> None:
@@ -63,9 +71,10 @@ def _check_md5(path: Path, md5: str, fix: str) -> None:
         raise ValueError(f"{path} is corrupt or truncated (its MD5 is not {md5}); {fix}")
 
 
-def _required(cls: type, root: Path) -> list[Path]:
+def _required(name: str, root: Path) -> list[Path]:
     """The raw files to place by hand when downloading is off and they are absent."""
-    if _is_cifar(cls):
+    cls = _family(name)
+    if _is_cifar(name):
         has_data = (root / cls.base_folder).is_dir() or (root / cls.filename).is_file()
         return [] if has_data else [root / cls.filename]
     raw = root / cls.__name__ / "raw"
@@ -136,10 +145,9 @@ def _mnist_ready(cls: type, root: Path) -> list[Path]:
 
 def _missing(name: str) -> Callable[..., str | None]:
     """The family's ``missing``: the raw files to place when downloading is off."""
-    cls = FAMILIES[name]
 
     def missing(resources: Path, download: bool = True, **_: object) -> str | None:
-        absent = [] if download else _required(cls, resources / name)
+        absent = [] if download else _required(name, resources / name)
         if not absent:
             return None
         unchecked = [path.with_suffix("").name for path in absent if path.with_suffix("").is_file()]
@@ -160,8 +168,7 @@ def _missing(name: str) -> Callable[..., str | None]:
 
 def _declared(name: str) -> dict[str, Any]:
     """What the family declares at :func:`register_source`, beside its name."""
-    cls = FAMILIES[name]
-    native = 32 if _is_cifar(cls) else 28
+    native = 32 if _is_cifar(name) else 28
 
     def input_size(size: int | None = None, pad: int = 0, **_: object) -> int:
         return size if size is not None else native + 2 * pad
@@ -169,7 +176,7 @@ def _declared(name: str) -> dict[str, Any]:
     return {
         "missing": _missing(name),
         "input_size": input_size,
-        "channels": 3 if _is_cifar(cls) else 1,
+        "channels": 3 if _is_cifar(name) else 1,
         "classes": 100 if name == "cifar100" else 10,
         "flip_safe": name != "mnist",  # a mirrored digit is another digit or none
     }
@@ -177,8 +184,7 @@ def _declared(name: str) -> dict[str, Any]:
 
 def _preparer(name: str) -> Callable[..., None]:
     """The family's ``prepare``."""
-    cls = FAMILIES[name]
-    ready: Callable[[type, Path], list[Path]] = _cifar_ready if _is_cifar(cls) else _mnist_ready
+    ready: Callable[[type, Path], list[Path]] = _cifar_ready if _is_cifar(name) else _mnist_ready
     missing = _missing(name)
 
     def prepare(
@@ -193,6 +199,7 @@ def _preparer(name: str) -> Callable[..., None]:
         root = resources / name
         if not download and (sentence := missing(resources, download)):
             raise FileNotFoundError(sentence)
+        cls = _family(name)
         sources = ready(cls, root)
         splits = {}
         for split in ("train", "test"):

@@ -18,14 +18,16 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
-import pandas as pd
 
 from actstudy.notes import reported_study
 from actstudy.schema import schema
 from actstudy.study.grid import run_cases
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 KINDS = {"results": "reported_result", "claims": "reported_claim"}
 WHAT = {"results": "reported-results file", "claims": "claims file"}
@@ -398,6 +400,8 @@ def _load(
         for text in sentences:
             problems.add(line, text)
         typed.append(row)
+    import pandas as pd  # here: a study without reported files is checked without it
+
     return pd.DataFrame(typed, columns=columns(kind)), problems
 
 
