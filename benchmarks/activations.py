@@ -4,7 +4,8 @@
    ``torch.compile``d, for every registered activation (aliases once) and one expression.
 2. One ResNet-20 training step (batch 128, 32x32x3, SGD), eager and compiled, per activation.
 
-Run ``.venv/bin/python benchmarks/activations.py [--quick] [--no-compile] [--only relu,coslu]``.
+Run ``.venv/bin/python benchmarks/activations.py [--quick] [--no-compile] [--only relu,coslu]``
+(``--smoke``: ReLU and LReLU at tiny sizes, eager only, to check the script).
 It ends with one line per target, ``target <name>: <measured> (goal <goal>) met|missed``, and
 the compile choice per activation, which each activation declares as ``compile=`` in its
 ``@register(...)`` (``actstudy.activations.registry``).
@@ -336,7 +337,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--threads", type=int, default=1, help="intra-op threads on CPU (default 1)"
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="ReLU and LReLU at tiny sizes, 1 round, eager only (compiling takes minutes)",
+    )
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.quick, args.no_compile, args.only = True, True, args.only or "relu,lrelu"
+    return args
+
+
+def use_smoke_sizes() -> None:
+    """Tiny tensors and batches: the script checked in seconds, nothing measured."""
+    global SHAPE, BATCH
+    SHAPE, BATCH = (4, 8, 16, 16), 8
 
 
 def main(argv: list[str]) -> None:
@@ -350,6 +365,9 @@ def main(argv: list[str]) -> None:
     torch._dynamo.config.recompile_limit = 64
     torch._dynamo.config.fail_on_recompile_limit_hit = True
     micro_repeats, step_repeats = (5, 3) if args.quick else (15, 7)
+    if args.smoke:
+        use_smoke_sizes()
+        micro_repeats = step_repeats = 1
     found = candidates(set(args.only.split(",")) if args.only else None)
     print(header(device, torch.get_num_threads()), flush=True)
     print(f"forward + backward on {SHAPE} float32:", flush=True)

@@ -1,7 +1,8 @@
 """What the activation diagnostics cost: an epoch with them against one without, in one run.
 
-Trains the default study's case (LeNet-5 on scikit-learn's digits at 32×32, fold 0 of 5: 1,437
-training samples, batch 64, Adam; 7 activations in the study, here ReLU and Mish) with
+Trains the default study's case (LeNet-5 on scikit-learn's digits at 32×32, fold 0 of the
+default study's folds: 1,149 training samples once its test part is held out, batch 64, Adam;
+7 activations in the study, here ReLU and Mish) with
 :func:`actstudy.training.loop.train_run` twice per round, alternating: once as it runs in the
 workflow (the probe after every epoch, :mod:`actstudy.training.diagnostics`) and once with the
 probe switched off. An epoch is what the history's ``epoch_seconds`` counts (training, the
@@ -15,7 +16,7 @@ probe, validation). Two ratios, medians over the epochs after the first (warm-up
 Both runs must end with identical weights (the probe changes nothing); the script checks it.
 Prints one line per target: ``target <name>: <measured> (goal <goal>) met|missed``.
 
-    python benchmarks/diagnostics.py [--epochs 4] [--repeats 3] [--threads 2]
+    python benchmarks/diagnostics.py [--epochs 4] [--repeats 3] [--threads 2] [--smoke]
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from digits_folds import prepare_digits
 from actstudy.study.grid import run_spec
 from actstudy.study.validate import validate_config
 from actstudy.training import diagnostics
+from actstudy.training.folds import fold_indices
 from actstudy.training.loop import train_run
 
 GOAL = 0.05  # the probe may cost at most 5 % of an epoch
@@ -87,15 +89,21 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3, help="alternating rounds")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--activations", default="relu,mish")
+    parser.add_argument(
+        "--smoke", action="store_true", help="2 epochs, 1 round, ReLU: checks the script"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.epochs, args.repeats, args.activations = 2, 1, "relu"
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
-        labels = prepare_digits(data)
+        prepare_digits(data)
+        train_idx, _ = fold_indices(data / "folds.json", 0)
         print(
             f"device cpu, {args.threads} threads, torch {torch.__version__}, lenet5 on digits "
             f"32×32, fold 0 of 5, batch 64, {args.epochs} epochs, {args.repeats} alternating "
-            f"rounds; probe of {diagnostics.probe_size(int(len(labels) * 0.8))} samples"
+            f"rounds; probe of {diagnostics.probe_size(len(train_idx))} samples"
         )
         print(f"{'activation':<12}{'epoch s':>10}{'with probe s':>14}{'probe s':>10}{'share':>8}")
         verdicts = []

@@ -14,7 +14,7 @@ Each measurement alternates with its baseline, round after round, so both see th
 load; medians over rounds. Files are read from the page cache (they were just written).
 Prints a table and one line per target: ``target <name>: <measured> (goal <goal>) met|missed``.
 
-    python benchmarks/integrity.py [--repeats 5] [--images 50000] [--threads 2]
+    python benchmarks/integrity.py [--repeats 5] [--images 50000] [--threads 2] [--smoke]
 """
 
 from __future__ import annotations
@@ -136,7 +136,12 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=50_000, help="synthetic images, 32×32×3")
     parser.add_argument("--checkpoint-mib", type=int, default=100)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--smoke", action="store_true", help="1 round, 2,000 images, 2 MiB: checks the script"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.repeats, args.images, args.checkpoint_mib = 1, 2_000, 2
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
