@@ -119,7 +119,7 @@ def wall_seconds(command: list[str], cwd: Path) -> tuple[float, str]:
     seconds = time.perf_counter() - tick
     if result.returncode == 0:
         return seconds, "ok"
-    lines = (result.stderr + result.stdout).strip().splitlines()
+    lines = (result.stdout + result.stderr).strip().splitlines()
     return seconds, f"refused: {lines[-1][:80] if lines else result.returncode}"
 
 
