@@ -320,6 +320,7 @@ def run_all(commands: list[list[str]], outs: list[Path], at_once: bool) -> float
     env = {
         **os.environ,
         **ONE_THREAD,
+        "ACTSTUDY_RUN_CACHE": "off",  # the packed runs train what the sequential ones did
         "PYTHONPATH": os.pathsep.join(
             filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")])
         ),
