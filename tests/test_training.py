@@ -237,6 +237,16 @@ def test_the_same_seed_gives_identical_histories_and_weights(digits16, tmp_path)
     assert not history(tmp_path / "a").equals(history(tmp_path / "c"))
 
 
+def test_diagnostic_sites_are_named_by_the_models_roles(digits16, tmp_path):
+    """LeNet-5's three activations are its roles conv1, conv2 and fc, as the study file names
+    them (S4's Tanh-ReLU gives each role its own function)."""
+    prepared, folds = digits16
+    spec = make_spec({"roles": {"conv1": "relu", "conv2": "tanh", "fc": "relu"}}, epochs=1)
+    train_run(spec, prepared, folds, tmp_path / "run")
+    table = pd.read_csv(tmp_path / "run" / "diagnostics.csv")
+    assert list(table[table["quantity"] == "dead_fraction"]["site"]) == ["conv1", "conv2", "fc"]
+
+
 def test_the_activation_diagnostics_leave_training_bit_identical(digits16, tmp_path, monkeypatch):
     """CoSLU (one shared trainable module, called at every activation of LeNet-5): its
     parameters per epoch, every site per call; the same weights and history without the probe."""

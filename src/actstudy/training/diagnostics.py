@@ -1,8 +1,10 @@
 """Activation diagnostics: what every activation of a model does, measured once per epoch.
 
 The *sites* are the modules the model's activation factory (its ``make_act``) created, in the
-order the model's forward calls them; a module shared by the whole network (``scope:
-network``) is one site per call, named ``<module>@<k>`` for its k-th call. After every epoch
+order the model's forward calls them, each named by the model's role it was made for
+(``conv1``) where that role names one module alone, else by its name in the model
+(``layer1.0.act1``); a module shared by the whole network (``scope: network``) is one site per
+call, named ``<module>@<k>`` for its k-th call. After every epoch
 :class:`Probe` runs a fixed probe batch (the first :func:`probe_size` samples of the training
 fold, never augmented) through the model in eval mode (no dropout, batch norm on its running
 statistics), with forward hooks on the sites, and records per site, in long format (``epoch,
@@ -44,16 +46,41 @@ SATURATED_BELOW = 0.01
 COLUMNS = ["epoch", "site", "quantity", "value"]
 
 
-def recording(make_act: MakeAct) -> tuple[MakeAct, list[nn.Module]]:
-    """``make_act`` that also appends every module it returns to the list returned beside it."""
-    made: list[nn.Module] = []
+class Made(list):
+    """The modules a recorded ``make_act`` returned, in order, and the roles each was made for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.roles: dict[int, list[str]] = {}
+
+
+def recording(make_act: MakeAct) -> tuple[MakeAct, Made]:
+    """``make_act`` that also appends every module it returns (and its role) to the list
+    returned beside it."""
+    made = Made()
 
     def record(role: str) -> nn.Module:
         module = make_act(role)
         made.append(module)
+        made.roles.setdefault(id(module), []).append(role)
         return module
 
     return record, made
+
+
+def site_names(model: nn.Module, sites: list[nn.Module], roles: dict[int, list[str]]) -> dict:
+    """Each site's name: the model's role it was made for (``conv1``) where that role names one
+    module alone, else its name in the model (``layer1.0.act1``)."""
+    names = {id(m): name for name, m in model.named_modules()}
+    single = [r[0] for r in roles.values() if len(r) == 1]
+    return {
+        id(m): (
+            roles[id(m)][0]
+            if len(roles.get(id(m), [])) == 1 and single.count(roles[id(m)][0]) == 1
+            else names.get(id(m), f"activation{i}")
+        )
+        for i, m in enumerate(sites)
+    }
 
 
 def probe_size(samples: int) -> int:
@@ -78,8 +105,7 @@ class Probe:
     ) -> None:
         self.model, self.loss_fn, self.x, self.y, self.autocast = model, loss_fn, x, y, autocast
         self.sites = list({id(m): m for m in activations}.values())  # shared instances once
-        names = {id(m): name for name, m in model.named_modules()}
-        self.names = {id(m): names.get(id(m), f"activation{i}") for i, m in enumerate(self.sites)}
+        self.names = site_names(model, self.sites, getattr(activations, "roles", {}))
 
     def _forward(self) -> tuple[torch.Tensor, list[tuple[nn.Module, torch.Tensor, torch.Tensor]]]:
         """The probe's loss and each site call's (module, input, output), in eval mode."""
