@@ -118,6 +118,9 @@ def test_the_headline_gives_each_comparison_its_verdict_in_the_studys_order():
     assert headline(statistics_rows(), alpha=0.005).set_index("activation").loc[
         "worse", "verdict"
     ] == ("no difference shown")
+    unreachable = statistics_rows().assign(p_min=0.0625)  # e.g. Wilcoxon over 4 cases
+    unreachable = headline(unreachable, alpha=0.05).set_index("activation")["verdict"]
+    assert unreachable["same"] == "cannot reach α = 0.05 (smallest attainable p_Holm 0.0625)"
 
 
 def test_the_headline_page_escapes_the_claims_and_names_what_is_adjusted(tmp_path):

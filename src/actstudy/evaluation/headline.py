@@ -23,7 +23,8 @@ equivalent."""
 
 def verdict(row: pd.Series, alpha: float) -> str:
     """A comparison's verdict in words: one side better where p_Holm ≤ alpha (the p-values of
-    statistics.csv, Holm-adjusted within the case), else equivalent where the Bayesian test
+    statistics.csv, Holm-adjusted within the case), else "cannot reach α" where the design's
+    smallest attainable p (``p_min``) is above alpha, else equivalent where the Bayesian test
     puts P(equivalent) ≥ :data:`EQUIVALENT`, else no difference shown; not tested where no
     p-value could be computed (statistics.csv's ``detail`` says why)."""
     p = row.get("p_holm", math.nan)
@@ -31,6 +32,9 @@ def verdict(row: pd.Series, alpha: float) -> str:
         return "not tested"
     if p <= alpha:
         return f"{row['a'] if row['mean_difference'] > 0 else row['b']} better"
+    p_min = row.get("p_min", math.nan)
+    if not pd.isna(p_min) and p_min > alpha:
+        return f"cannot reach α = {alpha:g} (smallest attainable p_Holm {p_min:.3g})"
     if row.get("p_equivalent", math.nan) >= EQUIVALENT:
         return "equivalent (within the rope)"
     return "no difference shown"
