@@ -539,17 +539,20 @@ def test_search_next_refuses_bad_options_a_changed_search_and_missing_runs(
 def scored_state() -> dict:
     """A finished search's state: two generations, a function found twice, one pre-screened."""
 
-    def row(generation, index, key, fitness, expression="x"):
+    def row(generation, index, key, fitness, expression="x", origin="random"):
         return {
             "generation": generation,
             "index": index,
-            "chromosome": ["x", "add", "x"],
+            "chromosome": ["x", "add", "x"] if origin != "reference" else [],
             "expression": expression,
             "key": key,
             "fitness": fitness,
+            "origin": origin,
+            "label": "relu" if origin == "reference" else "",
         }
 
     scored = [
+        row(0, 0, "fr", 9.0, "max(x, 0)", "reference"),  # the best, but no candidate
         row(0, 0, "fa", 0.5, "x + x"),
         row(0, 1, "fb", 0.0),
         row(0, 2, "fc", 0.7, "sin(x) * x"),
@@ -580,6 +583,18 @@ def test_the_top_functions_are_distinct_ranked_by_fitness_and_written_as_activat
     ]
     assert [t["key"] for t in top_functions(state, 10)] == ["fe", "fc", "fa", "fd"]  # not fb
     assert [t["rank"] for t in top] == [1, 2, 3]
+    assert top[0]["simplified"] == "x*erf(x)"
+    # a function the study already evaluates is named, and the next distinct one takes its place
+    listed = top_functions(state, 3, listed={"fc": "silu"})
+    assert [(t["label"], t["key"], t.get("same_as")) for t in listed] == [
+        ("searched_1", "fe", None),
+        (None, "fc", "silu"),
+        ("searched_2", "fa", None),
+        ("searched_3", "fd", None),
+    ]
+    assert "# x*sin(x) (fitness 0.7, generation 0, x add x) is silu, which the study already" in (
+        top_text(listed, "unit", "ga", 3)
+    )
     assert [t["label"] for t in top_functions(state, 2, "random")] == ["random_1", "random_2"]
     text = top_text(top, "unit", "ga", 3)
     given = yaml.safe_load(text)["activations"]
@@ -670,6 +685,8 @@ def test_a_label_of_the_searched_functions_or_a_baseline_not_run_is_one_sentence
 def test_winners_carry_each_functions_formula_and_origin_and_are_checked(tmp_path):
     from actstudy.search.results import origin, read_winners, winners
 
+    found = winners(scored_state(), 2, "ga", "searched", {"fe": "erf_x"})
+    assert [f["key"] for f in found["same_as_listed"]] == ["fe"]
     found = winners(scored_state(), 2, "ga", "searched")
     assert [f["label"] for f in found["functions"]] == ["searched_1", "searched_2"]
     path = tmp_path / "evaluated.json"
@@ -699,7 +716,7 @@ def test_candidates_csv_holds_every_search_with_its_method():
     baseline["scored"] = [{**row, "chromosome": ["x"]} for row in ga["scored"][:2]]
     table = candidates_table(ga, baseline)
     assert list(table.columns) == ["method", *COLUMNS]
-    assert table.method.tolist() == ["ga"] * 6 + ["random"] * 2
+    assert table.method.tolist() == ["ga"] * 7 + ["random"] * 2
     assert table.chromosome.tolist()[-2:] == ["x", "x"]
 
 

@@ -214,15 +214,15 @@ def cmd_search_next(args: argparse.Namespace) -> None:
 
 def cmd_search_results(args: argparse.Namespace) -> None:
     from actstudy.io import read_json, write_text
-    from actstudy.search.results import final_state, top_functions, top_text
+    from actstudy.search.results import final_state, shown_functions, top_functions, top_text
 
     state = final_state(read_json(args.state), args.state)
-    top = top_functions(state, args.top, args.label)
+    top = top_functions(state, args.top, args.label, _json(args.listed))
     write_text(args.out, top_text(top, args.study, state["options"]["method"], args.top))
     if args.curves:
         from actstudy.evaluation.activation_curves import function_curves
 
-        write_text(args.curves, function_curves(top).to_csv(index=False))
+        write_text(args.curves, function_curves(shown_functions(state, top)).to_csv(index=False))
     logging.getLogger("actstudy").info("the best %d functions in %s", len(top), args.out)
 
 
@@ -231,12 +231,21 @@ def cmd_search_winners(args: argparse.Namespace) -> None:
     from actstudy.search.results import final_state, winners
 
     state = final_state(read_json(args.state), args.state)
-    found = winners(state, args.top, state["options"]["method"], args.label)
+    found = winners(state, args.top, state["options"]["method"], args.label, _json(args.listed))
     write_json(args.out, found)
     logging.getLogger("actstudy").info(
         "the evaluation trains %s",
         ", ".join(f"{f['label']}: {f['formula']}" for f in found["functions"]) or "none",
     )
+
+
+def cmd_search_gate(args: argparse.Namespace) -> None:
+    from actstudy.io import write_json
+    from actstudy.search.state import gate
+    from actstudy.study.search_options import validate_search
+
+    write_json(args.out, gate(validate_search(_json(args.options)), args.results))
+    logging.getLogger("actstudy").info("the references learn: %s", args.out)
 
 
 def cmd_search_candidates(args: argparse.Namespace) -> None:
@@ -476,6 +485,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path, help="YAML file of their activations:")
     p.add_argument("--study", required=True, help="the study's name (for the file's comment)")
     p.add_argument("--curves", type=Path, help="also write their f and f' over [-5, 5] (CSV)")
+    p.add_argument(
+        "--listed", default="{}", help="key → label of the study's activations (JSON): no winners"
+    )
     p.set_defaults(run=cmd_search_results)
 
     p = steps.add_parser(
@@ -485,7 +497,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--top", required=True, type=int, help="how many distinct functions to keep")
     p.add_argument("--label", default="searched", help="their labels' prefix: <label>_<rank>")
     p.add_argument("--out", required=True, type=Path, help="the winners file (JSON) to write")
+    p.add_argument(
+        "--listed", default="{}", help="key → label of the study's activations (JSON): no winners"
+    )
     p.set_defaults(run=cmd_search_winners)
+
+    p = steps.add_parser(
+        "search-gate", help="the search's sanity gate: its references learn, or it stops"
+    )
+    p.add_argument("--options", required=True, help="the study's search section as JSON")
+    p.add_argument("--results", required=True, type=Path, help="the folder of the search's runs")
+    p.add_argument("--out", required=True, type=Path, help="the references' fitness (JSON)")
+    p.set_defaults(run=cmd_search_gate)
 
     p = steps.add_parser(
         "search-candidates", help="every candidate of finished searches, one CSV (candidates.csv)"

@@ -1,7 +1,9 @@
 # The activation search of S3 (AFOS), one generation at a time (actstudy.search).
 #
 # search_start writes generation 0 (a function of the options: its candidates are known when the
-# workflow starts, so a dry run lists them); each candidate is a search_train job; the checkpoint
+# workflow starts, so a dry run lists them) and its reference functions (search.references);
+# those train first, and search_gate stops the search unless the first learns (every other
+# candidate's training waits for gate.json); each candidate is a search_train job; the checkpoint
 # search_generation scores generation g - 1 from its candidates' runs and proposes generation g,
 # and Snakemake then adds generation g's training jobs. A candidate's run folder is named by its
 # cache key and shared by every generation and method: a function is trained once. A killed
@@ -13,7 +15,7 @@
 # grid, as searched_1 .. (the rule spec reads their formulas through Study.spec).
 wildcard_constraints:
     method=_choice(SEARCH_METHODS),
-    key=r"f[0-9a-f]{16}",
+    key=r"f[0-9a-f]{16}(_g[1-9]\d*)?",
 
 
 rule search_folds:
@@ -66,6 +68,7 @@ rule search_train:
         spec=rules.search_spec.output.spec,
         prepared=search_prepared,
         folds=rules.search_folds.output.folds,
+        gate=search_gate_passed,
     output:
         history=f"{layout.SEARCH_RUN}/history.csv",
         metrics=f"{layout.SEARCH_RUN}/metrics.json",
@@ -83,6 +86,8 @@ rule search_train:
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
+        # one slot of the GPU's pool, as the train rule's (profiles/gpu-node)
+        gpu_slot=1,
     params:
         code=search_code,
         run_dir=layout.SEARCH_RUN,
@@ -90,6 +95,23 @@ rule search_train:
         "python -m actstudy train --spec {input.spec:q} --prepared {input.prepared:q}"
         " --folds {input.folds:q} --out {params.run_dir:q} --threads {threads}"
         " > {log:q} 2>&1"
+
+
+rule search_gate:
+    input:
+        runs=search_reference_runs,
+    output:
+        gate=f"{layout.SEARCH}/gate.json",
+    log:
+        layout.log("search", "gate"),
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        options=search_gate_options,
+        runs=f"{layout.SEARCH}/runs",
+    shell:
+        "python -m actstudy search-gate --options {params.options:q}"
+        " --results {params.runs:q} --out {output.gate:q} > {log:q} 2>&1"
 
 
 checkpoint search_generation:
@@ -127,10 +149,11 @@ rule search_results:
         top=config["search"]["top"],
         label=search_label,
         study=STUDY,
+        listed=search_listed,
     shell:
         "python -m actstudy search-results --state {input.state:q} --top {params.top:q}"
         " --label {params.label:q} --out {output.top:q} --study {params.study:q}"
-        " --curves {output.curves:q} > {log:q} 2>&1"
+        " --curves {output.curves:q} --listed {params.listed:q} > {log:q} 2>&1"
 
 
 checkpoint search_winners:
@@ -145,9 +168,11 @@ checkpoint search_winners:
     params:
         top=config["search"]["evaluate_top"],
         label=search_label,
+        listed=search_listed,
     shell:
         "python -m actstudy search-winners --state {input.state:q} --top {params.top:q}"
-        " --label {params.label:q} --out {output.winners:q} > {log:q} 2>&1"
+        " --label {params.label:q} --out {output.winners:q} --listed {params.listed:q}"
+        " > {log:q} 2>&1"
 
 
 rule search_candidates:

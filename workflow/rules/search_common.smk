@@ -1,9 +1,18 @@
 # What only the activation search's rules (search.smk) ask: included before them when the
 # study has a search section (Snakemake's lint wants functions apart from rules).
+from actstudy.search.probe import listed_keys
+from actstudy.search.state import reference_functions
+
 SEARCH_METHODS = study.search_methods()
 # the state after the last generation: the search's every candidate, scored
 SEARCH_FINAL = layout.SEARCH_STATE.replace(
     "{generation}", str(config["search"]["generations"])
+)
+
+
+# the reference functions' run folders (cache keys): trained before any candidate
+SEARCH_REFERENCES = sorted(
+    reference["key"] for reference in reference_functions(config["search"])
 )
 
 
@@ -25,6 +34,30 @@ def search_spec(wildcards):
 
 def search_code(wildcards):
     return study.search_code_digest()
+
+
+def search_gate_passed(wildcards):
+    """A candidate trains once the references have passed the sanity gate (they train first)."""
+    if wildcards.key in SEARCH_REFERENCES:
+        return []
+    return expand(rules.search_gate.output.gate, study=wildcards.study)
+
+
+def search_reference_runs(wildcards):
+    return expand(
+        rules.search_train.output.metrics, study=wildcards.study, key=SEARCH_REFERENCES
+    )
+
+
+def search_gate_options(wildcards):
+    """The search section the gate checks (the study's method's: the references and their
+    recipe are the same for every method)."""
+    return study.search_options(SEARCH_METHODS[0])
+
+
+def search_listed(wildcards):
+    """Key → label of the functions the study already evaluates (JSON): no winners."""
+    return json.dumps(listed_keys(config["activations"], config["search"]), sort_keys=True)
 
 
 def search_previous(wildcards):

@@ -9,11 +9,37 @@ from actstudy.models.registry import register_model
 
 WIDTHS = (32, 64, 128)
 MIN_SIZE = 2 ** len(WIDTHS)
+INITS = ("keras", "pytorch")
+"""``keras``: the released code's (``fitness.py``) initialisation; ``pytorch``: PyTorch's
+default initialisation of every layer."""
+
+
+def keras_init(model: nn.Sequential) -> None:
+    """The released code's initialisation: ``he_uniform`` on every 3x3 convolution and on the
+    first dense layer, Keras' default ``glorot_uniform`` on the 1x1 channel mixes and the other
+    dense layers, every bias zero (Keras' default)."""
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    for module in model:
+        if not isinstance(module, nn.Conv2d | nn.Linear):
+            continue
+        he = module is linears[0] or (
+            isinstance(module, nn.Conv2d) and module.kernel_size != (1, 1)
+        )
+        if he:  # Keras' he_uniform: U(±sqrt(6 / fan_in))
+            nn.init.kaiming_uniform_(module.weight, mode="fan_in", nonlinearity="relu")
+        else:  # glorot_uniform: U(±sqrt(6 / (fan_in + fan_out)))
+            nn.init.xavier_uniform_(module.weight)
+        nn.init.zeros_(module.bias)
 
 
 @register_model("afos_cnn", roles=("conv", "fc"), min_size=MIN_SIZE)
 def afos_cnn(
-    num_classes: int, in_channels: int, make_act: MakeAct, *, input_size: int = 32
+    num_classes: int,
+    in_channels: int,
+    make_act: MakeAct,
+    *,
+    input_size: int = 32,
+    init: str = "keras",
 ) -> nn.Sequential:
     """Three stages of [3x3 conv (linear) → 1x1 conv + activation] twice → 2x2 max pool →
     dropout 0.2, widths 32/64/128; then flatten → dense 128 (linear) → dense 128 + activation
@@ -21,9 +47,13 @@ def afos_cnn(
 
     Roles: ``"conv"`` (after each 1x1 channel mix) and ``"fc"`` (after the second dense layer).
     The 3x3 convolutions pad by 1 ("same"), so the flattened size is 128·(input_size // 8)².
+    ``init``: one of :data:`INITS` (the released code's by default: with PyTorch's the network
+    stays at chance for an epoch at the search's learning rate).
     """
     if input_size < MIN_SIZE:
         raise ValueError(f"afos_cnn needs input_size of at least {MIN_SIZE}, not {input_size}")
+    if init not in INITS:
+        raise ValueError(f"afos_cnn's init is {init!r}; use one of {', '.join(INITS)}")
     layers: list[nn.Module] = []
     channels = in_channels
     for width in WIDTHS:
@@ -44,4 +74,7 @@ def afos_cnn(
         nn.Dropout(0.2),
         nn.Linear(128, num_classes),
     ]
-    return nn.Sequential(*layers)
+    model = nn.Sequential(*layers)
+    if init == "keras":
+        keras_init(model)
+    return model

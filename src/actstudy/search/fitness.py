@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from actstudy.io import read_csv
 
@@ -36,6 +38,7 @@ class Fitness:
     reason: str = ""
     epochs: int = 0
     seconds: float = 0.0
+    accuracy: float = 0.0
 
 
 def _ratio(accuracy: float, loss: float) -> float:
@@ -55,7 +58,8 @@ def fitness_of(run_dir: str | Path) -> Fitness:
     epochs, seconds = int(metrics["epochs_run"]), float(manifest["seconds"])
     accuracy, loss = float(last["val_accuracy"]), float(last["val_loss"])
     if metrics["status"] == "diverged" or not math.isfinite(loss):
-        return Fitness(0.0, "nan_loss", f"loss not finite in epoch {epochs}", epochs, seconds)
+        reason = f"loss not finite in epoch {epochs}"
+        return Fitness(0.0, "nan_loss", reason, epochs, seconds, accuracy)
     if metrics["status"] not in _FINISHED:
         raise ValueError(
             f"the run in {run} ended with status {metrics['status']!r}, which the search cannot "
@@ -66,4 +70,33 @@ def fitness_of(run_dir: str | Path) -> Fitness:
     if status == "low_accuracy":
         threshold = manifest["spec"]["training"]["stop_below"]["val_accuracy"]
         reason = f"validation accuracy {accuracy:.4f} < {threshold} after epoch {epochs}"
-    return Fitness(_ratio(accuracy, loss), status, reason, epochs, seconds)
+    return Fitness(_ratio(accuracy, loss), status, reason, epochs, seconds, accuracy)
+
+
+class GateError(ValueError):
+    """The sanity gate stopped a search: its reference function did not learn."""
+
+
+def chance(run_dir: str | Path) -> float:
+    """Chance accuracy of a run's classes (1 / their number, from its prepared data)."""
+    manifest = json.loads((Path(run_dir) / "manifest.json").read_text(encoding="utf-8"))
+    prepared = Path(manifest["prepared_manifest"])
+    return 1.0 / len(json.loads(prepared.read_text(encoding="utf-8"))["classes"])
+
+
+def check_gate(run_dir: str | Path, label: str, search: Mapping[str, Any]) -> float:
+    """The sanity gate: the reference ``label``'s validation accuracy (its run in
+    ``run_dir``) when it is at least chance + ``search.gate_margin``; else GateError, one
+    sentence naming the fitness set-up."""
+    from actstudy.study.search_options import fitness_setup
+
+    fitness, level = fitness_of(run_dir), chance(run_dir)
+    if fitness.accuracy < level + search["gate_margin"]:
+        raise GateError(
+            f"the search stopped before training its candidates: the reference {label} "
+            f"reached a validation accuracy of {fitness.accuracy:.4f}, not above chance "
+            f"({level:.4f}) by search.gate_margin ({search['gate_margin']}), so the fitness "
+            f"set-up, {fitness_setup(search)}, would rank candidates on noise; fix the set-up "
+            "(search.init, search.inputs, search.lr, search.epochs)"
+        )
+    return fitness.accuracy

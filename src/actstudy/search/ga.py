@@ -4,7 +4,8 @@ released code: docs/studies.md#s3).
 One generation from the last: the best ``elite`` candidates with distinct cache keys are kept;
 the elites, shuffled, are paired, and each pair is crossed over at one point with probability
 ``crossover`` (else copied); each child has one gene changed to another operator of its kind
-with probability ``mutation``; candidates whose key is already present are dropped; the rest of
+with probability ``mutation`` (``mutation_mode: elite_copy``, the released code's intent:
+instead one mutated copy of an elite with that probability); candidates whose key is already present are dropped; the rest of
 the population is drawn at random (distinct keys). The random search draws every generation at
 random. Both take their random numbers from ``numpy.random.default_rng([seed, generation])``,
 so a generation is a function of the seed, its number and the previous results only.
@@ -76,7 +77,10 @@ def elites(
 def _children(
     parents: Sequence[Chromosome], options: Mapping[str, Any], rng: np.random.Generator
 ) -> list[Proposal]:
-    """Two children of each pair of the shuffled elites: crossed over or copied, then mutated."""
+    """Two children of each pair of the shuffled elites: crossed over or copied, each then
+    mutated (``mutation_mode: per_child``); with ``elite_copy``, the children unmutated and,
+    with probability ``mutation``, a mutated copy of one elite (drawn uniformly) first."""
+    per_child = options["mutation_mode"] == "per_child"
     order = rng.permutation(len(parents))
     children = []
     for i in range(0, len(order) - 1, 2):
@@ -84,9 +88,12 @@ def _children(
         crossed = rng.random() < options["crossover"]
         pair = crossover(a, b, rng) if crossed else (a, b)
         for child in pair:
-            mutated = mutate(child, rng, options["mutation"])
+            mutated = mutate(child, rng, options["mutation"]) if per_child else child
             origin = "crossover" if crossed else "copy"
             children.append(Proposal(mutated, origin + ("+mutation" if mutated != child else "")))
+    if not per_child and rng.random() < options["mutation"]:
+        elite = parents[int(rng.integers(len(parents)))]
+        children.insert(0, Proposal(mutate(elite, rng, 1.0), "elite+mutation"))
     return children
 
 

@@ -106,7 +106,36 @@ def canonical(formula: str) -> str:
 def function_key(formula: str, probe: Probe) -> str:
     """The fitness cache's key of a formula: ``f`` and 16 hex digits of its values' digest."""
     with torch.no_grad():
-        values = parse(formula)(probe.grid(torch.float64)).numpy()
+        return _values_key(parse(formula)(probe.grid(torch.float64)).numpy())
+
+
+def activation_key(spec: Any, probe: Probe) -> str | None:
+    """The key of a study's activation (its spec, at its initial parameters), to tell a found
+    function that equals it; None when it cannot be evaluated on the grid alone."""
+    from actstudy.activations import create
+
+    try:
+        module = create(spec).double().eval()
+        with torch.no_grad():
+            values = module(probe.grid(torch.float64).view(1, -1)).reshape(-1).numpy()
+    except (RuntimeError, ValueError, TypeError):
+        return None
+    return _values_key(values)
+
+
+def listed_keys(activations: Mapping[str, Any], search: Mapping[str, Any]) -> dict[str, str]:
+    """Key → label of the functions a study already evaluates or trains as a reference
+    (``activations``, ``search.references``): a found function of one of these keys is not
+    new."""
+    probe = Probe.from_options(search["probe"])
+    keys = {function_key(f, probe): label for label, f in search["references"].items()}
+    for label, spec in activations.items():
+        if (key := activation_key(spec, probe)) is not None:
+            keys[key] = label
+    return keys
+
+
+def _values_key(values: np.ndarray) -> str:
     values = np.where(np.abs(values) < FLUSH, 0.0, values) + 0.0  # + 0.0: no negative zero
     text = ",".join(map(f"{{:.{DIGITS}g}}".format, values.tolist()))
     return "f" + hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -26,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 WINNERS_FORMAT = "actstudy-search-winners/1"
+REFERENCE = "reference"
+"""The ``origin`` of a reference function's row (the sanity gate's, not a candidate)."""
+_AGAIN = "_g"
 WORKFLOW_OPTIONS = frozenset({"top", "baseline", "evaluate_top", "evaluate_baseline"})
 """Search options that only say what the workflow does with the search's results: they change
 no generation's candidates (a state may differ in them; ``search-next`` is not given them)."""
@@ -74,31 +77,55 @@ def final_state(state: Mapping[str, Any], path: str | Path) -> Mapping[str, Any]
 
 
 def top_functions(
-    state: Mapping[str, Any], k: int, prefix: str = "searched"
+    state: Mapping[str, Any],
+    k: int,
+    prefix: str = "searched",
+    listed: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The ``k`` best distinct functions of a finished search, best first (fewer when the
-    search scored fewer with a fitness above 0): ``label`` (``<prefix>_<rank>``), ``rank, key,
-    formula, expression, fitness, generation, chromosome``."""
-    rows = [row for row in state["scored"] if row["fitness"] > 0]
+    search scored fewer with a fitness above 0; the references are not candidates):
+    ``label`` (``<prefix>_<rank>``), ``rank, key, formula, simplified, expression, fitness,
+    generation, chromosome``. ``listed``: key → label of the activations the study already
+    evaluates; a function of one of their keys is no winner and the next distinct one takes
+    its place: it comes in the list with ``same_as`` (that label) and no rank."""
+    from actstudy.search.display import plain  # SymPy: not at the workflow's start-up
+
+    listed = listed or {}
+    rows = [row for row in state["scored"] if row["fitness"] > 0 and row["origin"] != REFERENCE]
     rows.sort(key=lambda row: (-row["fitness"], row["generation"], row["index"]))
     chosen: dict[str, Mapping[str, Any]] = {}
     for row in rows:
-        if len(chosen) == k:
+        if len(chosen.keys() - listed.keys()) == k:
             break
         chosen.setdefault(row["key"], row)
-    cache = state["cache"]
-    return [
-        {
-            "label": f"{prefix}_{rank}",
-            "rank": rank,
+    cache, entries, rank = state["cache"], [], 0
+    for key, row in chosen.items():
+        formula = cache[key]["formula"] if key in cache else row["expression"]
+        entry = {
             "key": key,
-            "formula": cache[key]["formula"] if key in cache else row["expression"],
+            "formula": formula,
+            "simplified": plain(formula),
             "expression": row["expression"],
             "fitness": row["fitness"],
             "generation": row["generation"],
             "chromosome": " ".join(row["chromosome"]),
         }
-        for rank, (key, row) in enumerate(chosen.items(), start=1)
+        if key in listed:
+            entries.append({"label": None, "rank": None, "same_as": listed[key], **entry})
+        else:
+            rank += 1
+            entries.append({"label": f"{prefix}_{rank}", "rank": rank, **entry})
+    return entries
+
+
+def shown_functions(
+    state: Mapping[str, Any], top: Iterable[Mapping[str, Any]]
+) -> list[dict[str, str]]:
+    """The functions a search's figures draw: its winners, then its references."""
+    references = [row for row in state["scored"] if row["origin"] == REFERENCE]
+    return [
+        *({"label": e["label"], "formula": e["formula"]} for e in top if e["label"]),
+        *({"label": row["label"], "formula": row["expression"]} for row in references),
     ]
 
 
@@ -106,7 +133,7 @@ def top_text(top: list[dict[str, Any]], study: str, method: str, k: int) -> str:
     """A YAML file whose ``activations:`` are the top functions (to paste into another study),
     each with its fitness in a comment."""
     lines = [
-        f"# The best {len(top)} distinct functions of study {study}'s {method} search "
+        f"# The best {sum(bool(e['label']) for e in top)} distinct functions of study {study}'s {method} search "
         f"(search.top: {k}), best first.",
         "# The study's evaluation trains the best search.evaluate_top of them by itself; to "
         "evaluate them elsewhere,",
@@ -115,20 +142,40 @@ def top_text(top: list[dict[str, Any]], study: str, method: str, k: int) -> str:
     ]
     for entry in top:
         fitness = "inf" if math.isinf(entry["fitness"]) else f"{entry['fitness']:.6g}"
+        where = f"fitness {fitness}, generation {entry['generation']}, {entry['chromosome']}"
+        if entry["label"] is None:
+            lines.append(
+                f"  # {entry['simplified']} ({where}) is {entry['same_as']}, which the study "
+                "already evaluates: the next distinct function takes its place"
+            )
+            continue
         lines.append(
             f"  {entry['label']}: {{expr: {json.dumps(entry['formula'])}}}"
-            f"  # fitness {fitness}, generation {entry['generation']}, {entry['chromosome']}"
+            f"  # {entry['simplified']}; {where}"
         )
-    if not top:
+    if not any(entry["label"] for entry in top):
         lines[-1] = "activations: {}  # no candidate had a fitness above 0"
     return "\n".join(lines) + "\n"
 
 
-def winners(state: Mapping[str, Any], k: int, method: str, prefix: str) -> dict[str, Any]:
+def winners(
+    state: Mapping[str, Any],
+    k: int,
+    method: str,
+    prefix: str,
+    listed: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """The winners file of a finished search (``search/<method>/evaluated.json``): its best
-    ``k`` distinct functions, labelled ``<prefix>_<rank>``, as the evaluation trains them."""
-    functions = [{**entry, "method": method} for entry in top_functions(state, k, prefix)]
-    return {"format": WINNERS_FORMAT, "method": method, "functions": functions}
+    ``k`` distinct functions not among the study's activations (``listed``: key → label),
+    labelled ``<prefix>_<rank>``, as the evaluation trains them; ``same_as_listed``: the
+    better ones that equal a listed activation."""
+    top = [{**entry, "method": method} for entry in top_functions(state, k, prefix, listed)]
+    return {
+        "format": WINNERS_FORMAT,
+        "method": method,
+        "functions": [entry for entry in top if entry["label"]],
+        "same_as_listed": [entry for entry in top if not entry["label"]],
+    }
 
 
 def read_winners(path: str | Path, labels: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -159,14 +206,30 @@ def origin(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def formula_of(key: str, states: Iterable[str | Path]) -> str | None:
-    """The formula a search trains as ``key``: from the newest state of ``states`` that names
-    it (the newest holds every key trained or to train so far; older ones are read only when
-    it does not); None when none does."""
-    for path in sorted(map(Path, states), key=_generation, reverse=True):
+    """The formula a search trains as ``key`` (a run folder's name), fixed once its spec is
+    written (``<search>/specs/<key>.json``, beside the searches' folders): every search that
+    reaches the key later by another formula trains it as the spec says, so the spec never
+    changes. Before that, from the newest state of ``states`` that names it (the newest holds
+    every key trained or to train so far; older ones are read only when it does not); None when
+    none does."""
+    paths = sorted(map(Path, states), key=_generation, reverse=True)
+    if paths and (spec := paths[0].parent.parent / "specs" / f"{key}.json").is_file():
+        return json.loads(spec.read_text(encoding="utf-8"))["activation"]["spec"]["expr"]
+    for path in paths:
         known = _keys(str(path), path.stat().st_mtime_ns)
         if key in known:
             return known[key]
     return None
+
+
+def run_name(key: str, generation: int) -> str:
+    """The run folder of a function trained again in ``generation`` (``retrain_elites``)."""
+    return f"{key}{_AGAIN}{generation}"
+
+
+def run_generation(run: str) -> int | None:
+    """The generation a run folder trained a function again in; None for its first training."""
+    return int(run.rsplit(_AGAIN, 1)[1]) if _AGAIN in run else None
 
 
 def _generation(path: Path) -> int:

@@ -4,12 +4,16 @@ The state of generation g (format :data:`FORMAT`) holds:
 
 - ``generation``: g; ``options``: the validated search section it was made with;
 - ``candidates``: the population, each ``{index, chromosome, expression, key, origin, cached,
-  screen}`` (``key``: the fitness cache's, :func:`actstudy.search.probe.function_key`;
+  screen, run}`` (``key``: the fitness cache's, :func:`actstudy.search.probe.function_key`;
   ``cached``: trained in an earlier generation; ``screen``: the pre-screen's reason for fitness 0
-  without training, or null);
-- ``train``: cache key → formula of every candidate this generation must train (neither cached
-  nor screened), each one run folder ``<results>/<key>/``
-  (:func:`actstudy.study.search_options.search_run_spec`);
+  without training, or null; ``run``: the run folder of a member trained again, with
+  ``retrain_elites``, or null);
+- ``references`` (generation 0 only): the reference functions (``search.references``), each
+  ``{label, expression, key}``, trained before any candidate: the sanity gate
+  (:func:`actstudy.search.fitness.check_gate`) and the fitness a found function must beat;
+- ``train``: run folder → formula of every function this generation must train (neither cached
+  nor screened), each one run folder ``<results>/<run>/`` named by its cache key
+  (``<key>_g<generation>`` when trained again; :func:`actstudy.study.search_options.search_run_spec`);
 - ``cache``: key → ``{fitness, status, reason, epochs, seconds, formula, generation}`` of every
   candidate trained before g;
 - ``scored``: one row per candidate of generations 0 to g - 1 (:data:`COLUMNS`).
@@ -32,13 +36,13 @@ from typing import Any
 import pandas as pd
 
 from actstudy.errors import ConfigError
-from actstudy.search.fitness import Fitness, fitness_of
+from actstudy.search.fitness import Fitness, check_gate, fitness_of
 from actstudy.search.ga import next_generation
 from actstudy.search.probe import Probe, canonical, function_key, prescreen
-from actstudy.search.results import WORKFLOW_OPTIONS
+from actstudy.search.results import REFERENCE, WORKFLOW_OPTIONS, run_name
 from actstudy.search.space import Chromosome, check, decode
 
-FORMAT = "actstudy-search-state/1"
+FORMAT = "actstudy-search-state/2"
 COLUMNS = (
     "generation",
     "index",
@@ -46,7 +50,9 @@ COLUMNS = (
     "expression",
     "key",
     "origin",
+    "label",
     "fitness",
+    "accuracy",
     "status",
     "reason",
     "cached",
@@ -55,7 +61,9 @@ COLUMNS = (
     "seconds",
 )
 """The columns of candidates.csv: ``chromosome`` is the operator names, space-separated;
-``seconds`` the run's (0 when cached or pre-screened)."""
+``origin`` ``reference`` marks a reference function (``label``: its label; no chromosome),
+trained in generation 0 before the candidates; ``accuracy`` the validation accuracy the fitness
+came from; ``seconds`` the run's (0 when cached or pre-screened)."""
 
 UNTIED = frozenset({"generations"}) | WORKFLOW_OPTIONS
 """Search options a state may differ in from the options it continues with: how long the search
@@ -84,6 +92,27 @@ def describe(chromosome: Chromosome, probe: Probe) -> Description:
     )
 
 
+def reference_functions(options: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The reference functions of a search (``references``): label, formula, cache key."""
+    probe = Probe.from_options(options["probe"])
+    return [
+        {"label": label, "expression": canonical(formula), "key": function_key(formula, probe)}
+        for label, formula in options["references"].items()
+    ]
+
+
+def gate(options: Mapping[str, Any], results: Path) -> dict[str, Any]:
+    """The sanity gate on the references' runs in ``results/<key>/`` (the first must learn,
+    :func:`~actstudy.search.fitness.check_gate`): each reference's fitness and accuracy."""
+    references = reference_functions(options)
+    first = references[0]
+    check_gate(results / first["key"], first["label"], options)
+    return {
+        reference["label"]: {**reference, **vars(fitness_of(results / reference["key"]))}
+        for reference in references
+    }
+
+
 def _propose(
     options: Mapping[str, Any],
     generation: int,
@@ -95,17 +124,23 @@ def _propose(
     previous = [
         (tuple(row["chromosome"]), row["fitness"])
         for row in scored
-        if row["generation"] == generation - 1
+        if row["generation"] == generation - 1 and row["origin"] != REFERENCE
     ]
     proposals = []
     if generation < options["generations"]:
         proposals = next_generation(previous, generation, options, lambda c: describe(c, probe).key)
-    candidates, train = [], {}
+    references = reference_functions(options) if generation == 0 else []
+    train = {reference["key"]: reference["expression"] for reference in references}
+    candidates = []
     for index, proposal in enumerate(proposals):
         described = describe(proposal.chromosome, probe)
-        cached = described.key in cache
-        if not (cached or described.screen):
-            train[described.key] = described.formula
+        screen = described.screen if options["prescreen"] else None
+        cached, run = described.key in cache, None
+        if cached and options["retrain_elites"] and not screen:
+            run = run_name(described.key, generation)
+            train[run] = cache[described.key]["formula"]
+        elif not (cached or screen):
+            train.setdefault(described.key, described.formula)
         candidates.append(
             {
                 "index": index,
@@ -114,18 +149,32 @@ def _propose(
                 "key": described.key,
                 "origin": proposal.origin,
                 "cached": cached,
-                "screen": described.screen,
+                "screen": screen,
+                "run": run,
             }
         )
     return {
         "format": FORMAT,
         "generation": generation,
         "options": dict(options),
+        "references": references,
         "candidates": candidates,
         "train": train,
         "cache": cache,
         "scored": scored,
     }
+
+
+def _trained(
+    run: Path, key: str, generation: int, cache: dict[str, dict[str, Any]]
+) -> Fitness:
+    """The fitness of a function's first run, which enters the cache with the formula it
+    trained with."""
+    fitness = fitness_of(run)
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    formula = manifest["spec"]["activation"]["spec"]["expr"]
+    cache[key] = {**vars(fitness), "formula": formula, "generation": generation}
+    return fitness
 
 
 def _score(
@@ -138,35 +187,77 @@ def _score(
     key = candidate["key"]
     if candidate["screen"]:
         return Fitness(0.0, "prescreened", candidate["screen"]), False
-    if key in cache:
-        entry = cache[key]
-        return Fitness(entry["fitness"], entry["status"], entry["reason"], entry["epochs"]), True
+    if key in cache and not candidate.get("run"):
+        return cache_fitness(cache[key]), True
     if results is None:
         raise ValueError(
             f"candidate {key} must be trained; pass --results, the folder of the generation's "
             "run folders (one per key)"
         )
-    fitness = fitness_of(results / key)
-    formula = canonical(candidate["expression"])
-    cache[key] = {**vars(fitness), "formula": formula, "generation": generation}
-    return fitness, False
+    if candidate.get("run"):  # trained again: its own score, the cache keeps the first
+        return fitness_of(results / candidate["run"]), False
+    return _trained(results / key, key, generation, cache), False
+
+
+def _row(candidate: Mapping[str, Any], fitness: Fitness, **fields: Any) -> dict[str, Any]:
+    row = {"label": "", "chromosome": [], **candidate, **vars(fitness), **fields}
+    return {column: row[column] for column in COLUMNS}
+
+
+def _reference_rows(
+    state: Mapping[str, Any], cache: dict[str, dict[str, Any]], results: Path | None
+) -> list[dict[str, Any]]:
+    """The rows of generation 0's references, scored (they enter the cache first); the first
+    must pass the sanity gate."""
+    rows = []
+    for index, reference in enumerate(state.get("references", [])):
+        key = reference["key"]
+        if results is None:
+            raise ValueError(
+                f"the reference {reference['label']} must be trained; pass --results, the "
+                "folder of the generation's run folders (one per key)"
+            )
+        if index == 0:
+            check_gate(results / key, reference["label"], state["options"])
+        cached = key in cache
+        fitness = cache_fitness(cache[key]) if cached else _trained(results / key, key, 0, cache)
+        rows.append(
+            _row(
+                reference,
+                fitness,
+                generation=0,
+                index=index,
+                origin=REFERENCE,
+                cached=cached,
+                prescreened=False,
+            )
+        )
+    return rows
+
+
+def cache_fitness(entry: Mapping[str, Any]) -> Fitness:
+    """A cache entry's fitness (nothing trained: 0 seconds)."""
+    return Fitness(
+        entry["fitness"], entry["status"], entry["reason"], entry["epochs"], 0.0, entry["accuracy"]
+    )
 
 
 def _scored_rows(
     state: Mapping[str, Any], cache: dict[str, dict[str, Any]], results: Path | None
 ) -> list[dict[str, Any]]:
-    """The candidates.csv rows of ``state``'s generation, scored."""
-    rows = []
+    """The candidates.csv rows of ``state``'s generation, scored (its references first)."""
+    rows = _reference_rows(state, cache, results)
     for candidate in state["candidates"]:
         fitness, cached = _score(candidate, state["generation"], cache, results)
-        row = {
-            **candidate,
-            **vars(fitness),
-            "generation": state["generation"],
-            "cached": cached,
-            "prescreened": bool(candidate["screen"]),
-        }
-        rows.append({column: row[column] for column in COLUMNS})
+        rows.append(
+            _row(
+                candidate,
+                fitness,
+                generation=state["generation"],
+                cached=cached,
+                prescreened=bool(candidate["screen"]),
+            )
+        )
     return rows
 
 
@@ -174,7 +265,7 @@ def search_next(
     options: Mapping[str, Any], state: Mapping[str, Any] | None, results: Path | None
 ) -> dict[str, Any]:
     """The state of the next generation: generation 0 without ``state``; else ``state``'s
-    generation scored from the run folders ``results/<key>/`` of its ``train`` keys, and the
+    generation scored from the run folders ``results/<run>/`` of its ``train`` keys, and the
     generation after it proposed."""
     if state is None:
         return _propose(options, 0, [], {})

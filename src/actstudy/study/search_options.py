@@ -10,7 +10,8 @@ from typing import Any
 from actstudy.errors import ConfigError
 from actstudy.plugins import used_plugins
 from actstudy.schema import schema, training_schema
-from actstudy.search.results import searched_labels
+from actstudy.search.probe import canonical
+from actstudy.search.results import run_generation, searched_labels
 from actstudy.study.grid import source_options
 from actstudy.study.schema_errors import check_schema
 
@@ -30,6 +31,11 @@ def search_option_problems(search: Mapping[str, Any]) -> list[str]:
             f"config key 'search.probe' runs from {probe['low']} to {probe['high']}; give a low "
             "below the high"
         )
+    for label, formula in search["references"].items():
+        try:
+            canonical(formula)
+        except ValueError as error:
+            problems.append(f"config key 'search.references.{label}': {error}")
     if search["evaluate_baseline"] and not (search["baseline"] and search["method"] == "ga"):
         problems.append(
             "config key 'search.evaluate_baseline' evaluates the random baseline's best "
@@ -70,6 +76,11 @@ def search_problems(config: Mapping[str, Any]) -> list[str]:
             models.check_input(search["model"], shape)
         except ValueError as error:
             problems.append(f"config key 'search.model': {error}")
+        if search["init"] != "keras" and "init" not in models.options(search["model"]):
+            problems.append(
+                f"config key 'search.init' is {search['init']!r}, but the model "
+                f"{search['model']!r} takes no init option; leave init at keras"
+            )
     return problems
 
 
@@ -88,13 +99,16 @@ def validate_search(options: Any) -> dict[str, Any]:
     return options
 
 
-def search_recipe(search: Mapping[str, Any]) -> dict[str, Any]:
+def search_recipe(search: Mapping[str, Any], generation: int | None = None) -> dict[str, Any]:
     """The training recipe of every candidate of a validated search section (S3): SGD with
-    its lr and momentum, its epochs, batch size and stop_below, scored at the last epoch."""
+    its lr and momentum, its epochs, batch size, precision and stop_below, scored at the last
+    epoch; a member trained again in ``generation`` (``retrain_elites``) is seeded
+    ``seed + generation``."""
     recipe = {
         "epochs": search["epochs"],
         "batch_size": search["batch_size"],
-        "seed": search["seed"],
+        "seed": search["seed"] + (generation or 0),
+        "precision": search["precision"],
         "optimizer": {"name": "sgd", "lr": search["lr"], "momentum": search["momentum"]},
         "stop_below": copy.deepcopy(search["stop_below"]),
         "select": "last",
@@ -111,19 +125,46 @@ def search_evaluation(search: Mapping[str, Any]) -> dict[str, Any]:
     return {**split, "test": False}
 
 
-def search_run_spec(config: Mapping[str, Any], key: str, formula: str) -> dict[str, Any]:
-    """Everything the training run of one search candidate (cache key ``key``, trained as
-    ``formula``) depends on, shaped as :func:`run_spec`'s."""
+def fitness_model(search: Mapping[str, Any]) -> dict[str, Any]:
+    """The fitness network of a validated search section, as a run spec's ``model``: with
+    its ``init`` when the model takes one (afos_cnn)."""
+    from actstudy import models
+
+    model = {"label": "search", "name": search["model"]}
+    if "init" in models.options(search["model"]):
+        model["init"] = search["init"]
+    return model
+
+
+def fitness_setup(search: Mapping[str, Any]) -> str:
+    """The fitness set-up of a validated search section in words (the sanity gate's)."""
+    return (
+        f"{search['model']} (init {search['init']}, inputs {search['inputs']}, "
+        f"{search['precision']}) trained on {search['dataset']} with SGD lr {search['lr']} "
+        f"momentum {search['momentum']}, batch {search['batch_size']}, {search['epochs']} "
+        "epoch(s)"
+    )
+
+
+def search_run_spec(config: Mapping[str, Any], run: str, formula: str) -> dict[str, Any]:
+    """Everything the training run of one search candidate (run folder ``run``: its cache
+    key, or ``<key>_g<generation>`` when trained again; trained as ``formula``) depends on,
+    shaped as :func:`run_spec`'s. Inputs: divided by 255 (``inputs: scale``) or the
+    dataset's normalize (``standardize``)."""
     from actstudy import models
 
     search = config["search"]
     dataset = search["dataset"]
+    normalize = config["datasets"][dataset]["normalize"]
     return {
         "study": config["study"],
         "plugins": used_plugins(config["plugins"], [models.source_file(search["model"])]),
-        "dataset": {"label": dataset, "normalize": config["datasets"][dataset]["normalize"]},
-        "model": {"label": "search", "name": search["model"]},
-        "activation": {"label": key, "spec": {"expr": formula}},
+        "dataset": {
+            "label": dataset,
+            "normalize": "none" if search["inputs"] == "scale" else normalize,
+        },
+        "model": fitness_model(search),
+        "activation": {"label": run, "spec": {"expr": formula}},
         "evaluation": {**search_evaluation(search), "fold": 0},
-        "training": search_recipe(search),
+        "training": search_recipe(search, run_generation(run)),
     }
