@@ -384,7 +384,7 @@ def search_data(tmp_path_factory) -> tuple[dict, Path, Path]:
     root = tmp_path_factory.mktemp("search")
     prepare({"source": "digits", "size": 16}, root / "prepared", root / "resources")
     config = validate_config(
-        study(population=3, elite=2, generations=2, epochs=2, lengths=[3], lr=0.05)
+        study(population=3, elite=2, generations=2, epochs=2, lengths=[3], lr=0.01)
     )
     split = {k: v for k, v in search_evaluation(config["search"]).items() if k != "test"}
     labels = load_prepared(root / "prepared").train.y
@@ -482,8 +482,15 @@ def test_a_tiny_search_runs_generation_by_generation_and_trains_each_function_on
     assert state["generation"] == 2 and state["candidates"] == [] and state["train"] == {}
     assert len(trained) == len(set(trained)) == len(state["cache"])  # none trained twice
     table = pd.read_csv(tmp_path / "candidates.csv")
-    assert list(table.columns) == ["method", *COLUMNS] and len(table) == 6
+    assert list(table.columns) == ["method", *COLUMNS] and len(table) == 7
     assert set(table.method) == {"ga"}
+    # the reference trained first, in generation 0, and cleared the gate (chance 0.1 + 0.1)
+    references = table[table.origin == "reference"]
+    assert references[["generation", "label", "expression"]].values.tolist() == [
+        [0, "relu", "max(x, 0)"]
+    ]
+    assert references.accuracy.iloc[0] >= 0.2 and not references.cached.iloc[0]
+    table = table[table.origin != "reference"]
     assert table.fitness.notna().all() and (table.fitness >= 0).all()
     assert set(table.status) <= {"trained", "low_accuracy", "nan_loss", "prescreened"}
     assert (table.reason.notna() | ~table.prescreened).all()
