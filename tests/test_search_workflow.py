@@ -21,13 +21,16 @@ import yaml
 from workflow_helpers import BIN, REPO, planned_jobs, snakemake, write_config
 
 from actstudy import activations
+from actstudy.search.budget import at_equal_trainings
+from actstudy.search.probe import Probe, function_key
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 STUDY = "tinysearch"
 SEARCH = {
     "dataset": "digits",
-    "model": "lenet5",  # the smallest model that takes 16×16 images: the stage, not the CNN
+    "model": "afos_cnn",  # the fitness network, with its released init and inputs / 255
+    "lr": 0.01,  # an epoch of 16×16 digits is 26 steps: ReLU then clears the gate (0.2)
     "population": 6,
     "generations": 3,
     "elite": 2,
@@ -141,9 +144,27 @@ def test_a_killed_search_resumes_trains_each_function_once_and_scores_every_cand
     trained = sorted(p.name for p in runs.iterdir() if (p / "manifest.json").is_file())
     rows = pd.read_csv(search / "candidates.csv")  # every search's candidates, in one table
     assert not list(search.glob("*/candidates.csv"))
-    tables = {m: rows[rows.method == m] for m in ("ga", "random")}
+    # each search trained the reference (ReLU) first, in generation 0: it cleared the gate
+    references = rows[rows.origin == "reference"]
+    assert references[["method", "label", "generation"]].values.tolist() == [
+        ["ga", "relu", 0],
+        ["random", "relu", 0],
+    ]
+    assert (references.accuracy >= 0.2).all() and references.key.nunique() == 1
+    assert json.loads((search / "gate.json").read_text())["relu"]["key"] == references.key.iloc[0]
     to_train = rows[~rows.prescreened]
     assert trained == sorted(set(to_train.key))  # one run per function, across both searches
+    rows = rows[rows.origin != "reference"]
+    tables = {m: rows[rows.method == m] for m in ("ga", "random")}
+    # the candidates differ by more than noise (at chance every fitness is 0.1 / ln 10 ≈ 0.043)
+    scored = rows[(rows.status == "trained") & ~rows.cached]
+    assert scored.fitness.max() - scored.fitness.min() > 0.05, scored.fitness.tolist()
+    # both budgets of trainings, and the comparison at the smaller
+    budgets = at_equal_trainings(pd.read_csv(search / "candidates.csv")).set_index("method")
+    for method, table in tables.items():
+        trainings = (~table.cached & ~table.prescreened).sum() + 1  # + the reference
+        assert budgets.loc[method, "trainings"] == trainings
+    assert (budgets.budget == budgets.trainings.min()).all()
     ga = tables["ga"]
     assert ga.cached.sum() > 0  # the elites (a repeated function) came from the cache
     assert len(trained) < len(to_train)
@@ -167,12 +188,17 @@ def test_a_killed_search_resumes_trains_each_function_once_and_scores_every_cand
     # the best functions, as activations another study can take (fitness order, distinct)
     top = yaml.safe_load((search / "ga" / "top.yaml").read_text())["activations"]
     assert 0 < len(top) <= SEARCH["top"]
+    # none of them is ReLU, which the study evaluates (same cache key): named, and replaced
+    probe = Probe(-10.0, 10.0, 2001)
+    relu_key = function_key("max(x, 0)", probe)
+    assert relu_key not in {function_key(spec["expr"], probe) for spec in top.values()}
     assert list(top) == [f"searched_{rank}" for rank in range(1, len(top) + 1)]
     best = ga[ga.fitness > 0].sort_values("fitness", ascending=False).drop_duplicates("key")
-    assert len(top) == min(SEARCH["top"], len(best))
+    assert len(top) == min(SEARCH["top"], len(best[best.key != relu_key]))
     # and their shapes, for the search notebook (which draws them without torch)
     curves = pd.read_csv(search / "ga" / "best_curves.csv")
-    assert curves.activation.unique().tolist() == list(top)
+    assert curves.activation.unique().tolist() == [*top, "relu"]  # the reference drawn too
+    curves = curves[~curves.reference]
     for label, spec in top.items():
         curve = curves[curves.activation == label]
         assert (curve.curve == spec["expr"]).all()
@@ -244,6 +270,9 @@ def test_a_dry_run_plans_the_search_and_a_given_list_is_evaluated_without_search
     assert jobs["train"] == 2 and not [rule for rule in jobs if rule.startswith("search")]
     plan = snakemake(tmp_path, "--dry-run", "--printshellcmds", "--configfile", *files).stdout
     assert '"spec": {"expr": "x * erf(exp(x))"}' in plan  # the spec job writes its formula
+    search_plan = snakemake(tmp_path, "--dry-run", "--printshellcmds").stdout
+    search_train = search_plan[search_plan.index("rule search_train:") :]
+    assert "gpu_slot=1" in search_train[: search_train.index("\n\n")]  # the GPU pool's slot
     assert not (tmp_path / "results").exists()  # a dry run writes nothing
 
 

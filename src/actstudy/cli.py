@@ -214,15 +214,13 @@ def cmd_search_next(args: argparse.Namespace) -> None:
 
 def cmd_search_results(args: argparse.Namespace) -> None:
     from actstudy.io import read_json, write_text
-    from actstudy.search.results import final_state, shown_functions, top_functions, top_text
+    from actstudy.search.results import final_state, shown_curves, top_functions, top_text
 
     state = final_state(read_json(args.state), args.state)
     top = top_functions(state, args.top, args.label, _json(args.listed))
     write_text(args.out, top_text(top, args.study, state["options"]["method"], args.top))
     if args.curves:
-        from actstudy.evaluation.activation_curves import function_curves
-
-        write_text(args.curves, function_curves(shown_functions(state, top)).to_csv(index=False))
+        write_text(args.curves, shown_curves(state, top).to_csv(index=False))
     logging.getLogger("actstudy").info("the best %d functions in %s", len(top), args.out)
 
 

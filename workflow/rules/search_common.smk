@@ -57,7 +57,9 @@ def search_gate_options(wildcards):
 
 def search_listed(wildcards):
     """Key → label of the functions the study already evaluates (JSON): no winners."""
-    return json.dumps(listed_keys(config["activations"], config["search"]), sort_keys=True)
+    return json.dumps(
+        listed_keys(config["activations"], config["search"]), sort_keys=True
+    )
 
 
 def search_previous(wildcards):

@@ -86,12 +86,12 @@ def chance(run_dir: str | Path) -> float:
 
 def check_gate(run_dir: str | Path, label: str, search: Mapping[str, Any]) -> float:
     """The sanity gate: the reference ``label``'s validation accuracy (its run in
-    ``run_dir``) when it is at least chance + ``search.gate_margin``; else GateError, one
-    sentence naming the fitness set-up."""
+    ``run_dir``) when it is at least chance + ``search.gate_margin`` (or the margin is None);
+    else GateError, one sentence naming the fitness set-up."""
     from actstudy.study.search_options import fitness_setup
 
     fitness, level = fitness_of(run_dir), chance(run_dir)
-    if fitness.accuracy < level + search["gate_margin"]:
+    if search["gate_margin"] is not None and fitness.accuracy < level + search["gate_margin"]:
         raise GateError(
             f"the search stopped before training its candidates: the reference {label} "
             f"reached a validation accuracy of {fitness.accuracy:.4f}, not above chance "

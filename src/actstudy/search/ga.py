@@ -5,9 +5,9 @@ One generation from the last: the best ``elite`` candidates with distinct cache 
 the elites, shuffled, are paired, and each pair is crossed over at one point with probability
 ``crossover`` (else copied); each child has one gene changed to another operator of its kind
 with probability ``mutation`` (``mutation_mode: elite_copy``, the released code's intent:
-instead one mutated copy of an elite with that probability); candidates whose key is already present are dropped; the rest of
-the population is drawn at random (distinct keys). The random search draws every generation at
-random. Both take their random numbers from ``numpy.random.default_rng([seed, generation])``,
+instead one mutated copy of an elite with that probability); candidates whose key is already
+present are dropped; the rest of the population is drawn at random (distinct keys). The random
+search draws every generation at random. Both take their random numbers from ``numpy.random.default_rng([seed, generation])``,
 so a generation is a function of the seed, its number and the previous results only.
 """
 

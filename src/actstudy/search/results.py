@@ -118,22 +118,34 @@ def top_functions(
     return entries
 
 
-def shown_functions(
-    state: Mapping[str, Any], top: Iterable[Mapping[str, Any]]
-) -> list[dict[str, str]]:
-    """The functions a search's figures draw: its winners, then its references."""
+def shown_curves(state: Mapping[str, Any], top: Iterable[Mapping[str, Any]]) -> Any:
+    """f and f′ of the functions a search's figures draw (its winners, then its references),
+    each with its fitness: function_curves' columns and ``fitness``, ``reference``."""
+    from actstudy.evaluation.activation_curves import function_curves
+
     references = [row for row in state["scored"] if row["origin"] == REFERENCE]
-    return [
-        *({"label": e["label"], "formula": e["formula"]} for e in top if e["label"]),
-        *({"label": row["label"], "formula": row["expression"]} for row in references),
+    shown = [
+        *({"label": e["label"], "formula": e["formula"], "fitness": e["fitness"]} for e in top),
+        *(
+            {"label": row["label"], "formula": row["expression"], "fitness": row["fitness"]}
+            for row in references
+        ),
     ]
+    shown = [entry for entry in shown if entry["label"]]
+    curves = function_curves(shown)
+    fitness = {entry["label"]: entry["fitness"] for entry in shown}
+    return curves.assign(
+        fitness=curves.activation.map(fitness),
+        reference=curves.activation.isin({row["label"] for row in references}),
+    )
 
 
 def top_text(top: list[dict[str, Any]], study: str, method: str, k: int) -> str:
     """A YAML file whose ``activations:`` are the top functions (to paste into another study),
     each with its fitness in a comment."""
+    count = sum(bool(entry["label"]) for entry in top)
     lines = [
-        f"# The best {sum(bool(e['label']) for e in top)} distinct functions of study {study}'s {method} search "
+        f"# The best {count} distinct functions of study {study}'s {method} search "
         f"(search.top: {k}), best first.",
         "# The study's evaluation trains the best search.evaluate_top of them by itself; to "
         "evaluate them elsewhere,",

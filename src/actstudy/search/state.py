@@ -13,7 +13,8 @@ The state of generation g (format :data:`FORMAT`) holds:
   (:func:`actstudy.search.fitness.check_gate`) and the fitness a found function must beat;
 - ``train``: run folder → formula of every function this generation must train (neither cached
   nor screened), each one run folder ``<results>/<run>/`` named by its cache key
-  (``<key>_g<generation>`` when trained again; :func:`actstudy.study.search_options.search_run_spec`);
+  (``<key>_g<generation>`` when trained again;
+  :func:`actstudy.study.search_options.search_run_spec`);
 - ``cache``: key → ``{fitness, status, reason, epochs, seconds, formula, generation}`` of every
   candidate trained before g;
 - ``scored``: one row per candidate of generations 0 to g - 1 (:data:`COLUMNS`).
@@ -165,9 +166,7 @@ def _propose(
     }
 
 
-def _trained(
-    run: Path, key: str, generation: int, cache: dict[str, dict[str, Any]]
-) -> Fitness:
+def _trained(run: Path, key: str, generation: int, cache: dict[str, dict[str, Any]]) -> Fitness:
     """The fitness of a function's first run, which enters the cache with the formula it
     trained with."""
     fitness = fitness_of(run)
