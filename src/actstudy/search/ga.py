@@ -7,8 +7,9 @@ the elites, shuffled, are paired, and each pair is crossed over at one point wit
 with probability ``mutation`` (``mutation_mode: elite_copy``, the released code's intent:
 instead one mutated copy of an elite with that probability); candidates whose key is already
 present are dropped; the rest of the population is drawn at random (distinct keys). The random
-search draws every generation at random. Both take their random numbers from ``numpy.random.default_rng([seed, generation])``,
-so a generation is a function of the seed, its number and the previous results only.
+search draws every generation at random. Both take their random numbers from
+``numpy.random.default_rng([seed, generation])``, so a generation is a function of the seed,
+its number and the previous results only.
 """
 
 from __future__ import annotations
