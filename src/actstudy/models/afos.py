@@ -9,7 +9,7 @@ from actstudy.models.registry import register_model
 
 WIDTHS = (32, 64, 128)
 MIN_SIZE = 2 ** len(WIDTHS)
-INITS = ("keras", "pytorch")
+INITS = ("keras", "pytorch")  # the first is the default
 """``keras``: the released code's (``fitness.py``) initialisation; ``pytorch``: PyTorch's
 default initialisation of every layer."""
 
@@ -39,7 +39,7 @@ def afos_cnn(
     make_act: MakeAct,
     *,
     input_size: int = 32,
-    init: str = "keras",
+    init: str = INITS[0],
 ) -> nn.Sequential:
     """Three stages of [3x3 conv (linear) → 1x1 conv + activation] twice → 2x2 max pool →
     dropout 0.2, widths 32/64/128; then flatten → dense 128 (linear) → dense 128 + activation
