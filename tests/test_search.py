@@ -487,7 +487,7 @@ def test_a_tiny_search_runs_generation_by_generation_and_trains_each_function_on
     # the reference trained first, in generation 0, and cleared the gate (chance 0.1 + 0.1)
     references = table[table.origin == "reference"]
     assert references[["generation", "label", "expression"]].values.tolist() == [
-        [0, "relu", "max(x, 0)"]
+        [0, "relu", "max(0, x)"]
     ]
     assert references.accuracy.iloc[0] >= 0.2 and not references.cached.iloc[0]
     table = table[table.origin != "reference"]
