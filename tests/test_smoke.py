@@ -129,6 +129,9 @@ def test_the_smoke_variant_runs_end_to_end(offline_env, study):
     if search := smoke.get("search"):  # S3: its search ran too, and its notebook
         folder = workdir / "results" / smoke["study"] / "search"
         candidates = pd.read_csv(folder / "candidates.csv")
+        references = candidates.origin == "reference"  # trained first: the sanity gate's
+        assert candidates[references].label.tolist() == list(search["references"])
+        candidates = candidates[~references]
         assert len(candidates) == search["population"] * search["generations"]
         assert candidates["fitness"].notna().all()
         assert (folder / search["method"] / "top.yaml").is_file()
