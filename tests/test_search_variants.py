@@ -168,3 +168,4 @@ def test_a_found_formula_is_simplified_and_written_as_math():
     assert plain("x * exp(-x) + x * exp(-x)") == "2*x*exp(-x)"
     assert plain("-x * erf(exp(-x))") == "-x*erf(exp(-x))"
     assert math_text("x * sigmoid(x)") == r"$x \sigma{\left(x \right)}$"
+    assert math_text("abs(x)") == "$|{x}|$"

@@ -41,5 +41,7 @@ def plain(formula: str) -> str:
 
 
 def math_text(formula: str) -> str:
-    """The simplified formula as matplotlib math text (``$...$``)."""
-    return f"${sympy.latex(simplified(formula))}$"
+    """The simplified formula as matplotlib math text (``$...$``; |x| as plain bars, which
+    mathtext draws at full height)."""
+    latex = sympy.latex(simplified(formula)).replace(r"\left|", "|").replace(r"\right|", "|")
+    return f"${latex}$"
