@@ -70,6 +70,7 @@ ENVS_OF_PART = {
     "study/smoke.py": ["torch"],
     "evaluation/activation_curves.py": ["torch"],
     "evaluation/timing.py": ["torch"],
+    "evaluation/model_cost.py": ["torch"],  # the timing step's
 }
 
 

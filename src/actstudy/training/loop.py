@@ -391,7 +391,7 @@ def train_runs(
             if run_cache.forced(out):
                 log.info("forced: training %s afresh (not restored from the run cache)", out)
                 discard_resume_state(Path(out) / RESUME_FILE)
-            elif (restored := run_cache.restore(key, out, spec, run_id)) is not None:
+            elif (restored := run_cache.restore(key, out, spec, run_id, prepared_dir)) is not None:
                 results.append(restored)
                 continue
             if prepared is None:

@@ -119,11 +119,15 @@ def _place(source: Path, target: Path) -> None:
 
 
 def restore(
-    key: str, out: str | os.PathLike[str], spec: dict[str, Any], run_id: str
+    key: str,
+    out: str | os.PathLike[str],
+    spec: dict[str, Any],
+    run_id: str,
+    prepared_dir: str | os.PathLike[str],
 ) -> dict[str, Any] | None:
     """Restore the run ``key`` into ``out`` (its result files byte for byte; its manifest with
-    this run's spec and where it was restored from); return its metrics, or None where the
-    store has no good entry."""
+    this run's spec, its prepared data and where it was restored from); return its metrics, or
+    None where the store has no good entry."""
     root = cache_root()
     if root is None:
         return None
@@ -144,7 +148,9 @@ def restore(
         if name != "manifest.json":
             _place(entry / name, target / name)
     manifest = read_json(entry / "manifest.json")
-    manifest.update(spec=spec, fingerprint=run_id)
+    # the same data (its manifest's digest is in the key), where this run reads it
+    prepared = str(Path(prepared_dir) / "manifest.json")
+    manifest.update(spec=spec, fingerprint=run_id, prepared_manifest=prepared)
     manifest["run_cache"] = {
         "key": key,
         "restored_from": str(entry),
