@@ -585,6 +585,21 @@ def test_the_diagnostics_draw_each_site_by_name_and_only_quantities_that_vary(di
     assert colours == {to_hex(figures.style.color(n)) for n in PEAKS}
 
 
+def test_a_deep_models_diagnostics_are_drawn_by_depth(diagnostics):
+    """40 sites (a ResNet's, a shared module's calls): two columns, not one per site."""
+    deep = pd.concat(
+        [diagnostics.assign(site=diagnostics["site"] + f".{k}") for k in range(20)],
+        ignore_index=True,
+    )
+    figure = figures.activation_diagnostics(deep)
+    axes = [ax for ax in figure.axes if ax.lines]
+    assert len(axes) == 3 * 2  # three quantities × (by depth, mean over the sites)
+    assert {ax.get_title() for ax in axes} == {"after the last epoch", "mean over the sites"}
+    depth = next(ax for ax in axes if ax.get_title() == "after the last epoch")
+    assert max(max(line.get_xdata()) for line in depth.lines) == 40
+    assert "by depth" in figure.get_suptitle()
+
+
 def test_the_learning_rate_figure_draws_the_schedule_of_the_histories(histories):
     figure = figures.learning_rate(histories)
     (ax,) = [ax for ax in figure.axes if ax.lines]

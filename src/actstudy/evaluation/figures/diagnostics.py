@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -30,6 +32,9 @@ QUANTITIES = {
 activation's ``param_<name>`` rows follow."""
 FLAT = 1e-9
 """A quantity whose values span less than this, over every run, site and epoch, is not drawn."""
+SITE_COLUMNS = 6
+"""Up to this many sites, one column each; a deeper model (ResNet-20: 19 sites, more with a
+shared module's calls) is drawn by depth instead (:func:`_by_depth`)."""
 
 
 def varying(diagnostics: pd.DataFrame) -> list[str]:
@@ -51,8 +56,9 @@ def _axis_words(quantity: str) -> str:
 def activation_diagnostics(diagnostics: pd.DataFrame) -> Figure:
     """One row per quantity that varies (dead and saturated shares, pre-activation statistics,
     gradient norms, trainable parameters), one column per activation site by the name the
-    model gives it (the ``site`` of diagnostics.csv, nearest the input first), one line per
-    activation in its colour: the mean over folds and dataset × model cases after each epoch."""
+    model gives it (the ``site`` of diagnostics.csv, nearest the input first; by depth where
+    there are more than :data:`SITE_COLUMNS` sites), one line per activation in its colour:
+    the mean over folds and dataset × model cases after each epoch."""
     quantities = varying(diagnostics)
     if diagnostics.empty or not quantities:
         raise FigureSkipped("The runs recorded no activation diagnostic that varies: none drawn.")
@@ -62,6 +68,54 @@ def activation_diagnostics(diagnostics: pd.DataFrame) -> Figure:
     keys = ["activation", "quantity", "site", "epoch"]
     table = diagnostics[diagnostics["quantity"].isin(quantities)]
     table = table.groupby(keys, sort=False, as_index=False)["value"].mean()
+    cases = diagnostics[CASE].drop_duplicates()
+    if len(sites) > SITE_COLUMNS:
+        figure, how, columns = _by_depth(table, quantities, palette), "by depth", 2
+    else:
+        figure, how, columns = _per_site(table, quantities, sites, palette), "per site", len(sites)
+    title = (
+        f"Activation diagnostics {how} on a fixed probe batch, after each epoch: mean over "
+        f"folds and {len(cases)} case(s); quantities flat for every run left out"
+    )
+    figure.suptitle(textwrap.fill(title, 40 * min(columns, 4)))
+    handles = [Line2D([], [], color=palette[name], label=name) for name in names]
+    legend_outside(figure, handles, title="activation")
+    return figure
+
+
+def _by_depth(table: pd.DataFrame, quantities: list[str], palette: dict[str, str]) -> Figure:
+    """One row per quantity: left, its value after the last epoch at each site, nearest the
+    input first (site k of each activation's model: names differ where a shared module is one
+    site per call); right, its mean over the sites after each epoch."""
+    order = {
+        name: {site: k for k, site in enumerate(in_order(rows, "site"), 1)}
+        for name, rows in table.groupby("activation", sort=False)
+    }
+    pairs = zip(table["activation"], table["site"], strict=True)
+    table = table.assign(depth=[order[name][site] for name, site in pairs])
+    figure, axes = new_figure(len(quantities), 2, 4.6, 2.3)
+    for (left, right), quantity in zip(axes, quantities, strict=True):
+        chosen = table[table["quantity"] == quantity]
+        for name, lines in chosen.groupby("activation", sort=False):
+            last = lines[lines["epoch"] == lines["epoch"].max()].sort_values("depth")
+            left.plot(last["depth"], last["value"], color=palette[name], marker=".")
+            mean = lines.groupby("epoch")["value"].mean()
+            right.plot(mean.index, mean.to_numpy(), color=palette[name], marker=".")
+        for ax in (left, right):
+            ax.set_ylabel(_axis_words(quantity), fontsize="small")
+            if quantity.endswith("_fraction"):
+                ax.set_ylim(-0.03, 1.03)
+        left.set_xlabel("site, nearest the input first")
+        left.set_title("after the last epoch", fontsize="medium")
+        right.set_title("mean over the sites", fontsize="medium")
+        epoch_axis(right, table["epoch"])
+    return figure
+
+
+def _per_site(
+    table: pd.DataFrame, quantities: list[str], sites: list[str], palette: dict[str, str]
+) -> Figure:
+    """One row per quantity, one column per site, one line per activation over the epochs."""
     figure, axes = new_figure(len(quantities), len(sites), 3.4, 2.3, sharex=True)
     for row, quantity in zip(axes, quantities, strict=True):
         for ax, site in zip(row, sites, strict=True):
@@ -85,11 +139,4 @@ def activation_diagnostics(diagnostics: pd.DataFrame) -> Figure:
             ax.set_title(f"site {site}", fontsize="medium")
             ax.set_ylabel(_axis_words(quantity), fontsize="small")
             epoch_axis(ax, table["epoch"])
-    cases = diagnostics[CASE].drop_duplicates()
-    figure.suptitle(
-        "Activation diagnostics per site on a fixed probe batch, after each epoch: mean over "
-        f"folds and {len(cases)} case(s); quantities flat for every run left out"
-    )
-    handles = [Line2D([], [], color=palette[name], label=name) for name in names]
-    legend_outside(figure, handles, title="activation")
     return figure
