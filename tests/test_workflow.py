@@ -180,12 +180,15 @@ def test_statistics_compare_the_control_within_the_case_on_the_held_out_test_par
 
 # The figures the tiny study's notebook draws (its one case has too few for the
 # critical-difference diagram, which says so instead).
-NOTEBOOK_FIGURES = [
+NOTEBOOK_FIGURES = [  # the tiny study's (one case: no critical-difference diagram)
     "activation_gallery",
     "training_curves",
+    "learning_rate",
     "validation_accuracy",
+    "test_accuracy",
     "best_vs_final",
     "control_comparison",
+    "bayesian_probabilities",
     "epoch_seconds",
     "epoch_seconds_ratio",
     "confusion_matrices",

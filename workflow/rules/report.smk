@@ -4,6 +4,7 @@
 # beside its CSV (the report shows HTML; a CSV it offers only as a download), captioned by
 # workflow/report/table.rst (one caption per table, chosen by the table's name).
 
+
 rule headline:
     input:
         statistics=rules.statistics.output.tests,

@@ -6,7 +6,8 @@ transform it was trained with (the normalisation in ``manifest.json``).
 
     import actstudy
 
-    run = actstudy.load_run("results/default/runs/digits/lenet5/relu/fold0")
+    # run_dir: results/<study>/runs/<dataset>/<model>/<activation>/fold<k>
+    run = actstudy.load_run(run_dir)
     x, y = run.test_split()              # the run's test samples, as prepared (uint8 N×H×W×C)
     predicted = run.predict(x)           # class indices; run.classes names them
     logits = run.model(run.transform(x))  # the same by hand
