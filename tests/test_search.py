@@ -379,14 +379,19 @@ def test_a_bad_stop_below_of_a_recipe_is_one_sentence():
 def search_data(tmp_path_factory) -> tuple[dict, Path, Path]:
     """A validated study with a search on 16×16 digits, its prepared arrays and the search's
     hold-out (as the workflow's folds step writes it)."""
-    from actstudy.data import prepare
-
-    root = tmp_path_factory.mktemp("search")
-    prepare({"source": "digits", "size": 16}, root / "prepared", root / "resources")
     config = validate_config(
         study(population=3, elite=2, generations=2, epochs=2, lengths=[3], lr=0.01)
     )
-    split = {k: v for k, v in search_evaluation(config["search"]).items() if k != "test"}
+    return config, *search_holdout(tmp_path_factory.mktemp("search"), config["search"])
+
+
+def search_holdout(root: Path, search: dict) -> tuple[Path, Path]:
+    """16×16 digits prepared under ``root`` and the hold-out of the (validated) ``search``,
+    as the workflow's folds step writes it."""
+    from actstudy.data import prepare
+
+    prepare({"source": "digits", "size": 16}, root / "prepared", root / "resources")
+    split = {k: v for k, v in search_evaluation(search).items() if k != "test"}
     labels = load_prepared(root / "prepared").train.y
     folds = assign_folds(
         labels,
@@ -398,7 +403,7 @@ def search_data(tmp_path_factory) -> tuple[dict, Path, Path]:
         test_fraction=split["test_fraction"],
     )
     write_folds(root / "folds.json", folds, **split)
-    return config, root / "prepared", root / "folds.json"
+    return root / "prepared", root / "folds.json"
 
 
 def train_candidate(search_data, formula: str, out: Path, **search: object) -> Path:

@@ -11,15 +11,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
+from test_search import search_holdout
+from test_search import study as unit_study
 from torch import nn
 
 from actstudy.cli import main
-from actstudy.data import load_prepared
 from actstudy.models.afos import afos_cnn
 from actstudy.search.state import reference_functions
-from actstudy.study.search_options import search_evaluation, search_run_spec
+from actstudy.study.search_options import search_run_spec
 from actstudy.study.validate import validate_config
-from actstudy.training.folds import assign_folds, fold_indices, write_folds
+from actstudy.training.folds import fold_indices
 from actstudy.training.loop import train_run
 
 pytestmark = pytest.mark.xdist_group("test_search_fitness")
@@ -55,39 +56,13 @@ def test_an_unknown_init_is_one_sentence():
 
 
 def study(**search: object) -> dict:
-    return validate_config(
-        {
-            "study": "unit",
-            "datasets": {"digits": {"source": "digits", "size": 16}},
-            "models": {"lenet5": {"name": "lenet5"}},
-            "activations": {"relu": "relu"},
-            "evaluation": {"mode": "holdout"},
-            "training": {"epochs": 1, "batch_size": 64, "optimizer": {"name": "adam", "lr": 1e-3}},
-            "search": {"dataset": "digits", **search},
-        }
-    )
+    return validate_config(unit_study(**search))
 
 
 @pytest.fixture(scope="module")
 def digits(tmp_path_factory) -> tuple[Path, Path]:
     """Digits at 16×16 and the search's 10 % hold-out (seed 1234), as the workflow writes it."""
-    from actstudy.data import prepare
-
-    root = tmp_path_factory.mktemp("fitness")
-    prepare({"source": "digits", "size": 16}, root / "prepared", root / "resources")
-    split = {k: v for k, v in search_evaluation(study()["search"]).items() if k != "test"}
-    labels = load_prepared(root / "prepared").train.y
-    folds = assign_folds(
-        labels,
-        split["mode"],
-        split["folds"],
-        split["val_fraction"],
-        seed=split["seed"],
-        repeats=split["repeats"],
-        test_fraction=split["test_fraction"],
-    )
-    write_folds(root / "folds.json", folds, **split)
-    return root / "prepared", root / "folds.json"
+    return search_holdout(tmp_path_factory.mktemp("fitness"), study()["search"])
 
 
 def train_reference(config: dict, digits: tuple[Path, Path], runs: Path) -> Path:
