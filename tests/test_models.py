@@ -12,13 +12,8 @@ import torchvision.models as tv
 from torch import nn
 
 from actstudy import activations, models
-from actstudy.models.transfer import (
-    LAYER_COUNTS,
-    base_layers,
-    hub_weights_file,
-    imagenet_weights,
-    keras_layers,
-)
+from actstudy.models.builtin.transfer import LAYER_COUNTS, hub_weights_file
+from actstudy.models.transfer import base_layers, imagenet_weights, keras_layers
 
 # one pytest-xdist worker runs this file: its module-scoped fixtures are built once
 pytestmark = pytest.mark.xdist_group("test_models")

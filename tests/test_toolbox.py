@@ -32,7 +32,7 @@ def test_list_activations_names_coslu_with_its_options_file_and_paper(capsys):
     coslu = next(block for block in out.split("\n\n") if block.startswith("coslu:"))
     assert "options: a=1.0, b=1.0" in coslu
     assert "scope: network" in coslu
-    assert "file:    actstudy/activations/trainable.py" in coslu
+    assert "file:    actstudy/activations/builtin/trainable.py" in coslu
     assert "Pishchik (2023)" in coslu
     assert "silu (alias: swish)" in out and "\nswish" not in out
 

@@ -4,6 +4,7 @@ names, with what was probably meant, and their types, from the builder's annotat
 from __future__ import annotations
 
 import difflib
+import inspect
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -53,14 +54,32 @@ def _fits(value: Any, kinds: list[Any]) -> bool:
     return any(isinstance(value, _ACCEPTS[kind]) for kind in kinds)
 
 
+def _annotation(builder: Callable[..., Any], name: str) -> Any:
+    """The annotation of one parameter, evaluated in the builder's module; None where it cannot
+    be (a name imported for type checkers only, such as torch's, is not needed for an option)."""
+    annotation = inspect.signature(builder).parameters.get(name)
+    if annotation is None or annotation.annotation is inspect.Parameter.empty:
+        return None
+    written = annotation.annotation
+    if not isinstance(written, str):
+        return written
+    code = builder.__init__ if isinstance(builder, type) else inspect.unwrap(builder)
+    try:
+        return eval(written, getattr(code, "__globals__", {}))
+    except (NameError, TypeError, AttributeError, SyntaxError):
+        return None
+
+
 def check_types(builder: Callable[..., Any], options: Mapping[str, Any], what: str) -> None:
     """Raise ValueError with one sentence when an option's value does not fit its annotation."""
-    try:
-        hints = typing.get_type_hints(builder)
-    except (NameError, TypeError):  # annotations we cannot resolve: nothing to check against
-        return
     for name, value in options.items():
-        kinds = _alternatives(hints.get(name))
+        kinds = _alternatives(_annotation(builder, name))
         if kinds is not None and not _fits(value, kinds):
             expected = " or ".join(_NAMES[kind] for kind in kinds)
             raise ValueError(f"option {name} of {what} must be {expected}, not {value!r}")
+
+
+def check_choice(option: str, value: Any, allowed: Sequence[str]) -> None:
+    """Raise ValueError with one sentence when ``value`` is not one of ``allowed``."""
+    if value not in allowed:
+        raise ValueError(f"{option} must be one of {', '.join(allowed)}, not {value!r}")

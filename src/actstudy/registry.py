@@ -4,10 +4,11 @@ A :class:`Registry` holds an :class:`Entry` per registered name: the builder (or
 file that registered it (code every run of it executes, see :mod:`actstudy.run_code`) and the
 kind's own extras (an activation's default scope, a model's roles, a source's channels).
 
-The packages of activations and models import all their modules, so that their ``register``
-calls take effect. Dataset sources import heavy libraries (torchvision, wfdb, pandas), so their
-package is only read: :func:`declared_names` finds the names that its modules register, and the
-registry imports a module the first time one of its names is asked for.
+Built-in names are declared in modules that import no heavy library (torch, torchvision, wfdb,
+pandas), and even those are only read until needed: :func:`declared_names` finds the names that
+the modules of a package register, and the registry imports a module the first time one of its
+names is asked for. So checking a study's names and options costs no import of torch; building
+a model or an activation imports it then.
 """
 
 from __future__ import annotations
@@ -91,15 +92,17 @@ class Registry(Generic[T, X]):
 def declared_names(package: str, function: str) -> dict[str, str]:
     """Name → module for every line of the modules of ``package`` that starts with a call
     ``function("name", ...)`` (or the decorator ``@function("name", ...)``), the name written
-    out; read, not imported (a regular expression: parsing the modules took 15 times longer)."""
+    out, and its aliases (``function("name", "alias", ...)``); read, not imported (a regular
+    expression: parsing the modules took 15 times longer)."""
     return _scan(tuple(importlib.import_module(package).__path__), package, function)
 
 
 @cache
 def _scan(folders: tuple[str, ...], package: str, function: str) -> dict[str, str]:
-    call = re.compile(rf'^[ \t]*@?{re.escape(function)}\(\s*"(\w+)"', re.MULTILINE)
+    call = re.compile(rf'^[ \t]*@?{re.escape(function)}\(\s*((?:"\w+"\s*,\s*)*"\w+")', re.MULTILINE)
     return {
-        match[1]: f"{package}.{path.stem}"
+        name: f"{package}.{path.stem}"
         for path in sorted(p for folder in folders for p in Path(folder).glob("*.py"))
         for match in call.finditer(path.read_text(encoding="utf-8"))
+        for name in re.findall(r'"(\w+)"', match[1])
     }

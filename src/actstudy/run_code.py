@@ -1,10 +1,11 @@
 """The code one training run executes, and a digest of it that makes exactly its runs stale.
 
 A run executes the training loop (and what it imports), the module that registers its model and
-the modules that register its activations (and what those import). Only ``import`` statements at
-the top level of a module are followed, within the ``actstudy`` package and from a study's plugin
+the modules that register its activations (and what those import). ``import`` statements are
+followed wherever they are in a module (a built-in model is declared without torch and its
+builder imports the network's module), within the ``actstudy`` package and from a study's plugin
 files; a name imported from a package's ``__init__`` is followed to the module that defines it,
-so a package ``__init__`` that imports every module of its folder pulls in none of them.
+so a package ``__init__`` pulls in none of its folder's other modules.
 Editing any file outside this set (another activation, another model, a new module) leaves the
 run's digest, and so the run, as it was.
 """
@@ -88,9 +89,10 @@ def _parse(path: Path) -> ast.Module:
 
 @cache
 def imported_files(path: Path) -> tuple[Path, ...]:
-    """``actstudy`` files that a module's top-level imports load (one step, not transitive)."""
+    """``actstudy`` files that a module's imports load, at its top level or inside its functions
+    (a built-in model's builder imports its network there): one step, not transitive."""
     found: list[Path] = []
-    for node in _top_level(_parse(path)):
+    for node in ast.walk(_parse(path)):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if (file := _module_file(alias.name)) is not None:

@@ -1,16 +1,19 @@
-"""Activations: ``create(spec)``, ``factory(spec)``, ``names()``, ``set_progress``,
-``recommended_compile(spec)``.
+"""Activations: ``create(spec)``, ``check(spec)``, ``factory(spec)``, ``names()``,
+``set_progress``, ``recommended_compile(spec)``.
 
-Every module of this package is imported here, so the ``@register`` calls in a new module take
-effect without editing this file (and without making runs of other activations stale).
+The built-in activations are declared in :mod:`actstudy.activations.builtin` (names,
+parameters, checks; no torch) and their modules are imported on first use, so that checking a
+study's activations imports no torch. The classes below are imported (with torch) when first
+asked for.
 """
 
-import importlib
-import pkgutil
+from importlib import import_module
+from typing import Any
 
 from actstudy.activations.registry import (
     MakeAct,
     Spec,
+    check,
     create,
     factory,
     names,
@@ -21,14 +24,28 @@ from actstudy.activations.registry import (
     source_files,
 )
 
-for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")
+_LAZY = {
+    "EELU": "eelu",
+    "EELUPositive": "eelu",
+    "EELUSquared": "eelu",
+    "ErfSoftplus": "eelu",
+    "Expression": "expression",
+    "DSReLU": "piecewise",
+    "LReLU": "piecewise",
+    "ProgressDriven": "progress",
+    "set_progress": "progress",
+    "CosLU": "trainable",
+    "DELU": "trainable",
+    "ReLUN": "trainable",
+}
 
-from actstudy.activations.eelu import EELU, EELUPositive, EELUSquared, ErfSoftplus  # noqa: E402
-from actstudy.activations.expression import Expression  # noqa: E402
-from actstudy.activations.piecewise import DSReLU, LReLU  # noqa: E402
-from actstudy.activations.progress import ProgressDriven, set_progress  # noqa: E402
-from actstudy.activations.trainable import DELU, CosLU, ReLUN  # noqa: E402
+
+def __getattr__(name: str) -> Any:
+    """The torch classes and ``set_progress``, imported on first use."""
+    if name in _LAZY:
+        return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DELU",
@@ -44,6 +61,7 @@ __all__ = [
     "ProgressDriven",
     "ReLUN",
     "Spec",
+    "check",
     "create",
     "factory",
     "names",

@@ -20,8 +20,6 @@ from torch import nn
 from torch.autograd.function import FunctionCtx
 from torch.nn import functional as F
 
-from actstudy.activations.registry import register
-
 _EXP_ARG_MAX = 8.0
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
@@ -63,7 +61,6 @@ class _SignedErfExpPower(torch.autograd.Function):
         return derivative.mul_(grad), None, None
 
 
-@register("eelu", compile=True)
 class EELU(nn.Module):
     """EELU(x) = -x·erf(e^-x), the function AFOS reported best."""
 
@@ -71,7 +68,6 @@ class EELU(nn.Module):
         return _SignedErfExpPower.apply(x, -1.0, 1)
 
 
-@register("eelu_pos", compile=True)
 class EELUPositive(nn.Module):
     """x·erf(e^x): EELU mirrored, EELU(-x); minimum ≈ -0.3985 at x ≈ -1.08."""
 
@@ -79,7 +75,6 @@ class EELUPositive(nn.Module):
         return _SignedErfExpPower.apply(x, 1.0, 1)
 
 
-@register("eelu_sq", compile=True)
 class EELUSquared(nn.Module):
     """x·erf(e^x)², the square applying to erf(e^x)."""
 
@@ -87,7 +82,6 @@ class EELUSquared(nn.Module):
         return _SignedErfExpPower.apply(x, 1.0, 2)
 
 
-@register("erf_softplus", compile=True)
 class ErfSoftplus(nn.Module):
     """erf(x)·softplus(x), with PyTorch's overflow-safe softplus."""
 

@@ -1,4 +1,5 @@
-"""Fixed and scheduled piecewise-linear activations: LReLU (S1) and DSReLU (S5)."""
+"""Fixed and scheduled piecewise-linear activations: LReLU (S1) and DSReLU (S5), as declared
+in :mod:`actstudy.activations.builtin.piecewise`, which checks their parameters."""
 
 from __future__ import annotations
 
@@ -9,28 +10,6 @@ from torch import nn
 
 from actstudy.activations.functional import ScaledLeakyReLU, two_slopes
 from actstudy.activations.progress import TrainingProgress
-from actstudy.activations.registry import register
-
-
-@register("lrelu", compile=True)
-class LReLU(nn.Module):
-    """S1: alpha·x for x ≤ 0, beta·x for x > 0, with fixed alpha and beta > 0."""
-
-    def __init__(self, alpha: float = 0.001, beta: float = 0.95) -> None:
-        super().__init__()
-        if beta <= 0:
-            raise ValueError(f"beta must be positive, not {beta}")
-        self.alpha, self.beta = float(alpha), float(beta)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if torch.compiler.is_compiling():
-            return two_slopes(x, self.alpha, self.beta)
-        # beta·leaky_relu(x, alpha/beta) equals the definition on both sides.
-        return ScaledLeakyReLU.apply(x, self.alpha / self.beta, self.beta)
-
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}, beta={self.beta}"
-
 
 DSRELU_VARIANTS = {
     # The paper: a = tan 85°, b = tan 10°, k = 5.
@@ -53,7 +32,23 @@ DSRELU_PROGRESS = {
 }
 
 
-@register("dsrelu", compile=True)
+class LReLU(nn.Module):
+    """S1: alpha·x for x ≤ 0, beta·x for x > 0, with fixed alpha and beta > 0."""
+
+    def __init__(self, alpha: float = 0.001, beta: float = 0.95) -> None:
+        super().__init__()
+        self.alpha, self.beta = float(alpha), float(beta)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if torch.compiler.is_compiling():
+            return two_slopes(x, self.alpha, self.beta)
+        # beta·leaky_relu(x, alpha/beta) equals the definition on both sides.
+        return ScaledLeakyReLU.apply(x, self.alpha / self.beta, self.beta)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}, beta={self.beta}"
+
+
 class DSReLU(nn.Module):
     """S5: f(x; t) = s(t)·x for x > 0, x for x ≤ 0, s(t) = a + (b - a)/(1 + e^(-k(t - 0.5))).
 
@@ -80,14 +75,6 @@ class DSReLU(nn.Module):
         progress: str = "paper",
     ) -> None:
         super().__init__()
-        if variant not in DSRELU_VARIANTS:
-            raise ValueError(
-                f"variant must be one of {', '.join(DSRELU_VARIANTS)}, not {variant!r}"
-            )
-        if progress not in DSRELU_PROGRESS:
-            raise ValueError(
-                f"progress must be one of {', '.join(DSRELU_PROGRESS)}, not {progress!r}"
-            )
         self.progress_mode = progress
         default_a, default_b, default_k = DSRELU_VARIANTS[variant]
         self.variant = variant

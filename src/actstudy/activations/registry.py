@@ -21,15 +21,18 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from torch import nn
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from actstudy import plugins
-from actstudy.registry import Registry
+from actstudy.options import check_types
+from actstudy.registry import Registry, declared_names
+
+if TYPE_CHECKING:
+    from torch import nn
 
 Spec = str | Mapping[str, Any]
-MakeAct = Callable[[str], nn.Module]
+MakeAct = Callable[[str], "nn.Module"]
 """What models receive: called with the role of the activation (``"conv1"``, ``"block"``, ...)."""
 
 
@@ -39,26 +42,41 @@ class _Declared:
 
     default_scope: str
     compile: bool
+    check: Callable[..., None] | None
 
+
+BUILTIN = "actstudy.activations.builtin"
+"""The package whose modules declare the built-in activations (imported on first use)."""
 
 _ACTIVATIONS: Registry[Callable[..., nn.Module], _Declared] = Registry(
-    "activation", hint=', or give a formula as {expr: "..."}'
+    "activation",
+    hint=', or give a formula as {expr: "..."}',
+    lazy=lambda: declared_names(BUILTIN, "register"),
 )
 _SPEC_KEYS = {"name", "expr", "roles", "default", "scope"}
 
 
-def register(name: str, *aliases: str, default_scope: str = "layer", compile: bool = False):
+def register(
+    name: str,
+    *aliases: str,
+    default_scope: str = "layer",
+    compile: bool = False,
+    check: Callable[..., None] | None = None,
+):
     """Register a class or function that builds an activation module from keyword parameters.
 
     ``default_scope`` is the scope a spec without ``scope`` gets (see :func:`factory`);
-    ``compile`` whether a model using it should be compiled (see the module docstring).
-    The aliases share both. The file that calls ``register`` is recorded: it is code that
-    every run of the activation executes (see :mod:`actstudy.run_code`).
+    ``compile`` whether a model using it should be compiled (see the module docstring);
+    ``check(**parameters)``, given every parameter (defaults filled in), raises ValueError with
+    one sentence for values the activation refuses, so that a study is checked without building
+    (or importing torch). The aliases share all three. The file that calls ``register`` is
+    recorded: it is code that every run of the activation executes (see
+    :mod:`actstudy.run_code`).
     """
     return _ACTIVATIONS.register(
         name,
         *aliases,
-        extras=_Declared(default_scope, compile),
+        extras=_Declared(default_scope, compile, check),
         source_file=plugins.registering_file(),
     )
 
@@ -72,9 +90,7 @@ def source_files(spec: Spec) -> list[str]:
         parts = [*dict(spec["roles"]).values(), *([spec["default"]] if "default" in spec else [])]
         return sorted({file for part in parts for file in source_files(part)})
     if "expr" in spec:
-        from actstudy.activations import expression
-
-        return [expression.__file__]
+        return [str(Path(__file__).with_name("expression.py"))]
     return source_files(spec["name"])
 
 
@@ -91,14 +107,19 @@ def _declared(name: str) -> _Declared:
     return _ACTIVATIONS.get(name).extras
 
 
-def parameters_of(name: str) -> list[str]:
-    """Keyword parameters the named activation accepts."""
+def _defaults(name: str) -> dict[str, Any]:
+    """The keyword parameters the named activation accepts, with their defaults."""
     signature = inspect.signature(_builder(name))
-    return [
-        p.name
+    return {
+        p.name: p.default
         for p in signature.parameters.values()
         if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
+    }
+
+
+def parameters_of(name: str) -> list[str]:
+    """Keyword parameters the named activation accepts."""
+    return list(_defaults(name))
 
 
 def _check_mapping(spec: Mapping[str, Any]) -> None:
@@ -116,9 +137,59 @@ def _params(spec: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in spec.items() if k not in _SPEC_KEYS}
 
 
+def _check_named(name: str, params: Mapping[str, Any]) -> None:
+    """Parameters the named activation does not take, of the wrong type, or refused by its
+    declared ``check``: ValueError with one sentence. Imports no torch for a built-in."""
+    defaults = _defaults(name)
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        takes = ", ".join(defaults) if defaults else "no parameters"
+        raise ValueError(f"activation {name!r} takes {takes}; remove {', '.join(unknown)}")
+    check_types(_builder(name), params, f"activation {name!r}")
+    if (check := _declared(name).check) is not None:
+        try:
+            check(**{**defaults, **params})
+        except ValueError as error:
+            raise ValueError(f"activation {name!r}: {error}") from None
+
+
+def _expression_params(spec: Mapping[str, Any]) -> None:
+    extra = sorted(_params(spec))
+    if extra:
+        raise ValueError(f"an expression activation takes no parameters; remove {extra}")
+
+
+def check(spec: Spec) -> None:
+    """Raise ValueError with one sentence where a spec cannot be built, without building it:
+    names, parameters and their values, role combinations. A formula (``{expr: ...}``) is
+    parsed, which imports torch; nothing else does for the built-in activations."""
+    if isinstance(spec, str):
+        _ACTIVATIONS.get(spec)
+        return
+    if not isinstance(spec, Mapping):
+        raise ValueError(
+            f"an activation spec is a name, a mapping or {{expr: ...}}, not {type(spec).__name__}"
+        )
+    _check_mapping(spec)
+    if "roles" in spec:
+        for part in [
+            *dict(spec["roles"]).values(),
+            *([spec["default"]] if "default" in spec else []),
+        ]:
+            check(part)
+    elif "expr" in spec:
+        from actstudy.activations.expression import parse
+
+        _expression_params(spec)
+        parse(spec["expr"])
+    else:
+        _check_named(spec["name"], _params(spec))
+
+
 def create(spec: Spec) -> nn.Module:
     """Build a fresh activation module from a spec (a role combination is not one module)."""
     if isinstance(spec, str):
+        _check_named(spec, {})
         return _builder(spec)()
     if not isinstance(spec, Mapping):
         raise ValueError(
@@ -133,17 +204,10 @@ def create(spec: Spec) -> nn.Module:
     if "expr" in spec:
         from actstudy.activations.expression import Expression
 
-        extra = sorted(_params(spec))
-        if extra:
-            raise ValueError(f"an expression activation takes no parameters; remove {extra}")
+        _expression_params(spec)
         return Expression(spec["expr"])
-    name = spec["name"]
-    params = _params(spec)
-    allowed = parameters_of(name)
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        takes = ", ".join(allowed) if allowed else "no parameters"
-        raise ValueError(f"activation {name!r} takes {takes}; remove {', '.join(unknown)}")
+    name, params = spec["name"], _params(spec)
+    _check_named(name, params)
     try:
         return _builder(name)(**params)
     except (TypeError, ValueError) as error:

@@ -1,4 +1,5 @@
-"""Standard activations, each backed by PyTorch's native single-kernel op in eager mode.
+"""Standard activations (declared in :mod:`actstudy.activations.builtin.standard`), each backed by
+PyTorch's native single-kernel op in eager mode.
 
 Mish and LeakyReLU switch to a form the compiler fuses better under ``torch.compile``.
 """
@@ -9,15 +10,8 @@ import torch
 from torch import nn
 
 from actstudy.activations.functional import two_slopes
-from actstudy.activations.registry import register
-
-register("relu", compile=True)(nn.ReLU)
-register("tanh", compile=True)(nn.Tanh)
-register("sigmoid", compile=True)(nn.Sigmoid)
-register("silu", "swish", compile=True)(nn.SiLU)
 
 
-@register("mish", compile=True)
 class Mish(nn.Mish):
     """Mish(x) = x·tanh(softplus(x)): PyTorch's native kernel in eager mode.
 
@@ -43,27 +37,3 @@ class LeakyReLU(nn.LeakyReLU):
         if torch.compiler.is_compiling():
             return two_slopes(x, self.negative_slope, 1.0)
         return super().forward(x)
-
-
-@register("leaky_relu", compile=True)
-def leaky_relu(slope: float = 0.01) -> nn.Module:
-    """LeakyReLU with the given negative slope (0.01 as in S5)."""
-    return LeakyReLU(negative_slope=slope)
-
-
-@register("elu", compile=True)
-def elu(alpha: float = 1.0) -> nn.Module:
-    return nn.ELU(alpha=alpha)
-
-
-@register("gelu", compile=True)
-def gelu(approximate: str = "none") -> nn.Module:
-    """GELU, exact (``none``) or with the ``tanh`` approximation."""
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"approximate must be 'none' or 'tanh', not {approximate!r}")
-    return nn.GELU(approximate=approximate)
-
-
-@register("softplus", compile=True)
-def softplus(beta: float = 1.0, threshold: float = 20.0) -> nn.Module:
-    return nn.Softplus(beta=beta, threshold=threshold)

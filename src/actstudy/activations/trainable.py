@@ -17,8 +17,6 @@ from torch import nn
 from torch.autograd.function import FunctionCtx
 from torch.nn import functional as F
 
-from actstudy.activations.registry import register
-
 _threshold_backward = torch.ops.aten.threshold_backward
 _silu_backward = torch.ops.aten.silu_backward
 
@@ -58,7 +56,6 @@ class _CosLUFunction(torch.autograd.Function):
         return derivative.mul_(grad_sig), grad_a, grad_b
 
 
-@register("coslu", default_scope="network", compile=True)
 class CosLU(nn.Module):
     """CosLU(x) = sigmoid(x)·(x + a·cos(b·x)) with trainable scalars a and b."""
 
@@ -96,7 +93,6 @@ class _DELUFunction(torch.autograd.Function):
         return grad_x, grad_n
 
 
-@register("delu", default_scope="network", compile=True)
 class DELU(nn.Module):
     """DELU(x) = SiLU(x) for x ≤ 0, (n + 0.5)·x + |e^-x - 1| for x > 0, with trainable n."""
 
@@ -126,7 +122,6 @@ class _ReLUNFunction(torch.autograd.Function):
         return _threshold_backward(below_n, out, 0), grad_n
 
 
-@register("relun", default_scope="network", compile=True)
 class ReLUN(nn.Module):
     """ReLUN(x) = min(max(0, x), n) with trainable n; d/dn = 1 where x > n, 0 elsewhere."""
 

@@ -2,12 +2,10 @@
 (or ``make_act=`` a ready role → module function instead of ``act``), ``names()``,
 ``options(name)``, ``roles(name)``, and the input sizes a model takes.
 
-Every module of this package is imported here, so the ``@register_model`` calls in a new module
-take effect without editing this file.
+The built-in models are declared in :mod:`actstudy.models.builtin`, whose modules the registry
+imports the first time one of their names is asked for; a new module there takes effect without
+editing this file. Nothing here imports torch until a model is built.
 """
-
-import importlib
-import pkgutil
 
 from actstudy.models.registry import (
     check,
@@ -24,9 +22,6 @@ from actstudy.models.registry import (
     source_file,
     spatial_dims,
 )
-
-for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = [
     "check",

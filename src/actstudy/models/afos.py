@@ -1,11 +1,11 @@
-"""The small CNN that scores candidate activations in AFOS's evolutionary search (S3)."""
+"""The small CNN that scores candidate activations in AFOS's evolutionary search (S3), as
+declared in :mod:`actstudy.models.builtin.afos`."""
 
 from __future__ import annotations
 
 from torch import nn
 
 from actstudy.activations import MakeAct
-from actstudy.models.registry import register_model
 
 WIDTHS = (32, 64, 128)
 MIN_SIZE = 2 ** len(WIDTHS)
@@ -32,24 +32,10 @@ def keras_init(model: nn.Sequential) -> None:
         nn.init.zeros_(module.bias)
 
 
-@register_model("afos_cnn", roles=("conv", "fc"), min_size=MIN_SIZE)
 def afos_cnn(
-    num_classes: int,
-    in_channels: int,
-    make_act: MakeAct,
-    *,
-    input_size: int = 32,
-    init: str = INITS[0],
+    num_classes: int, in_channels: int, make_act: MakeAct, *, input_size: int, init: str
 ) -> nn.Sequential:
-    """Three stages of [3x3 conv (linear) → 1x1 conv + activation] twice → 2x2 max pool →
-    dropout 0.2, widths 32/64/128; then flatten → dense 128 (linear) → dense 128 + activation
-    → dropout 0.2 → dense ``num_classes``.
-
-    Roles: ``"conv"`` (after each 1x1 channel mix) and ``"fc"`` (after the second dense layer).
-    The 3x3 convolutions pad by 1 ("same"), so the flattened size is 128·(input_size // 8)².
-    ``init``: one of :data:`INITS` (the released code's by default: with PyTorch's the network
-    stays at chance for an epoch at the search's learning rate).
-    """
+    """The AFOS fitness CNN as declared (and described) in :mod:`actstudy.models.builtin.afos`."""
     if input_size < MIN_SIZE:
         raise ValueError(f"afos_cnn needs input_size of at least {MIN_SIZE}, not {input_size}")
     if init not in INITS:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import torch
 from torch import nn
 
 from actstudy.activations import MakeAct
-from actstudy.models.registry import register_model
+from actstudy.options import check_choice
 
 STEMS = ("imagenet", "cifar")
 
@@ -23,8 +20,7 @@ class AlexNet(nn.Module):
 
     def __init__(self, num_classes: int, in_channels: int, make_act: MakeAct, stem: str) -> None:
         super().__init__()
-        if stem not in STEMS:
-            raise ValueError(f"stem must be one of {', '.join(STEMS)}, not {stem!r}")
+        check_choice("stem", stem, STEMS)
         first = (
             nn.Conv2d(in_channels, 64, 11, stride=4, padding=2)
             if stem == "imagenet"
@@ -58,20 +54,3 @@ class AlexNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
-
-
-def _min_size(options: Mapping[str, Any]) -> int:
-    return 63 if options["stem"] == "imagenet" else 15
-
-
-@register_model("alexnet", roles=("conv", "fc"), min_size=_min_size)
-def alexnet(
-    num_classes: int, in_channels: int, make_act: MakeAct, *, stem: str = "imagenet"
-) -> AlexNet:
-    """AlexNet (S3), 61.1 M parameters at 1000 classes.
-
-    ``stem="imagenet"``: torchvision's 11x11 stride-4 first convolution, which needs inputs of
-    at least 63 pixels. ``stem="cifar"``: a 3x3 stride-1 first convolution instead, for 32-pixel
-    inputs (any size from 15); the rest of the network is unchanged.
-    """
-    return AlexNet(num_classes, in_channels, make_act, stem)

@@ -9,7 +9,6 @@ from torch import nn
 from torch.nn import functional as F
 
 from actstudy.activations import MakeAct
-from actstudy.models.registry import register_model
 
 TOKENIZER_WIDTH = 64  # channels of the tokenizer's inner convolutions
 ATTENTION_DROPOUT = 0.1
@@ -157,39 +156,3 @@ class CCT(nn.Module):
         x = self.norm(self.layers(self.tokenizer(x) + self.positional))
         weights = torch.softmax(self.attention_pool(x), dim=1)
         return self.fc((weights * x).sum(dim=1))
-
-
-@register_model("cct", roles=("tokenizer", "mlp"))
-def cct(
-    num_classes: int,
-    in_channels: int,
-    make_act: MakeAct,
-    *,
-    input_size: int = 32,
-    depth: int = 2,
-    heads: int = 2,
-    dim: int = 128,
-    mlp_ratio: float = 1.0,
-    conv_layers: int = 2,
-    kernel_size: int = 3,
-) -> CCT:
-    """CCT (S3). The default is the small CCT-2/3x2 (0.28 M parameters on CIFAR-10).
-
-    CCT-L/KxC has L = ``depth`` encoder layers and C = ``conv_layers`` tokenizer convolutions of
-    size K = ``kernel_size``. The paper's CIFAR model CCT-7/3x1 (3.76 M) is ``depth=7, heads=4,
-    dim=256, mlp_ratio=2, conv_layers=1``. Fixed as in the paper: attention dropout 0.1,
-    stochastic depth up to 0.1, tokenizer inner width 64. The positional embedding is learnt for
-    one ``input_size``.
-    """
-    return CCT(
-        num_classes,
-        in_channels,
-        make_act,
-        input_size=input_size,
-        depth=depth,
-        heads=heads,
-        dim=dim,
-        mlp_ratio=mlp_ratio,
-        conv_layers=conv_layers,
-        kernel_size=kernel_size,
-    )

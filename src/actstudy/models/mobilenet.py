@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 from actstudy.activations import MakeAct
-from actstudy.models.registry import register_model
 from actstudy.models.weight_init import init_weights
+from actstudy.options import check_choice
 
 # (expansion t, output channels c, repeats n, first stride s), from the paper's Table 2.
 SETTINGS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
@@ -91,12 +91,6 @@ class MobileNetV2(nn.Module):
         return self.classifier(torch.flatten(x, 1))
 
 
-@register_model("mobilenet_v2", roles=("stem", "block", "head"), min_size=32)
-def mobilenet_v2(num_classes: int, in_channels: int, make_act: MakeAct) -> MobileNetV2:
-    """MobileNetV2 (S3), 3.5 M parameters at 1000 classes; 32-pixel inputs end at 1x1."""
-    return MobileNetV2(num_classes, in_channels, make_act)
-
-
 # MobileNet v1 (Howard et al. 2017, Table 1): (output channels, stride) of the 13
 # depthwise-separable blocks after the 32-channel stride-2 first convolution.
 V1_BLOCKS = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), *((512, 1),) * 5,
@@ -113,8 +107,7 @@ class MobileNetV1(nn.Module):
 
     def __init__(self, num_classes: int, in_channels: int, make_act: MakeAct, stem: str) -> None:
         super().__init__()
-        if stem not in V1_STEMS:
-            raise ValueError(f"stem must be one of {', '.join(V1_STEMS)}, not {stem!r}")
+        check_choice("stem", stem, V1_STEMS)
         first_stride = 2 if stem == "imagenet" else 1
         layers: list[nn.Module] = [
             conv_bn_act(in_channels, STEM_WIDTH, 3, first_stride, 1, make_act("stem"))
@@ -133,19 +126,3 @@ class MobileNetV1(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = nn.functional.adaptive_avg_pool2d(self.features(x), 1)
         return self.classifier(torch.flatten(x, 1))
-
-
-def _v1_min_size(options: dict) -> int:
-    # Five stride-2 blocks, and the stem's when it is the paper's: at least one pixel at the end.
-    return 32 if options["stem"] == "imagenet" else 16
-
-
-@register_model("mobilenet_v1", roles=("stem", "block"), min_size=_v1_min_size)
-def mobilenet_v1(
-    num_classes: int, in_channels: int, make_act: MakeAct, *, stem: str = "imagenet"
-) -> MobileNetV1:
-    """MobileNet v1 (S3: the paper's "MobileNet"), 4.2 M parameters at 1000 classes, 3.2 M at
-    10. ``stem="imagenet"``: the paper's stride-2 first convolution (32-pixel inputs end at
-    1x1). ``stem="cifar"``: the same convolution at stride 1, for 32-pixel images (2x2 at the
-    end)."""
-    return MobileNetV1(num_classes, in_channels, make_act, stem)

@@ -1,7 +1,9 @@
 """Name → builder registry for models, with the metadata the data pipeline needs.
 
 A builder is called as ``builder(num_classes, in_channels, make_act, **options)``; its
-keyword-only parameters are the model's options. ``make_act`` is an
+keyword-only parameters are the model's options. The built-in models are declared in
+:mod:`actstudy.models.builtin` (names, roles, options, checks; no torch: their builders import
+it), so a study's models are checked without importing torch. ``make_act`` is an
 :data:`~actstudy.activations.MakeAct`: the builder calls it once per activation use, with
 the role of that activation, and never reuses a module it returned.
 """
@@ -11,16 +13,17 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from actstudy import plugins
 from actstudy.activations.registry import MakeAct, Spec, factory
 from actstudy.options import check_types, unknown_options_sentence
-from actstudy.registry import Registry
+from actstudy.registry import Registry, declared_names
 
-Builder = Callable[..., nn.Module]
+if TYPE_CHECKING:
+    from torch import nn
+
+Builder = Callable[..., "nn.Module"]
 MinSize = int | Callable[[Mapping[str, Any]], int]
 Normalize = tuple[Sequence[float], Sequence[float]]
 
@@ -36,7 +39,12 @@ class _Declared:
     normalize: Normalize | None
 
 
-_MODELS: Registry[Builder, _Declared] = Registry("model")
+BUILTIN = "actstudy.models.builtin"
+"""The package whose modules declare the built-in models (imported on first use)."""
+
+_MODELS: Registry[Builder, _Declared] = Registry(
+    "model", lazy=lambda: declared_names(BUILTIN, "register_model")
+)
 
 
 def register_model(
@@ -134,8 +142,7 @@ def check_input(name: str, shape: tuple[int, int | None], **model_options: Any) 
     if size is None:
         return
     sized = options_for_input(name, size, **model_options)
-    min_size = _declared(name).min_size
-    smallest = min_size(_resolve(name, sized)) if callable(min_size) else min_size
+    smallest = _smallest(name, _resolve(name, sized))
     if size < smallest:
         raise ValueError(
             f"model {name!r} needs inputs of at least {smallest} but the dataset is prepared at "
@@ -174,7 +181,7 @@ def create(
     ready :data:`~actstudy.activations.MakeAct` (role → fresh module).
     """
     entry = _MODELS.get(name)
-    _resolve(name, model_options)  # rejects unknown options with the list of accepted ones
+    check(name, **model_options)  # unknown options, wrong types, the model's declared check
     if num_classes < 1:
         raise ValueError(f"num_classes must be at least 1, not {num_classes}")
     if in_channels < 1:
@@ -190,6 +197,8 @@ def create(
 
 def _from_act(act: Any) -> MakeAct:
     """The ``make_act`` for an ``act=`` argument: a spec or an ``nn.Module`` subclass."""
+    from torch import nn
+
     if isinstance(act, nn.Module):
         raise ValueError(
             f"act= got a {type(act).__name__} instance, which every layer would share; "
@@ -207,6 +216,8 @@ def _from_act(act: Any) -> MakeAct:
 
 def _checked(make_act: MakeAct) -> MakeAct:
     """``make_act`` wrapped so that a result other than an ``nn.Module`` fails clearly."""
+    from torch import nn
+
     if isinstance(make_act, nn.Module):
         raise ValueError(
             f"make_act= got a {type(make_act).__name__} instance, which every layer would share; "
@@ -249,10 +260,15 @@ def input_size(name: str, **model_options: Any) -> int | None:
     return _resolve(name, model_options).get("input_size")
 
 
+def _smallest(name: str, resolved: Mapping[str, Any]) -> int:
+    """The declared smallest input of the model with these (resolved) options."""
+    min_size = _declared(name).min_size
+    return min_size(resolved) if callable(min_size) else min_size
+
+
 def min_input_size(name: str, **model_options: Any) -> int:
     """The smallest input size (H = W, or L) the model accepts with these options."""
     resolved = _resolve(name, model_options)
     if "input_size" in resolved:
         return resolved["input_size"]
-    min_size = _declared(name).min_size
-    return min_size(resolved) if callable(min_size) else min_size
+    return _smallest(name, resolved)

@@ -1,4 +1,5 @@
-"""Residual networks of He et al. (2016): ResNet-18/34/50 (images) and a 1-D ResNet-34 (signals).
+"""Residual networks of He et al. (2016): ResNet-18/34/50 (images) and a 1-D ResNet-34 (signals),
+as declared in :mod:`actstudy.models.builtin.resnet`.
 
 Activation roles: ``"stem"`` (after the first convolution) and ``"block"`` (every activation
 inside the residual blocks). Module and parameter names are torchvision's, so its ImageNet
@@ -9,14 +10,12 @@ torchvision's v1.5 (the default) and Keras' ``ResNet50`` v1, which S1's report t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from actstudy.activations import MakeAct
-from actstudy.models.registry import register_model
 from actstudy.models.resnet_blocks import (
     CONV,
     TORCHVISION,
@@ -28,10 +27,10 @@ from actstudy.models.resnet_blocks import (
     projection_shortcut,
 )
 from actstudy.models.weight_init import init_weights
+from actstudy.options import check_choice
 
 STEMS = ("imagenet", "cifar")
 SHORTCUTS = ("projection", "pad")
-ROLES = ("stem", "block")
 _MAXPOOL: dict[int, type[nn.Module]] = {1: nn.MaxPool1d, 2: nn.MaxPool2d}
 _AVGPOOL: dict[int, type[nn.Module]] = {1: nn.AdaptiveAvgPool1d, 2: nn.AdaptiveAvgPool2d}
 _ZEROPAD: dict[int, type[nn.Module]] = {1: nn.ConstantPad1d, 2: nn.ConstantPad2d}
@@ -72,10 +71,8 @@ class ResNet(nn.Module):
     ) -> None:
         super().__init__()
         self.variant = variant
-        if stem not in STEMS:
-            raise ValueError(f"stem must be one of {', '.join(STEMS)}, not {stem!r}")
-        if shortcut not in SHORTCUTS:
-            raise ValueError(f"shortcut must be one of {', '.join(SHORTCUTS)}, not {shortcut!r}")
+        check_choice("stem", stem, STEMS)
+        check_choice("shortcut", shortcut, SHORTCUTS)
         imagenet = stem == "imagenet"
         self.conv1 = CONV[dims](
             in_channels,
@@ -123,12 +120,6 @@ class ResNet(nn.Module):
 
 IMAGENET_WIDTHS = (64, 128, 256, 512)
 
-
-def _min_size(options: Mapping[str, Any]) -> int:
-    """The ImageNet stem divides the size by 32 in all, the CIFAR stem by 8."""
-    return 32 if options["stem"] == "imagenet" else 8
-
-
 IMAGENET_DEPTHS: dict[str, tuple[type[BasicBlock | Bottleneck], tuple[int, ...]]] = {
     "resnet18": (BasicBlock, (2, 2, 2, 2)),
     "resnet34": (BasicBlock, (3, 4, 6, 3)),
@@ -136,45 +127,19 @@ IMAGENET_DEPTHS: dict[str, tuple[type[BasicBlock | Bottleneck], tuple[int, ...]]
 }
 
 
-def _imagenet_builder(name: str) -> Callable[..., ResNet]:
-    block, depths = IMAGENET_DEPTHS[name]
-
-    def build(
-        num_classes: int, in_channels: int, make_act: MakeAct, *, stem: str = "imagenet"
-    ) -> ResNet:
-        return ResNet(block, depths, IMAGENET_WIDTHS, num_classes, in_channels, make_act, stem=stem)
-
-    build.__doc__ = f"{name}: {list(depths)} {block.__name__}s per stage, widths 64/128/256/512."
-    return build
-
-
-for _name in ("resnet18", "resnet34"):
-    register_model(_name, roles=ROLES, min_size=_min_size)(_imagenet_builder(_name))
-
-
-def _check_resnet50(*, stem: str, variant: str) -> None:
-    """One sentence for an unknown stem or variant, before any job."""
-    if stem not in STEMS:
-        raise ValueError(f"stem must be one of {', '.join(STEMS)}, not {stem!r}")
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, not {variant!r}")
-
-
-@register_model("resnet50", roles=ROLES, min_size=_min_size, check=_check_resnet50)
-def resnet50(
+def imagenet_resnet(
+    name: str,
     num_classes: int,
     in_channels: int,
     make_act: MakeAct,
     *,
     stem: str = "imagenet",
     variant: str = "torchvision_v1_5",
+    dims: int = 2,
 ) -> ResNet:
-    """resnet50: [3, 4, 6, 3] Bottlenecks per stage, widths 64/128/256/512; ``variant``
-    torchvision_v1_5 (torchvision's, whose ImageNet weights load) or keras_v1 (Keras'
-    ResNet50: stride 2 in a downsampling block's first 1×1 convolution, convolutions with bias,
-    batch norm momentum 0.99 in Keras' terms, eps 1.001e-5, zero-padded stem pooling)."""
-    _check_resnet50(stem=stem, variant=variant)
-    block, depths = IMAGENET_DEPTHS["resnet50"]
+    """ResNet-18/34/50 by name (blocks and widths of ImageNet's), as declared in
+    :mod:`actstudy.models.builtin.resnet`."""
+    block, depths = IMAGENET_DEPTHS[name]
     return ResNet(
         block,
         depths,
@@ -183,16 +148,6 @@ def resnet50(
         in_channels,
         make_act,
         stem=stem,
+        dims=dims,
         variant=VARIANTS[variant],
     )
-
-
-@register_model("resnet34_1d", roles=ROLES, min_size=32, dims=1)
-def resnet34_1d(num_classes: int, in_channels: int, make_act: MakeAct) -> ResNet:
-    """1-D ResNet-34 for NxCxL signals such as ECG beats (S5, L = 187 at 125 Hz).
-
-    The 2-D architecture with Conv1d: a 7-wide stride-2 stem and 3-wide stride-2 max pooling,
-    [3, 4, 6, 3] BasicBlocks per stage, widths 64/128/256/512 and 3-wide kernels.
-    """
-    block, depths = IMAGENET_DEPTHS["resnet34"]
-    return ResNet(block, depths, IMAGENET_WIDTHS, num_classes, in_channels, make_act, dims=1)

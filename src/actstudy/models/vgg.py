@@ -6,7 +6,6 @@ import torch
 from torch import nn
 
 from actstudy.activations import MakeAct
-from actstudy.models.registry import register_model
 from actstudy.models.weight_init import init_weights
 
 CONFIG_D: tuple[int | str, ...] = (
@@ -46,12 +45,3 @@ class VGG(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
-
-
-@register_model("vgg16", roles=("conv", "fc"), min_size=32)
-def vgg16(num_classes: int, in_channels: int, make_act: MakeAct) -> VGG:
-    """VGG-16 (S3): 13 convolutions in five pooled stages, 138 M parameters at 1000 classes.
-
-    Five 2x2 poolings need inputs of at least 32 pixels (28-pixel MNIST must be resized).
-    """
-    return VGG(num_classes, in_channels, make_act)

@@ -78,7 +78,7 @@ def activation_problems(config: Mapping[str, Any]) -> list[str]:
     problems = []
     for label, spec in config["activations"].items():
         try:
-            activations.factory(spec)
+            activations.check(spec)
         except ValueError as error:
             problems.append(f"config key 'activations.{label}': {error}")
             continue
