@@ -22,9 +22,10 @@ from actstudy.activations.expression import parse
 from actstudy.cli import main
 from actstudy.data import load_prepared
 from actstudy.errors import ConfigError
+from actstudy.search.canonical import canonical
 from actstudy.search.fitness import fitness_of
 from actstudy.search.ga import crossover, elites, mutate, next_generation
-from actstudy.search.probe import Probe, canonical, function_key, prescreen
+from actstudy.search.probe import Probe, function_key, prescreen
 from actstudy.search.space import BINARY, UNARY, check, decode, random_chromosome
 from actstudy.search.state import COLUMNS, candidates_table, read_state, search_next
 from actstudy.study.search_options import (

@@ -29,7 +29,7 @@ _LAZY = {
     "EELUPositive": "eelu",
     "EELUSquared": "eelu",
     "ErfSoftplus": "eelu",
-    "Expression": "expression",
+    "Expression": "expression_module",
     "DSReLU": "piecewise",
     "LReLU": "piecewise",
     "ProgressDriven": "progress",

@@ -22,15 +22,16 @@ operator is one level deeper, while a chain of operators of one precedence (``x+
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Union
 
-import torch
-from torch import nn
-from torch.nn import functional as F
+if TYPE_CHECKING:
+    import torch
 
 MAX_LENGTH = 500
 MAX_DEPTH = 32
@@ -38,50 +39,54 @@ MAX_EXPONENT = 16.0
 EXPRESSION_COMPILE = True
 """Compile a model using an expression? It is a chain of eager element-wise ops that
 compilation fuses (see :func:`actstudy.activations.registry.recommended_compile`)."""
-_FLOAT32_MAX = torch.finfo(torch.float32).max
+_FLOAT32_MAX = float.fromhex("0x1.fffffep+127")  # torch.finfo(torch.float32).max (tested)
 
-Value = torch.Tensor | float
+Value = Union["torch.Tensor", float]
 
-
-def _minimum(a: Value, b: Value) -> Value:
-    if isinstance(b, float):
-        return torch.clamp(a, max=b)
-    if isinstance(a, float):
-        return torch.clamp(b, max=a)
-    return torch.minimum(a, b)
-
-
-def _maximum(a: Value, b: Value) -> Value:
-    if isinstance(b, float):
-        return torch.clamp(a, min=b)
-    if isinstance(a, float):
-        return torch.clamp(b, min=a)
-    return torch.maximum(a, b)
-
-
-FUNCTIONS: dict[str, tuple[Callable[..., Value], int]] = {
-    "exp": (torch.exp, 1),
-    "erf": (torch.erf, 1),
-    "sigmoid": (torch.sigmoid, 1),
-    "softplus": (F.softplus, 1),
-    "tanh": (torch.tanh, 1),
-    "sin": (torch.sin, 1),
-    "cos": (torch.cos, 1),
-    "abs": (torch.abs, 1),
-    "relu": (F.relu, 1),
-    "sinh": (torch.sinh, 1),
-    "arctan": (torch.atan, 1),
-    "atan": (torch.atan, 1),
-    "arsinh": (torch.asinh, 1),
-    "arcsinh": (torch.asinh, 1),
-    "asinh": (torch.asinh, 1),
-    "artanh": (torch.atanh, 1),
-    "arctanh": (torch.atanh, 1),
-    "atanh": (torch.atanh, 1),
-    "min": (_minimum, 2),
-    "max": (_maximum, 2),
+FUNCTIONS: dict[str, int] = {
+    **dict.fromkeys(
+        ["exp", "erf", "sigmoid", "softplus", "tanh", "sin", "cos", "abs", "relu", "sinh"], 1
+    ),
+    **dict.fromkeys(["arctan", "atan", "arsinh", "arcsinh", "asinh"], 1),
+    **dict.fromkeys(["artanh", "arctanh", "atanh"], 1),
+    "min": 2,
+    "max": 2,
 }
-"""Function name → (operation, number of arguments)."""
+"""Function name → number of arguments (their torch operations: :func:`_torch_functions`)."""
+
+
+@functools.cache
+def _torch_functions() -> dict[str, Callable[..., Value]]:
+    """Function name → its torch operation; imported when a formula is built (or folded), so
+    that checking one imports no torch."""
+    import torch
+    from torch.nn import functional as F
+
+    from actstudy.activations.functional import maximum, minimum
+
+    return {
+        "exp": torch.exp,
+        "erf": torch.erf,
+        "sigmoid": torch.sigmoid,
+        "softplus": F.softplus,
+        "tanh": torch.tanh,
+        "sin": torch.sin,
+        "cos": torch.cos,
+        "abs": torch.abs,
+        "relu": F.relu,
+        "sinh": torch.sinh,
+        "arctan": torch.atan,
+        "atan": torch.atan,
+        "arsinh": torch.asinh,
+        "arcsinh": torch.asinh,
+        "asinh": torch.asinh,
+        "artanh": torch.atanh,
+        "arctanh": torch.atanh,
+        "atanh": torch.atanh,
+        "min": minimum,
+        "max": maximum,
+    }
+
 
 _OPERATORS: dict[type[ast.operator], Callable[[Value, Value], Value]] = {
     ast.Add: operator.add,
@@ -151,7 +156,10 @@ class _Variable:
 
 @dataclass(frozen=True)
 class _Apply:
-    operation: Callable[..., Value]
+    """An operation on its arguments: a function's name until the formula is built
+    (:func:`_built`), then its torch operation; an operator of :mod:`operator` throughout."""
+
+    operation: Callable[..., Value] | str
     args: tuple[_Term, ...]
 
     def __call__(self, x: torch.Tensor) -> Value:
@@ -170,12 +178,26 @@ def _constant(value: float, source: str) -> _Constant:
     return _Constant(value)
 
 
-def _apply(operation: Callable[..., Value], args: tuple[_Term, ...], node: ast.AST) -> _Term:
-    """Apply ``operation``, folding it to a constant when every argument is constant."""
+def _operation(operation: Callable[..., Value] | str) -> Callable[..., Value]:
+    return _torch_functions()[operation] if isinstance(operation, str) else operation
+
+
+def _apply(operation: Callable[..., Value] | str, args: tuple[_Term, ...], node: ast.AST) -> _Term:
+    """Apply ``operation``, folding it to a constant (in float64, with torch) when every argument
+    is constant."""
     if all(isinstance(arg, _Constant) for arg in args):
+        import torch
+
         values = (torch.tensor(arg.value, dtype=torch.float64) for arg in args)
-        return _constant(float(operation(*values)), ast.unparse(node))
+        return _constant(float(_operation(operation)(*values)), ast.unparse(node))
     return _Apply(operation, args)
+
+
+def _built(term: _Term) -> _Term:
+    """``term`` with every function's name replaced by its torch operation."""
+    if isinstance(term, _Apply):
+        return _Apply(_operation(term.operation), tuple(_built(arg) for arg in term.args))
+    return term
 
 
 def _number(node: ast.Constant) -> _Constant:
@@ -199,14 +221,14 @@ def _call(node: ast.Call, depth: int) -> _Term:
         raise _reject(f"the function {name!r}")
     if node.keywords:
         raise _reject(f"a keyword argument (in {name})")
-    operation, arity = FUNCTIONS[name]
+    arity = FUNCTIONS[name]
     if len(node.args) != arity:
         plural = "s" if arity > 1 else ""
         raise ValueError(
             f"{name} in the activation formula takes {arity} argument{plural}, not {len(node.args)}"
         )
     args = tuple(_compile(arg, depth + 1) for arg in node.args)
-    return _apply(operation, args, node)
+    return _apply(name, args, node)
 
 
 _PRECEDENCE: dict[type[ast.operator], int] = {
@@ -281,8 +303,19 @@ def _compile(node: ast.AST, depth: int) -> _Term:
             raise _reject(_CONSTRUCTS.get(type(node), type(node).__name__))
 
 
+def check_formula(formula: str) -> None:
+    """Check ``formula`` against the whitelist (ValueError with one sentence), importing torch
+    only to fold a constant sub-formula."""
+    _checked(formula)
+
+
 def parse(formula: str) -> _Term:
     """Check ``formula`` against the whitelist and build its tree of torch operations."""
+    return _built(_checked(formula))
+
+
+def _checked(formula: str) -> _Term:
+    """The formula's tree, its functions by name."""
     if not isinstance(formula, str) or not formula.strip():
         raise ValueError(
             f'an activation formula is a non-empty string such as "x*sigmoid(x)", not {formula!r}'
@@ -311,18 +344,3 @@ def parse(formula: str) -> _Term:
     if isinstance(term, _Constant):
         raise ValueError(f"the activation formula {formula!r} does not depend on x; use x in it")
     return term
-
-
-class Expression(nn.Module):
-    """An activation given by a formula in x; see the module docstring for the grammar."""
-
-    def __init__(self, formula: str) -> None:
-        super().__init__()
-        self._term = parse(formula)
-        self.formula = formula.strip()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._term(x)
-
-    def extra_repr(self) -> str:
-        return self.formula

@@ -40,3 +40,21 @@ class ScaledLeakyReLU(torch.autograd.Function):
         (x,) = ctx.saved_tensors
         grad_x = torch.ops.aten.leaky_relu_backward(grad, x, ctx.negative_slope, False)
         return grad_x.mul_(ctx.scale), None, None
+
+
+def minimum(a: torch.Tensor | float, b: torch.Tensor | float) -> torch.Tensor | float:
+    """min(a, b) of a tensor and a tensor or a number (a clamp where one is a number)."""
+    if isinstance(b, float):
+        return torch.clamp(a, max=b)
+    if isinstance(a, float):
+        return torch.clamp(b, max=a)
+    return torch.minimum(a, b)
+
+
+def maximum(a: torch.Tensor | float, b: torch.Tensor | float) -> torch.Tensor | float:
+    """max(a, b) of a tensor and a tensor or a number (a clamp where one is a number)."""
+    if isinstance(b, float):
+        return torch.clamp(a, min=b)
+    if isinstance(a, float):
+        return torch.clamp(b, min=a)
+    return torch.maximum(a, b)

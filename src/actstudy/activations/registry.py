@@ -90,7 +90,7 @@ def source_files(spec: Spec) -> list[str]:
         parts = [*dict(spec["roles"]).values(), *([spec["default"]] if "default" in spec else [])]
         return sorted({file for part in parts for file in source_files(part)})
     if "expr" in spec:
-        return [str(Path(__file__).with_name("expression.py"))]
+        return [str(Path(__file__).with_name("expression_module.py"))]
     return source_files(spec["name"])
 
 
@@ -161,8 +161,9 @@ def _expression_params(spec: Mapping[str, Any]) -> None:
 
 def check(spec: Spec) -> None:
     """Raise ValueError with one sentence where a spec cannot be built, without building it:
-    names, parameters and their values, role combinations. A formula (``{expr: ...}``) is
-    parsed, which imports torch; nothing else does for the built-in activations."""
+    names, parameters and their values, role combinations, formulas (``{expr: ...}``). It
+    imports no torch for the built-in activations (nor for a formula, unless a constant part of
+    it is folded)."""
     if isinstance(spec, str):
         _ACTIVATIONS.get(spec)
         return
@@ -178,10 +179,10 @@ def check(spec: Spec) -> None:
         ]:
             check(part)
     elif "expr" in spec:
-        from actstudy.activations.expression import parse
+        from actstudy.activations.expression import check_formula
 
         _expression_params(spec)
-        parse(spec["expr"])
+        check_formula(spec["expr"])
     else:
         _check_named(spec["name"], _params(spec))
 
@@ -202,7 +203,7 @@ def create(spec: Spec) -> nn.Module:
             "pass it to actstudy.models.create(..., act=spec), not to activations.create"
         )
     if "expr" in spec:
-        from actstudy.activations.expression import Expression
+        from actstudy.activations.expression_module import Expression
 
         _expression_params(spec)
         return Expression(spec["expr"])

@@ -4,7 +4,8 @@ pre-screen, all from one probe grid of x (``search.probe``: ``points`` values fr
 
 Two levels of sameness, both through the expression activation's own parser:
 
-- :func:`canonical` is structural: the parsed formula with the operands of every chain of ``+``,
+- :func:`~actstudy.search.canonical.canonical` is structural: the parsed formula with the
+  operands of every chain of ``+``,
   ``*``, ``max`` or ``min`` flattened and sorted, so B(U1, U2) and B(U2, U1) of a commutative B
   read the same. It is the formula a key's candidate trains with.
 - :func:`function_key` is the fitness cache's key: a digest of the function's values on the grid
@@ -21,8 +22,6 @@ gradient that is not finite, a constant, or a gradient that is zero everywhere o
 
 from __future__ import annotations
 
-import ast
-import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,7 +34,6 @@ from actstudy.activations.expression import parse
 
 DIGITS = 6
 FLUSH = 1e-9
-_ASSOCIATIVE_CALLS = ("max", "min")
 
 
 @dataclass(frozen=True)
@@ -54,53 +52,6 @@ class Probe:
     def grid(self, dtype: torch.dtype) -> torch.Tensor:
         """The grid's values (computed in float64) in ``dtype``."""
         return torch.linspace(self.low, self.high, self.points, dtype=torch.float64).to(dtype)
-
-
-def _operation(node: ast.expr) -> type[ast.operator] | str | None:
-    """The associative, commutative operation at ``node`` (ast.Add, ast.Mult, "max", "min")."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mult):
-        return type(node.op)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        return node.func.id if node.func.id in _ASSOCIATIVE_CALLS else None
-    return None
-
-
-def _operands(node: ast.expr, operation: type[ast.operator] | str) -> list[ast.expr]:
-    """The operands of the chain of ``operation`` that starts at ``node``."""
-    if _operation(node) != operation:
-        return [node]
-    children = [node.left, node.right] if isinstance(node, ast.BinOp) else node.args
-    return [operand for child in children for operand in _operands(child, operation)]
-
-
-def _joined(operation: type[ast.operator] | str, a: ast.expr, b: ast.expr) -> ast.expr:
-    """``a`` and ``b`` joined by ``operation``, as an operator or a two-argument call."""
-    if isinstance(operation, str):
-        return ast.Call(ast.Name(operation), [a, b], [])
-    return ast.BinOp(a, operation(), b)
-
-
-def _sorted(node: ast.expr) -> ast.expr:
-    """``node`` with every associative, commutative chain flattened and its operands sorted."""
-    operation = _operation(node)
-    if operation is not None:
-        operands = sorted((_sorted(n) for n in _operands(node, operation)), key=ast.unparse)
-        return functools.reduce(lambda a, b: _joined(operation, a, b), operands)
-    match node:
-        case ast.Call():
-            return ast.Call(node.func, [_sorted(arg) for arg in node.args], [])
-        case ast.BinOp():
-            return ast.BinOp(_sorted(node.left), node.op, _sorted(node.right))
-        case ast.UnaryOp():
-            return ast.UnaryOp(node.op, _sorted(node.operand))
-        case _:
-            return node
-
-
-def canonical(formula: str) -> str:
-    """The structural canonical form of a formula the expression activation accepts."""
-    parse(formula)  # refuses, with its sentence, anything outside the grammar
-    return ast.unparse(_sorted(ast.parse(formula.strip(), mode="eval").body))
 
 
 def function_key(formula: str, probe: Probe) -> str:

@@ -37,9 +37,10 @@ from typing import Any
 import pandas as pd
 
 from actstudy.errors import ConfigError
+from actstudy.search.canonical import canonical
 from actstudy.search.fitness import Fitness, check_gate, fitness_of
 from actstudy.search.ga import next_generation
-from actstudy.search.probe import Probe, canonical, function_key, prescreen
+from actstudy.search.probe import Probe, function_key, prescreen
 from actstudy.search.results import REFERENCE, WORKFLOW_OPTIONS, run_name
 from actstudy.search.space import Chromosome, check, decode
 

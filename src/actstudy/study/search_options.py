@@ -10,6 +10,7 @@ from typing import Any
 from actstudy.errors import ConfigError
 from actstudy.plugins import used_plugins
 from actstudy.schema import schema, training_schema
+from actstudy.search.canonical import canonical
 from actstudy.search.results import run_generation, searched_labels
 from actstudy.study.grid import source_options
 from actstudy.study.schema_errors import check_schema
@@ -31,8 +32,6 @@ def search_option_problems(search: Mapping[str, Any]) -> list[str]:
             "below the high"
         )
     for label, formula in search["references"].items():
-        from actstudy.search.probe import canonical  # torch: only for a study with references
-
         try:
             canonical(formula)
         except ValueError as error:
