@@ -2,7 +2,8 @@
 every dataset source import no heavy library; validating a study and planning its runs import no
 torch (models and activations are declared without it, :mod:`actstudy.models.builtin`; formulas
 are parsed without it), and pandas only for reported-results files; never torchvision, scipy,
-wfdb or scikit-learn (seconds each, for checks that need none of them). Each check runs in a fresh interpreter."""
+wfdb or scikit-learn (seconds each, for checks that need none of them). Each check runs in a
+fresh interpreter."""
 
 from __future__ import annotations
 
@@ -71,7 +72,8 @@ def test_checking_and_planning_every_study_imports_no_torch(tmp_path, monkeypatc
     """What ``snakemake -n`` does with each study at start-up: its config checked (models,
     options, pretrained weights' place, activations and their parameters, role combinations,
     the search's reference formulas) and every run's spec and code digest, which names the files
-    that declare its model and activations. (S1's ImageNet weights: a file in the right place is all the check asks.)"""
+    that declare its model and activations. (S1's ImageNet weights: a file in the right place is
+    all the check asks.)"""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     weights = tmp_path / "hub" / "checkpoints" / HUB_FILE
     weights.parent.mkdir(parents=True)
