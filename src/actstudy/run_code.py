@@ -140,5 +140,13 @@ def digest(files: Iterable[Path]) -> str:
     hasher = hashlib.sha256()
     for path in sorted(files, key=display_name):
         hasher.update(display_name(path).encode() + b"\0")
-        hasher.update(hashlib.sha256(path.read_bytes()).digest())
+        stat = path.stat()
+        hasher.update(_content_digest(path, stat.st_mtime_ns, stat.st_size))
     return hasher.hexdigest()[:16]
+
+
+@cache
+def _content_digest(path: Path, mtime_ns: int, size: int) -> bytes:
+    """sha256 of a file's content, read once per version of the file (its time and size) in a
+    process: a study's dry run digests the same few dozen files for every run."""
+    return hashlib.sha256(path.read_bytes()).digest()

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import copy
+import functools
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -40,6 +42,19 @@ def matches_a_case(entry: Mapping[str, Any], cases: Iterable[tuple[str, str, str
     return any(_matches(entry, datasets=d, models=m, activations=a) for d, m, a in cases)
 
 
+@functools.lru_cache(maxsize=4096)
+def _checked_text(recipe: str, prefix: str) -> str:
+    """A recipe (JSON) checked against the training schema, its defaults filled in: each
+    distinct recipe once per process (a study of hundreds of runs has a handful)."""
+    checked = json.loads(recipe)
+    check_schema(checked, training_schema(), prefix)
+    return json.dumps(checked)
+
+
+def _checked(recipe: dict[str, Any], prefix: str) -> dict[str, Any]:
+    return json.loads(_checked_text(json.dumps(recipe, sort_keys=True), prefix))
+
+
 def training_for(
     config: Mapping[str, Any],
     dataset: str,
@@ -71,8 +86,6 @@ def training_for(
             recipe = _merged(recipe, overrides)
         else:
             recipe.update(copy.deepcopy(dict(overrides)))
-        check_schema(recipe, training_schema(), prefix)
+        recipe = _checked(recipe, prefix)
         validated = True
-    if not validated:
-        check_schema(recipe, training_schema(), "training")
-    return recipe
+    return recipe if validated else _checked(recipe, "training")
