@@ -252,7 +252,7 @@ def test_a_space_too_small_for_the_population_is_one_sentence():
         return "every chromosome computes the same function"
 
     with pytest.raises(
-        ValueError, match=r"gave only 1 distinct functions; lower search\.population"
+        ValueError, match=r"gave only 1 distinct functions of 2; lower search\.population"
     ):
         next_generation([], 0, search_options(population=2, elite=1), one_function)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from actstudy.search.display import math_text, plain
-from actstudy.search.ga import next_generation
+from actstudy.search.ga import CUT_FROM, crossover, next_generation
 from actstudy.search.probe import Probe, function_key, listed_keys
 from actstudy.search.results import formula_of
 from actstudy.search.space import decode
@@ -169,3 +170,46 @@ def test_a_found_formula_is_simplified_and_written_as_math():
     assert plain("-x * erf(exp(-x))") == "-x*erf(exp(-x))"
     assert math_text("x * sigmoid(x)") == r"$x \sigma{\left(x \right)}$"
     assert math_text("abs(x)") == "$|{x}|$"
+
+
+ELITES = [  # four functions of distinct operators: a child shows which parents it came from
+    (("relu", "add", "sin"), 4.0),
+    (("x", "mul", "tanh"), 3.0),
+    (("exp", "max", "abs"), 2.0),
+    (("neg", "sigmoid_mul", "erf"), 1.0),
+]
+
+
+def parents_of(child: tuple[str, ...]) -> frozenset[int]:
+    return frozenset(i for i, (elite, _) in enumerate(ELITES) if set(child) & set(elite))
+
+
+def test_the_elites_pair_in_rank_order_as_the_code_or_shuffled_by_name():
+    pairs: dict[str, set[frozenset[int]]] = {}
+    for pairing in ("ranked", "shuffled"):
+        given = options(pairing=pairing, population=12, elite=4, crossover=1.0, mutation=0.0)
+        pairs[pairing] = {
+            parents_of(p.chromosome)
+            for generation in range(1, 60)
+            for p in next_generation(ELITES, generation, given, " ".join)
+            if p.origin == "crossover"
+        }
+    assert pairs["ranked"] == {frozenset({0, 1}), frozenset({2, 3})}  # best with second, ..
+    assert len(pairs["shuffled"]) == 6  # every pair of the four
+
+
+def test_the_codes_crossover_cut_may_fall_at_0_and_give_back_the_parents():
+    rng = np.random.default_rng(0)
+    a, b = ELITES[0][0], ELITES[1][0]
+    ours = {crossover(a, b, rng, CUT_FROM["from_1"]) for _ in range(300)}
+    code = {crossover(a, b, rng, CUT_FROM["from_0"]) for _ in range(300)}
+    assert (b, a) not in ours and len(ours) == 2  # cuts 1 and 2: a tail always swapped
+    assert code == ours | {(b, a)}  # cut 0: whole chromosomes swapped
+    # through the options: a cut at 0 makes copies of the elites, which are dropped
+    for cut, share in (("from_1", 0.0), ("from_0", 1 / 3)):
+        given = options(crossover_cut=cut, population=6, elite=2, crossover=1.0, mutation=0.0)
+        none = [
+            not any(p.origin == "crossover" for p in next_generation(ELITES, g, given, " ".join))
+            for g in range(1, 301)
+        ]
+        assert np.mean(none) == pytest.approx(share, abs=0.08)

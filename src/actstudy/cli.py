@@ -195,20 +195,24 @@ def cmd_headline(args: argparse.Namespace) -> None:
 
 def cmd_search_next(args: argparse.Namespace) -> None:
     from actstudy.io import write_json, write_text
-    from actstudy.search.state import candidates_table, read_state, search_next
+    from actstudy.search.state import budget_of, candidates_table, read_state, search_next
     from actstudy.study.search_options import validate_search
 
     options = validate_search(_json(args.options))
     state = None if args.state is None else read_state(args.state, options)
-    following = search_next(options, state, args.results)
+    budget = None
+    if args.budget_of is not None:
+        budget = budget_of(args.budget_of, 0 if state is None else state["generation"] + 1)
+    following = search_next(options, state, args.results, budget)
     write_json(args.out, following)
     if args.table is not None:
         write_text(args.table, candidates_table(following).to_csv(index=False))
     logging.getLogger("actstudy").info(
-        "generation %d: %d candidates, %d to train",
+        "generation %d: %d candidates, %d to train (budget %s)",
         following["generation"],
         len(following["candidates"]),
         len(following["train"]),
+        following["budget"],
     )
 
 
@@ -473,6 +477,13 @@ def parser() -> argparse.ArgumentParser:
         "--results", type=Path, help="the folder of generation g's runs, one folder per cache key"
     )
     p.add_argument("--out", required=True, type=Path, help="generation g + 1's state file")
+    p.add_argument(
+        "--budget-of",
+        nargs="?",
+        type=Path,
+        help="the GA's state of generation g + 1: the random baseline draws until it trains as "
+        "many functions (no value, or left out: a whole population)",
+    )
     p.add_argument("--table", type=Path, help="write every scored candidate here (CSV)")
     p.set_defaults(run=cmd_search_next)
 

@@ -2,6 +2,8 @@
 #
 # search_start writes generation 0 (a function of the options: its candidates are known when the
 # workflow starts, so a dry run lists them) and its reference functions (search.references);
+# the random baseline's generation g waits for the GA's state of generation g (search_budget)
+# and draws until it trains as many functions (equal trainings, generation by generation);
 # those train first, and search_gate stops the search unless the first learns (every other
 # candidate's training waits for gate.json); each candidate is a search_train job; the checkpoint
 # search_generation scores generation g - 1 from its candidates' runs and proposes generation g,
@@ -36,6 +38,8 @@ rule search_folds:
 
 
 rule search_start:
+    input:
+        budget=search_budget,
     output:
         state=layout.SEARCH_STATE.replace("{generation}", "0"),
     log:
@@ -46,7 +50,7 @@ rule search_start:
         options=search_options,
     shell:
         "python -m actstudy search-next --options {params.options:q}"
-        " --out {output.state:q} > {log:q} 2>&1"
+        " --out {output.state:q} --budget-of {input.budget:q} > {log:q} 2>&1"
 
 
 rule search_spec:
@@ -118,6 +122,7 @@ checkpoint search_generation:
     input:
         previous=search_previous,
         runs=search_previous_runs,
+        budget=search_budget,
     output:
         state=layout.SEARCH_STATE,
     log:
@@ -132,7 +137,7 @@ checkpoint search_generation:
     shell:
         "python -m actstudy search-next --options {params.options:q}"
         " --state {input.previous:q} --results {params.runs:q} --out {output.state:q}"
-        " > {log:q} 2>&1"
+        " --budget-of {input.budget:q} > {log:q} 2>&1"
 
 
 rule search_results:

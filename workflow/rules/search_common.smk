@@ -62,6 +62,18 @@ def search_listed(wildcards):
     )
 
 
+def search_budget(wildcards):
+    """The state of the same generation of the search whose trainings this one matches (the
+    random baseline: the GA's); none for the study's own search."""
+    matched = study.search_budget_method(wildcards.method)
+    if matched is None:
+        return []
+    generation = getattr(wildcards, "generation", "0")
+    return layout.SEARCH_STATE.format(
+        study=wildcards.study, method=matched, generation=generation
+    )
+
+
 def search_previous(wildcards):
     """The state of the generation before."""
     previous = int(wildcards.generation) - 1

@@ -1,10 +1,13 @@
 """The searches compared at the same number of trainings (candidates.csv's rows).
 
-A search's trainings are its rows neither cached nor pre-screened, its references included
-(each search counts the runs it asks for, though the searches share run folders). The GA
-trains fewer functions than the random search in as many generations (its elites and repeated
-functions come from the cache), so the comparison is at equal trainings, not at equal
-generations or candidates."""
+A search's trainings are its candidates' rows neither cached nor pre-screened (:func:`trained`);
+the references are not counted: every search trains the same ones first, in generation 0 (the
+sanity gate's). Each search counts the runs it asks for, though the searches share run folders.
+The random baseline beside the GA draws each generation until it has as many trainings as the
+GA's generation of the same number, so the two budgets are equal by construction (the GA alone
+would train fewer functions than a random search in as many generations: its elites and repeated
+functions come from the cache); :func:`at_equal_trainings` still compares them at the smaller
+budget when they differ (a random search run on its own, or searches of other sections)."""
 
 from __future__ import annotations
 
@@ -24,18 +27,30 @@ def _ordered(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def trained(rows: pd.DataFrame) -> pd.Series:
+    """Whether each row of candidates.csv is a training: a candidate (not a reference) whose
+    fitness came neither from the cache nor from the pre-screen."""
+    cost = ~rows.cached.astype(bool) & ~rows.prescreened.astype(bool)
+    return cost & (rows.origin != REFERENCE)
+
+
+def trainings(candidates: pd.DataFrame) -> pd.Series:
+    """Per method (in the table's order), how many functions its search trained."""
+    return trained(candidates).groupby(candidates.method, sort=False).sum().astype(int)
+
+
 def best_by_trainings(candidates: pd.DataFrame) -> pd.DataFrame:
     """Per method, the best candidate fitness found (references left out) after each of its
     trainings: columns method, trainings (1 ..), best."""
     frames = []
     for method, table in candidates.groupby("method", sort=False):
         rows = _ordered(table)
-        trained = (~rows.cached.astype(bool) & ~rows.prescreened.astype(bool)).to_numpy()
+        counted = trained(rows).to_numpy()
         fitness = rows.fitness.astype(float).where(rows.origin != REFERENCE, -np.inf)
-        best = fitness.cummax().to_numpy()[trained]
+        best = fitness.cummax().to_numpy()[counted]
         frames.append(
             pd.DataFrame(
-                {"method": method, "trainings": np.arange(1, trained.sum() + 1), "best": best}
+                {"method": method, "trainings": np.arange(1, counted.sum() + 1), "best": best}
             )
         )
     return pd.concat(frames, ignore_index=True).replace(-np.inf, np.nan)
@@ -44,14 +59,15 @@ def best_by_trainings(candidates: pd.DataFrame) -> pd.DataFrame:
 def at_equal_trainings(candidates: pd.DataFrame) -> pd.DataFrame:
     """Per method: its trainings, the budget every search had (the smallest count), the best
     fitness within that budget and overall."""
-    curves = best_by_trainings(candidates)
-    budget = int(curves.groupby("method", sort=False).trainings.max().min())
+    curves, counts = best_by_trainings(candidates), trainings(candidates)
+    budget = int(counts.min())
     rows = []
-    for method, curve in curves.groupby("method", sort=False):
+    for method, count in counts.items():
+        curve = curves[curves.method == method]
         rows.append(
             {
                 "method": method,
-                "trainings": int(curve.trainings.max()),
+                "trainings": int(count),
                 "budget": budget,
                 "best_at_budget": curve.best[curve.trainings <= budget].max(),
                 "best": curve.best.max(),

@@ -2,14 +2,17 @@
 released code: docs/studies.md#s3).
 
 One generation from the last: the best ``elite`` candidates with distinct cache keys are kept;
-the elites, shuffled, are paired, and each pair is crossed over at one point with probability
-``crossover`` (else copied); each child has one gene changed to another operator of its kind
-with probability ``mutation`` (``mutation_mode: elite_copy``, the released code's intent:
-instead one mutated copy of an elite with that probability); candidates whose key is already
-present are dropped; the rest of the population is drawn at random (distinct keys). The random
-search draws every generation at random. Both take their random numbers from
+the elites are paired in rank order, the best with the second and so on, as the released code
+pairs them (``pairing: shuffled``: after a shuffle), and each pair is crossed over at one point
+with probability ``crossover`` (else copied); each child has one gene changed to another
+operator of its kind with probability ``mutation`` (``mutation_mode: elite_copy``, the released
+code's intent: instead one mutated copy of an elite with that probability); candidates whose key
+is already present are dropped; the rest of the population is drawn at random (distinct keys).
+The random search draws every generation at random: a whole population, or, as the GA's
+baseline, until it has as many functions to train as the GA's generation of the same number
+(:class:`Budget`). Both take their random numbers from
 ``numpy.random.default_rng([seed, generation])``, so a generation is a function of the seed,
-its number and the previous results only.
+its number and the previous results (and the GA's budget) only.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ MAX_DRAWS_PER_CANDIDATE = 1000
 """How many random chromosomes the fill may draw per missing candidate before it decides the
 search space holds too few distinct functions."""
 
+CUT_FROM = {"from_1": 1, "from_0": 0}
+"""The first crossover cut of each ``crossover_cut``."""
+
 
 @dataclass(frozen=True)
 class Proposal:
@@ -36,18 +42,29 @@ class Proposal:
     origin: str
 
 
+@dataclass(frozen=True)
+class Budget:
+    """A random generation's budget: draw until ``trainings`` of its candidates need training
+    (``trains``), the GA's number in the generation of the same number."""
+
+    trainings: int
+    trains: Callable[[Chromosome], bool]
+
+
 def generation_rng(seed: int, generation: int) -> np.random.Generator:
     """The random numbers of one generation of a search."""
     return np.random.default_rng([seed, generation])
 
 
 def crossover(
-    a: Chromosome, b: Chromosome, rng: np.random.Generator
+    a: Chromosome, b: Chromosome, rng: np.random.Generator, first: int = 1
 ) -> tuple[Chromosome, Chromosome]:
-    """Single-point crossover: cut both after the same position (1 to the shorter length - 1)
-    and swap the tails. A gene's kind depends on its position only, so every gene stays in a
-    slot of its kind; the children have the lengths of the parents whose tails they took."""
-    cut = int(rng.integers(1, min(len(a), len(b))))
+    """Single-point crossover: cut both after the same position (``first`` to the shorter
+    length - 1) and swap the tails; a cut at 0 (the released code's range, ``crossover_cut:
+    from_0``) swaps whole chromosomes, children equal to their parents. A gene's kind depends on
+    its position only, so every gene stays in a slot of its kind; the children have the lengths
+    of the parents whose tails they took."""
+    cut = int(rng.integers(first, min(len(a), len(b))))
     return a[:cut] + b[cut:], b[:cut] + a[cut:]
 
 
@@ -78,16 +95,20 @@ def elites(
 def _children(
     parents: Sequence[Chromosome], options: Mapping[str, Any], rng: np.random.Generator
 ) -> list[Proposal]:
-    """Two children of each pair of the shuffled elites: crossed over or copied, each then
-    mutated (``mutation_mode: per_child``); with ``elite_copy``, the children unmutated and,
-    with probability ``mutation``, a mutated copy of one elite (drawn uniformly) first."""
+    """Two children of each pair of the elites (in rank order, or shuffled with ``pairing:
+    shuffled``): crossed over or copied, each then mutated (``mutation_mode: per_child``); with
+    ``elite_copy``, the children unmutated and, with probability ``mutation``, a mutated copy of
+    one elite (drawn uniformly) first."""
     per_child = options["mutation_mode"] == "per_child"
-    order = rng.permutation(len(parents))
+    first_cut = CUT_FROM[options["crossover_cut"]]
+    order = range(len(parents))
+    if options["pairing"] == "shuffled":
+        order = rng.permutation(len(parents))
     children = []
     for i in range(0, len(order) - 1, 2):
         a, b = parents[order[i]], parents[order[i + 1]]
         crossed = rng.random() < options["crossover"]
-        pair = crossover(a, b, rng) if crossed else (a, b)
+        pair = crossover(a, b, rng, first_cut) if crossed else (a, b)
         for child in pair:
             mutated = mutate(child, rng, options["mutation"]) if per_child else child
             origin = "crossover" if crossed else "copy"
@@ -111,17 +132,47 @@ def fill(
     for proposal in proposals:
         unique.setdefault(key(proposal.chromosome), proposal)
     kept = dict(list(unique.items())[:population])
+    _draw(kept, lambda: len(kept), population, options, rng, key, "distinct functions")
+    return list(kept.values())
+
+
+def draw_budget(
+    budget: Budget,
+    options: Mapping[str, Any],
+    rng: np.random.Generator,
+    key: Callable[[Chromosome], str],
+) -> list[Proposal]:
+    """Random chromosomes of distinct keys, in the order drawn, until ``budget.trainings`` of
+    them need training (none when it is 0): a generation of the random baseline."""
+    kept: dict[str, Proposal] = {}
+
+    def trainings() -> int:
+        return sum(budget.trains(proposal.chromosome) for proposal in kept.values())
+
+    _draw(kept, trainings, budget.trainings, options, rng, key, "functions to train")
+    return list(kept.values())
+
+
+def _draw(
+    kept: dict[str, Proposal],
+    count: Callable[[], int],
+    wanted: int,
+    options: Mapping[str, Any],
+    rng: np.random.Generator,
+    key: Callable[[Chromosome], str],
+    what: str,
+) -> None:
+    """Add random chromosomes of new keys to ``kept`` until ``count()`` reaches ``wanted``."""
     draws = 0
-    while len(kept) < population:
-        if draws == MAX_DRAWS_PER_CANDIDATE * population:
+    while count() < wanted:
+        if draws == MAX_DRAWS_PER_CANDIDATE * max(wanted, options["population"]):
             raise ValueError(
                 f"{draws} random chromosomes of lengths {options['lengths']} gave only "
-                f"{len(kept)} distinct functions; lower search.population or allow more lengths"
+                f"{count()} {what} of {wanted}; lower search.population or allow more lengths"
             )
         chromosome = random_chromosome(rng, options["lengths"])
         kept.setdefault(key(chromosome), Proposal(chromosome, "random"))
         draws += 1
-    return list(kept.values())
 
 
 def next_generation(
@@ -129,10 +180,14 @@ def next_generation(
     generation: int,
     options: Mapping[str, Any],
     key: Callable[[Chromosome], str],
+    budget: Budget | None = None,
 ) -> list[Proposal]:
     """Generation ``generation`` of a search (``options``: its validated section) from the
-    (chromosome, fitness) pairs of the one before (none for generation 0)."""
+    (chromosome, fitness) pairs of the one before (none for generation 0); a random search
+    with a ``budget`` draws until it has that many trainings."""
     rng = generation_rng(options["seed"], generation)
+    if options["method"] == "random" and budget is not None:
+        return draw_budget(budget, options, rng, key)
     if options["method"] == "random" or not previous:
         return fill([], options, rng, key)
     parents = elites(previous, options["elite"], key)

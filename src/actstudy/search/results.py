@@ -43,6 +43,13 @@ def methods(search: Mapping[str, Any] | None) -> list[str]:
     return [search["method"], *(["random"] if baseline else [])]
 
 
+def budget_method(search: Mapping[str, Any], method: str) -> str | None:
+    """The search whose trainings a search's generations match: the GA's for the random
+    baseline beside it (equal trainings, generation by generation); None for the study's own
+    search (a whole population each generation)."""
+    return "ga" if method == "random" and methods(search) == ["ga", "random"] else None
+
+
 def evaluated_methods(search: Mapping[str, Any] | None) -> list[str]:
     """The searches whose best functions the study's evaluation trains: its method's, and the
     random baseline's with ``evaluate_baseline``; none with ``evaluate_top: 0``."""

@@ -3,6 +3,10 @@
 The state of generation g (format :data:`FORMAT`) holds:
 
 - ``generation``: g; ``options``: the validated search section it was made with;
+- ``budget``: how many candidates g has: ``{rule: population}`` (a whole population), or, for
+  the random baseline beside the GA, ``{rule: ga_trainings, trainings: n}``: drawn until n of
+  them need training, n the GA's :func:`trainings` in its generation g (so both searches train
+  as many functions, generation by generation);
 - ``candidates``: the population, each ``{index, chromosome, expression, key, origin, cached,
   screen, run}`` (``key``: the fitness cache's, :func:`actstudy.search.probe.function_key`;
   ``cached``: trained in an earlier generation; ``screen``: the pre-screen's reason for fitness 0
@@ -39,12 +43,14 @@ import pandas as pd
 from actstudy.errors import ConfigError
 from actstudy.search.canonical import canonical
 from actstudy.search.fitness import Fitness, check_gate, fitness_of
-from actstudy.search.ga import next_generation
+from actstudy.search.ga import Budget, next_generation
 from actstudy.search.probe import Probe, function_key, prescreen
 from actstudy.search.results import REFERENCE, WORKFLOW_OPTIONS, run_name
 from actstudy.search.space import Chromosome, check, decode
 
-FORMAT = "actstudy-search-state/2"
+FORMAT = "actstudy-search-state/3"
+BUDGET_RULE = {"rule": "ga_trainings"}
+"""A random baseline's ``budget``: each generation trains as many functions as the GA's."""
 COLUMNS = (
     "generation",
     "index",
@@ -115,34 +121,64 @@ def gate(options: Mapping[str, Any], results: Path) -> dict[str, Any]:
     }
 
 
+def _training(
+    described: Description, options: Mapping[str, Any], cache: Mapping[str, Any], generation: int
+) -> tuple[str, str] | None:
+    """The run folder and formula a candidate trains as in ``generation``; None when its
+    fitness comes from the cache or the pre-screen."""
+    if described.screen and options["prescreen"]:
+        return None
+    if described.key not in cache:
+        return described.key, described.formula
+    if options["retrain_elites"]:
+        return run_name(described.key, generation), cache[described.key]["formula"]
+    return None
+
+
+def trainings(state: Mapping[str, Any]) -> int:
+    """The trainings a state's generation asks for: its candidates' runs, its references not
+    counted (the sanity gate's, the same for every search)."""
+    return len(set(state["train"]) - {reference["key"] for reference in state["references"]})
+
+
 def _propose(
     options: Mapping[str, Any],
     generation: int,
     scored: list[dict[str, Any]],
     cache: dict[str, dict[str, Any]],
+    budget: int | None,
 ) -> dict[str, Any]:
-    """The state of ``generation``: its candidates from the rows of the one before."""
+    """The state of ``generation``: its candidates from the rows of the one before (a random
+    search with a ``budget`` draws until it has that many trainings)."""
     probe = Probe.from_options(options["probe"])
     previous = [
         (tuple(row["chromosome"]), row["fitness"])
         for row in scored
         if row["generation"] == generation - 1 and row["origin"] != REFERENCE
     ]
-    proposals = []
-    if generation < options["generations"]:
-        proposals = next_generation(previous, generation, options, lambda c: describe(c, probe).key)
     references = reference_functions(options) if generation == 0 else []
     train = {reference["key"]: reference["expression"] for reference in references}
+
+    def trains(chromosome: Chromosome) -> bool:
+        training = _training(describe(chromosome, probe), options, cache, generation)
+        return training is not None and training[0] not in train
+
+    proposals = []
+    if generation < options["generations"]:
+        proposals = next_generation(
+            previous,
+            generation,
+            options,
+            lambda c: describe(c, probe).key,
+            None if budget is None else Budget(budget, trains),
+        )
     candidates = []
     for index, proposal in enumerate(proposals):
         described = describe(proposal.chromosome, probe)
-        screen = described.screen if options["prescreen"] else None
-        cached, run = described.key in cache, None
-        if cached and options["retrain_elites"] and not screen:
-            run = run_name(described.key, generation)
-            train[run] = cache[described.key]["formula"]
-        elif not (cached or screen):
-            train.setdefault(described.key, described.formula)
+        training = _training(described, options, cache, generation)
+        if training is not None:
+            train.setdefault(*training)
+        run = training[0] if training and training[0] != described.key else None
         candidates.append(
             {
                 "index": index,
@@ -150,8 +186,8 @@ def _propose(
                 "expression": described.expression,
                 "key": described.key,
                 "origin": proposal.origin,
-                "cached": cached,
-                "screen": screen,
+                "cached": described.key in cache,
+                "screen": described.screen if options["prescreen"] else None,
                 "run": run,
             }
         )
@@ -159,6 +195,7 @@ def _propose(
         "format": FORMAT,
         "generation": generation,
         "options": dict(options),
+        "budget": {"rule": "population"} if budget is None else BUDGET_RULE | {"trainings": budget},
         "references": references,
         "candidates": candidates,
         "train": train,
@@ -262,16 +299,22 @@ def _scored_rows(
 
 
 def search_next(
-    options: Mapping[str, Any], state: Mapping[str, Any] | None, results: Path | None
+    options: Mapping[str, Any],
+    state: Mapping[str, Any] | None,
+    results: Path | None,
+    budget: int | None = None,
 ) -> dict[str, Any]:
     """The state of the next generation: generation 0 without ``state``; else ``state``'s
     generation scored from the run folders ``results/<run>/`` of its ``train`` keys, and the
-    generation after it proposed."""
+    generation after it proposed. ``budget`` (a random search: the GA's :func:`trainings` in
+    the generation proposed): it draws until it has as many."""
+    if budget is not None and options["method"] != "random":
+        raise ValueError("only the random search draws to a budget of trainings; pass none")
     if state is None:
-        return _propose(options, 0, [], {})
+        return _propose(options, 0, [], {}, budget)
     cache = {key: dict(entry) for key, entry in state["cache"].items()}
     scored = list(state["scored"]) + _scored_rows(state, cache, results)
-    return _propose(options, state["generation"] + 1, scored, cache)
+    return _propose(options, state["generation"] + 1, scored, cache, budget)
 
 
 def read_state(path: str | Path, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -279,12 +322,7 @@ def read_state(path: str | Path, options: Mapping[str, Any]) -> dict[str, Any]:
     change :data:`UNTIED`: ``generations``, to lengthen or shorten the search, and how many of
     its best functions the workflow evaluates)."""
     path = Path(path)
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not a search state ({error}); delete it and rerun") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a search state of format {FORMAT}; delete it and rerun")
+    state = _load(path)
     changed = sorted(
         key
         for key in set(state["options"]) | set(options)
@@ -298,6 +336,29 @@ def read_state(path: str | Path, options: Mapping[str, Any]) -> dict[str, Any]:
     for candidate in state["candidates"]:
         check(candidate["chromosome"], options["lengths"])
     return state
+
+
+def _load(path: Path) -> dict[str, Any]:
+    """A state file of this :data:`FORMAT`; else one sentence."""
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not a search state ({error}); delete it and rerun") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a search state of format {FORMAT}; delete it and rerun")
+    return state
+
+
+def budget_of(path: str | Path, generation: int) -> int:
+    """The random baseline's budget in ``generation``: the :func:`trainings` of the GA's state
+    of that generation (file ``path``)."""
+    state = _load(Path(path))
+    if state["options"]["method"] != "ga" or state["generation"] != generation:
+        raise ValueError(
+            f"{path} is not the GA's state of generation {generation}; pass the GA's "
+            f"gen{generation}.json as the random baseline's budget"
+        )
+    return trainings(state)
 
 
 def candidates_table(*states: Mapping[str, Any]) -> pd.DataFrame:

@@ -285,9 +285,20 @@ class Study:
         }
         return json.dumps({**options, "method": method}, sort_keys=True)
 
+    def search_budget_method(self, method: str) -> str | None:
+        """The search whose trainings a search's generations match (the random baseline: the
+        GA's), or None."""
+        return search_results.budget_method(self.config["search"], method)
+
     def search_first(self, method: str) -> dict[str, str]:
-        """Generation 0's candidates to train (key → formula), known before any job runs."""
-        return dict(_first_generation(self.search_options(method))["train"])
+        """Generation 0's candidates to train (key → formula), known before any job runs (the
+        random baseline's from the GA's)."""
+        budget = None
+        if (matched := self.search_budget_method(method)) is not None:
+            from actstudy.search.state import trainings
+
+            budget = trainings(_first_generation(self.search_options(matched), None))
+        return dict(_first_generation(self.search_options(method), budget)["train"])
 
     def search_state_dir(self, method: str) -> Path:
         return layout.fill(layout.SEARCH_METHOD, study=self.config["study"], method=method)
@@ -338,10 +349,12 @@ class Study:
 
 
 @cache
-def _first_generation(options_json: str) -> dict[str, Any]:
+def _first_generation(options_json: str, budget: int | None) -> dict[str, Any]:
+    """Generation 0's state of a search (``budget``: the random baseline's, the GA's
+    trainings in its generation 0)."""
     from actstudy.search.state import search_next
 
-    return search_next(json.loads(options_json), None, None)
+    return search_next(json.loads(options_json), None, None, budget)
 
 
 @cache
