@@ -1,9 +1,8 @@
 """The activation search as a stage of the DAG, run for real: a tiny search on scikit-learn
-digits (population 6, 3 generations, 1 epoch) with its random baseline at the GA's budget of
-trainings, killed once in the
-middle of a generation and resumed with the same command; each function is trained once, and
-the same run goes on to evaluate the best functions both searches found (2-fold cross-validation,
-`jobs: {pack: folds}`) through the tables and the statistics."""
+digits (population 6, 3 generations, 2 epochs) with its random baseline at the GA's budget of
+trainings, killed once in the middle of a generation and resumed with the same command; each
+function is trained once, and the same run goes on to evaluate the best functions both searches
+found (2-fold cross-validation, `jobs: {pack: folds}`) through the tables and the statistics."""
 
 from __future__ import annotations
 
@@ -31,11 +30,14 @@ STUDY = "tinysearch"
 SEARCH = {
     "dataset": "digits",
     "model": "afos_cnn",  # the fitness network, with its released init and inputs / 255
-    "lr": 0.01,  # an epoch of 16×16 digits is 26 steps: ReLU then clears the gate (0.2)
+    # 2 epochs of 101 steps (16×16 digits, batch 16): ReLU reaches about 0.7, well above the
+    # gate's chance + margin (0.2; one epoch of 26 steps at lr 0.01 gave 0.23)
+    "lr": 0.005,
+    "batch_size": 16,
     "population": 6,
     "generations": 3,
     "elite": 2,
-    "epochs": 1,
+    "epochs": 2,
     "top": 3,
     "baseline": True,
     "evaluate_top": 2,
@@ -151,7 +153,7 @@ def test_a_killed_search_resumes_trains_each_function_once_and_scores_every_cand
         ["ga", "relu", 0],
         ["random", "relu", 0],
     ]
-    assert (references.accuracy >= 0.2).all() and references.key.nunique() == 1
+    assert (references.accuracy >= 0.5).all() and references.key.nunique() == 1
     assert json.loads((search / "gate.json").read_text())["relu"]["key"] == references.key.iloc[0]
     to_train = rows[~rows.prescreened]
     assert trained == sorted(set(to_train.key))  # one run per function, across both searches
