@@ -11,10 +11,15 @@ import pandas as pd
 import pytest
 
 from actstudy.cli import main
-from actstudy.search.budget import at_equal_trainings, best_by_trainings, trainings
+from actstudy.search.budget import (
+    at_equal_trainings,
+    best_by_trainings,
+    budget_of,
+    state_trainings,
+    trainings,
+)
 from actstudy.search.ga import Budget, next_generation
-from actstudy.search.state import budget_of, search_next
-from actstudy.search.state import trainings as state_trainings
+from actstudy.search.state import search_next
 from actstudy.study.search_options import validate_search
 
 

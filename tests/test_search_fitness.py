@@ -17,7 +17,7 @@ from torch import nn
 
 from actstudy.cli import main
 from actstudy.models.afos import afos_cnn
-from actstudy.search.state import reference_functions
+from actstudy.search.fitness import reference_functions
 from actstudy.study.search_options import search_run_spec
 from actstudy.study.validate import validate_config
 from actstudy.training.folds import fold_indices

@@ -195,7 +195,8 @@ def cmd_headline(args: argparse.Namespace) -> None:
 
 def cmd_search_next(args: argparse.Namespace) -> None:
     from actstudy.io import write_json, write_text
-    from actstudy.search.state import budget_of, candidates_table, read_state, search_next
+    from actstudy.search.budget import budget_of
+    from actstudy.search.state import candidates_table, read_state, search_next
     from actstudy.study.search_options import validate_search
 
     options = validate_search(_json(args.options))
@@ -243,7 +244,7 @@ def cmd_search_winners(args: argparse.Namespace) -> None:
 
 def cmd_search_gate(args: argparse.Namespace) -> None:
     from actstudy.io import write_json
-    from actstudy.search.state import gate
+    from actstudy.search.fitness import gate
     from actstudy.study.search_options import validate_search
 
     write_json(args.out, gate(validate_search(_json(args.options)), args.results))

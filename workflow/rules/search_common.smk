@@ -1,7 +1,7 @@
 # What only the activation search's rules (search.smk) ask: included before them when the
 # study has a search section (Snakemake's lint wants functions apart from rules).
 from actstudy.search.probe import listed_keys
-from actstudy.search.state import reference_functions
+from actstudy.search.fitness import reference_functions
 
 SEARCH_METHODS = study.search_methods()
 # the state after the last generation: the search's every candidate, scored

@@ -1,6 +1,7 @@
 """The searches compared at the same number of trainings (candidates.csv's rows).
 
-A search's trainings are its candidates' rows neither cached nor pre-screened (:func:`trained`);
+A search's trainings are its candidates' rows neither cached nor pre-screened (:func:`trained`;
+in a state before it is scored, :func:`state_trainings`);
 the references are not counted: every search trains the same ones first, in generation 0 (the
 sanity gate's). Each search counts the runs it asks for, though the searches share run folders.
 The random baseline beside the GA draws each generation until it has as many trainings as the
@@ -11,10 +12,33 @@ budget when they differ (a random search run on its own, or searches of other se
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from actstudy.search.results import REFERENCE
+from actstudy.search.state import load_state
+
+
+def state_trainings(state: Mapping[str, Any]) -> int:
+    """The trainings a state's generation asks for: its candidates' runs, its references not
+    counted (the sanity gate's, the same for every search)."""
+    return len(set(state["train"]) - {reference["key"] for reference in state["references"]})
+
+
+def budget_of(path: str | Path, generation: int) -> int:
+    """The random baseline's budget in ``generation``: the trainings of the GA's state of that
+    generation (file ``path``)."""
+    state = load_state(Path(path))
+    if state["options"]["method"] != "ga" or state["generation"] != generation:
+        raise ValueError(
+            f"{path} is not the GA's state of generation {generation}; pass the GA's "
+            f"gen{generation}.json as the random baseline's budget"
+        )
+    return state_trainings(state)
 
 
 def _ordered(table: pd.DataFrame) -> pd.DataFrame:

@@ -1,5 +1,6 @@
 """S3's fitness of a trained candidate, from the files its run wrote (metrics.json, history.csv,
-manifest.json; see :mod:`actstudy.training.loop`).
+manifest.json; see :mod:`actstudy.training.loop`), and the sanity gate on the reference functions
+(:func:`gate`).
 
 fitness = validation accuracy / validation loss of the run's last epoch (the weights the search
 ends with); the recipe (:func:`actstudy.study.search_options.search_recipe`) stops a candidate
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from actstudy.io import read_csv
+from actstudy.search.canonical import canonical
+from actstudy.search.probe import Probe, function_key
 
 _FINISHED = {"completed": "trained", "early_stopped": "trained", "stopped_below": "low_accuracy"}
 
@@ -100,3 +103,24 @@ def check_gate(run_dir: str | Path, label: str, search: Mapping[str, Any]) -> fl
             "(search.init, search.inputs, search.lr, search.epochs)"
         )
     return fitness.accuracy
+
+
+def reference_functions(options: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The reference functions of a search (``references``): label, formula, cache key."""
+    probe = Probe.from_options(options["probe"])
+    return [
+        {"label": label, "expression": canonical(formula), "key": function_key(formula, probe)}
+        for label, formula in options["references"].items()
+    ]
+
+
+def gate(options: Mapping[str, Any], results: Path) -> dict[str, Any]:
+    """The sanity gate on the references' runs in ``results/<key>/`` (the first must learn,
+    :func:`check_gate`): each reference's fitness and accuracy."""
+    references = reference_functions(options)
+    first = references[0]
+    check_gate(results / first["key"], first["label"], options)
+    return {
+        reference["label"]: {**reference, **vars(fitness_of(results / reference["key"]))}
+        for reference in references
+    }

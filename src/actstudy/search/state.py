@@ -5,8 +5,9 @@ The state of generation g (format :data:`FORMAT`) holds:
 - ``generation``: g; ``options``: the validated search section it was made with;
 - ``budget``: how many candidates g has: ``{rule: population}`` (a whole population), or, for
   the random baseline beside the GA, ``{rule: ga_trainings, trainings: n}``: drawn until n of
-  them need training, n the GA's :func:`trainings` in its generation g (so both searches train
-  as many functions, generation by generation);
+  them need training, n the GA's trainings in its generation g
+  (:func:`actstudy.search.budget.state_trainings`: both searches train as many functions,
+  generation by generation);
 - ``candidates``: the population, each ``{index, chromosome, expression, key, origin, cached,
   screen, run}`` (``key``: the fitness cache's, :func:`actstudy.search.probe.function_key`;
   ``cached``: trained in an earlier generation; ``screen``: the pre-screen's reason for fitness 0
@@ -42,15 +43,13 @@ import pandas as pd
 
 from actstudy.errors import ConfigError
 from actstudy.search.canonical import canonical
-from actstudy.search.fitness import Fitness, check_gate, fitness_of
+from actstudy.search.fitness import Fitness, check_gate, fitness_of, reference_functions
 from actstudy.search.ga import Budget, next_generation
 from actstudy.search.probe import Probe, function_key, prescreen
 from actstudy.search.results import REFERENCE, WORKFLOW_OPTIONS, run_name
 from actstudy.search.space import Chromosome, check, decode
 
 FORMAT = "actstudy-search-state/3"
-BUDGET_RULE = {"rule": "ga_trainings"}
-"""A random baseline's ``budget``: each generation trains as many functions as the GA's."""
 COLUMNS = (
     "generation",
     "index",
@@ -100,27 +99,6 @@ def describe(chromosome: Chromosome, probe: Probe) -> Description:
     )
 
 
-def reference_functions(options: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The reference functions of a search (``references``): label, formula, cache key."""
-    probe = Probe.from_options(options["probe"])
-    return [
-        {"label": label, "expression": canonical(formula), "key": function_key(formula, probe)}
-        for label, formula in options["references"].items()
-    ]
-
-
-def gate(options: Mapping[str, Any], results: Path) -> dict[str, Any]:
-    """The sanity gate on the references' runs in ``results/<key>/`` (the first must learn,
-    :func:`~actstudy.search.fitness.check_gate`): each reference's fitness and accuracy."""
-    references = reference_functions(options)
-    first = references[0]
-    check_gate(results / first["key"], first["label"], options)
-    return {
-        reference["label"]: {**reference, **vars(fitness_of(results / reference["key"]))}
-        for reference in references
-    }
-
-
 def _training(
     described: Description, options: Mapping[str, Any], cache: Mapping[str, Any], generation: int
 ) -> tuple[str, str] | None:
@@ -133,12 +111,6 @@ def _training(
     if options["retrain_elites"]:
         return run_name(described.key, generation), cache[described.key]["formula"]
     return None
-
-
-def trainings(state: Mapping[str, Any]) -> int:
-    """The trainings a state's generation asks for: its candidates' runs, its references not
-    counted (the sanity gate's, the same for every search)."""
-    return len(set(state["train"]) - {reference["key"] for reference in state["references"]})
 
 
 def _propose(
@@ -195,7 +167,11 @@ def _propose(
         "format": FORMAT,
         "generation": generation,
         "options": dict(options),
-        "budget": {"rule": "population"} if budget is None else BUDGET_RULE | {"trainings": budget},
+        "budget": (
+            {"rule": "population"}
+            if budget is None
+            else {"rule": "ga_trainings", "trainings": budget}
+        ),
         "references": references,
         "candidates": candidates,
         "train": train,
@@ -306,8 +282,9 @@ def search_next(
 ) -> dict[str, Any]:
     """The state of the next generation: generation 0 without ``state``; else ``state``'s
     generation scored from the run folders ``results/<run>/`` of its ``train`` keys, and the
-    generation after it proposed. ``budget`` (a random search: the GA's :func:`trainings` in
-    the generation proposed): it draws until it has as many."""
+    generation after it proposed. ``budget`` (a random search: the GA's trainings in the
+    generation proposed, :func:`~actstudy.search.budget.budget_of`): it draws until it has as
+    many."""
     if budget is not None and options["method"] != "random":
         raise ValueError("only the random search draws to a budget of trainings; pass none")
     if state is None:
@@ -322,7 +299,7 @@ def read_state(path: str | Path, options: Mapping[str, Any]) -> dict[str, Any]:
     change :data:`UNTIED`: ``generations``, to lengthen or shorten the search, and how many of
     its best functions the workflow evaluates)."""
     path = Path(path)
-    state = _load(path)
+    state = load_state(path)
     changed = sorted(
         key
         for key in set(state["options"]) | set(options)
@@ -338,7 +315,7 @@ def read_state(path: str | Path, options: Mapping[str, Any]) -> dict[str, Any]:
     return state
 
 
-def _load(path: Path) -> dict[str, Any]:
+def load_state(path: Path) -> dict[str, Any]:
     """A state file of this :data:`FORMAT`; else one sentence."""
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
@@ -347,18 +324,6 @@ def _load(path: Path) -> dict[str, Any]:
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(f"{path} is not a search state of format {FORMAT}; delete it and rerun")
     return state
-
-
-def budget_of(path: str | Path, generation: int) -> int:
-    """The random baseline's budget in ``generation``: the :func:`trainings` of the GA's state
-    of that generation (file ``path``)."""
-    state = _load(Path(path))
-    if state["options"]["method"] != "ga" or state["generation"] != generation:
-        raise ValueError(
-            f"{path} is not the GA's state of generation {generation}; pass the GA's "
-            f"gen{generation}.json as the random baseline's budget"
-        )
-    return trainings(state)
 
 
 def candidates_table(*states: Mapping[str, Any]) -> pd.DataFrame:

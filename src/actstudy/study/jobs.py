@@ -295,9 +295,9 @@ class Study:
         random baseline's from the GA's)."""
         budget = None
         if (matched := self.search_budget_method(method)) is not None:
-            from actstudy.search.state import trainings
+            from actstudy.search.budget import state_trainings
 
-            budget = trainings(_first_generation(self.search_options(matched), None))
+            budget = state_trainings(_first_generation(self.search_options(matched), None))
         return dict(_first_generation(self.search_options(method), budget)["train"])
 
     def search_state_dir(self, method: str) -> Path:
