@@ -380,8 +380,9 @@ def test_a_bad_stop_below_of_a_recipe_is_one_sentence():
 def search_data(tmp_path_factory) -> tuple[dict, Path, Path]:
     """A validated study with a search on 16×16 digits, its prepared arrays and the search's
     hold-out (as the workflow's folds step writes it)."""
+    # 2 epochs of 101 steps (batch 16): ReLU reaches about 0.7 (the gate: chance + 0.1 = 0.2)
     config = validate_config(
-        study(population=3, elite=2, generations=2, epochs=2, lengths=[3], lr=0.01)
+        study(population=3, elite=2, generations=2, epochs=2, lengths=[3], lr=0.005, batch_size=16)
     )
     return config, *search_holdout(tmp_path_factory.mktemp("search"), config["search"])
 
@@ -495,7 +496,7 @@ def test_a_tiny_search_runs_generation_by_generation_and_trains_each_function_on
     assert references[["generation", "label", "expression"]].values.tolist() == [
         [0, "relu", "max(0, x)"]
     ]
-    assert references.accuracy.iloc[0] >= 0.2 and not references.cached.iloc[0]
+    assert references.accuracy.iloc[0] >= 0.5 and not references.cached.iloc[0]
     table = table[table.origin != "reference"]
     assert table.fitness.notna().all() and (table.fitness >= 0).all()
     assert set(table.status) <= {"trained", "low_accuracy", "nan_loss", "prescreened"}
