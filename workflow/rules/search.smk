@@ -1,20 +1,20 @@
 # The activation search of S3 (AFOS), one generation at a time (actstudy.search).
 #
 # search_start writes generation 0 (a function of the options: its candidates are known when the
-# workflow starts, so a dry run lists them) and its reference functions (search.references);
-# the random baseline's generation g waits for the GA's state of generation g (search_budget)
-# and draws until it trains as many functions (equal trainings, generation by generation);
-# those train first, and search_gate stops the search unless the first learns (every other
-# candidate's training waits for gate.json); each candidate is a search_train job; the checkpoint
-# search_generation scores generation g - 1 from its candidates' runs and proposes generation g,
-# and Snakemake then adds generation g's training jobs. A candidate's run folder is named by its
-# cache key and shared by every generation and method: a function is trained once. A killed
-# search resumes where it stopped (finished runs and states are outputs). search_results writes
-# each search's best functions (top.yaml), search_candidates every search's candidates
-# (candidates.csv), search_figures the notebook. The checkpoint search_winners writes the best
-# search.evaluate_top functions of each evaluated search (evaluated.json): the evaluation's
-# aggregation asks for it (common.smk, slice_files), and once it exists their runs join the
-# grid, as searched_1 .. (the rule spec reads their formulas through Study.spec).
+# workflow starts, so a dry run lists them) and its reference functions (search.references); those
+# train first, and search_gate stops the search unless the first learns (every other candidate's
+# training waits for gate.json); each candidate is a search_train job; the checkpoint
+# search_generation scores generation g - 1 from its candidates' runs and proposes generation g, and
+# Snakemake then adds generation g's training jobs. The random baseline's generation g also waits
+# for the GA's state of generation g (search_budget) and draws until it trains as many functions
+# (equal trainings, generation by generation). A candidate's run folder is named by its cache key
+# and shared by every generation and method: a function is trained once. A killed search resumes
+# where it stopped (finished runs and states are outputs). search_results writes each search's best
+# functions (top.yaml), search_candidates every search's candidates (candidates.csv), search_figures
+# the notebook. The checkpoint search_winners writes the best search.evaluate_top functions of each
+# evaluated search (evaluated.json): the evaluation's aggregation asks for it (common.smk,
+# slice_files), and once it exists their runs join the grid, as searched_1 .. (the rule spec reads
+# their formulas through Study.spec).
 wildcard_constraints:
     method=_choice(SEARCH_METHODS),
     key=r"f[0-9a-f]{16}(_g[1-9]\d*)?",

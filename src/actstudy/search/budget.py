@@ -1,14 +1,14 @@
 """The searches compared at the same number of trainings (candidates.csv's rows).
 
 A search's trainings are its candidates' rows neither cached nor pre-screened (:func:`trained`;
-in a state before it is scored, :func:`state_trainings`);
-the references are not counted: every search trains the same ones first, in generation 0 (the
-sanity gate's). Each search counts the runs it asks for, though the searches share run folders.
-The random baseline beside the GA draws each generation until it has as many trainings as the
-GA's generation of the same number, so the two budgets are equal by construction (the GA alone
-would train fewer functions than a random search in as many generations: its elites and repeated
-functions come from the cache); :func:`at_equal_trainings` still compares them at the smaller
-budget when they differ (a random search run on its own, or searches of other sections)."""
+in a state before it is scored, :func:`state_trainings`); the references are not counted: every
+search trains the same ones first, in generation 0 (the sanity gate's). Each search counts the
+runs it asks for, though the searches share run folders. The random baseline beside the GA draws
+each generation until it has as many trainings as the GA's generation of the same number, so the
+two budgets are equal by construction (the GA alone would train fewer functions than a random
+search in as many generations: its elites and repeated functions come from the cache);
+:func:`at_equal_trainings` still compares them at the smaller budget when they differ (a random
+search run on its own, or searches of other sections)."""
 
 from __future__ import annotations
 
