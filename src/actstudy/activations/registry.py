@@ -122,7 +122,13 @@ def parameters_of(name: str) -> list[str]:
     return list(_defaults(name))
 
 
-def _check_mapping(spec: Mapping[str, Any]) -> None:
+def _check_mapping(spec: Any) -> None:
+    """A spec that is not a name is a mapping with exactly one of name, expr or roles, and a
+    known scope."""
+    if not isinstance(spec, Mapping):
+        raise ValueError(
+            f"an activation spec is a name, a mapping or {{expr: ...}}, not {type(spec).__name__}"
+        )
     kinds = [k for k in ("name", "expr", "roles") if k in spec]
     if len(kinds) != 1:
         raise ValueError(
@@ -167,10 +173,6 @@ def check(spec: Spec) -> None:
     if isinstance(spec, str):
         _ACTIVATIONS.get(spec)
         return
-    if not isinstance(spec, Mapping):
-        raise ValueError(
-            f"an activation spec is a name, a mapping or {{expr: ...}}, not {type(spec).__name__}"
-        )
     _check_mapping(spec)
     if "roles" in spec:
         for part in [
@@ -192,10 +194,6 @@ def create(spec: Spec) -> nn.Module:
     if isinstance(spec, str):
         _check_named(spec, {})
         return _builder(spec)()
-    if not isinstance(spec, Mapping):
-        raise ValueError(
-            f"an activation spec is a name, a mapping or {{expr: ...}}, not {type(spec).__name__}"
-        )
     _check_mapping(spec)
     if "roles" in spec:
         raise ValueError(
