@@ -24,13 +24,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from actstudy.activations.expression import parse
+from actstudy.search.probe_cache import remembered
+
+if TYPE_CHECKING:
+    import torch
 
 DIGITS = 6
 FLUSH = 1e-9
@@ -51,18 +54,44 @@ class Probe:
 
     def grid(self, dtype: torch.dtype) -> torch.Tensor:
         """The grid's values (computed in float64) in ``dtype``."""
+        import torch
+
         return torch.linspace(self.low, self.high, self.points, dtype=torch.float64).to(dtype)
 
 
 def function_key(formula: str, probe: Probe) -> str:
-    """The fitness cache's key of a formula: ``f`` and 16 hex digits of its values' digest."""
+    """The fitness cache's key of a formula: ``f`` and 16 hex digits of its values' digest
+    (kept in the probe's store, :mod:`actstudy.search.probe_cache`)."""
+    return remembered(
+        "function_key", formula, asdict(probe), [__file__], lambda: _key(formula, probe)
+    )
+
+
+def _key(formula: str, probe: Probe) -> str:
+    import torch
+
     with torch.no_grad():
         return _values_key(parse(formula)(probe.grid(torch.float64)).numpy())
 
 
 def activation_key(spec: Any, probe: Probe) -> str | None:
     """The key of a study's activation (its spec, at its initial parameters), to tell a found
-    function that equals it; None when it cannot be evaluated on the grid alone."""
+    function that equals it; None when it cannot be evaluated on the grid alone (kept in the
+    probe's store with the activation's code)."""
+    from actstudy.activations import source_files
+
+    try:
+        code = [__file__, *source_files(spec)]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return remembered(
+        "activation_key", spec, asdict(probe), code, lambda: _activation_key(spec, probe)
+    )
+
+
+def _activation_key(spec: Any, probe: Probe) -> str | None:
+    import torch
+
     from actstudy.activations import create
 
     try:
@@ -93,7 +122,16 @@ def _values_key(values: np.ndarray) -> str:
 
 
 def prescreen(formula: str, probe: Probe) -> str | None:
-    """Why the formula earns fitness 0 without training, or None when it must be trained."""
+    """Why the formula earns fitness 0 without training, or None when it must be trained (kept
+    in the probe's store)."""
+    return remembered(
+        "prescreen", formula, asdict(probe), [__file__], lambda: _prescreen(formula, probe)
+    )
+
+
+def _prescreen(formula: str, probe: Probe) -> str | None:
+    import torch
+
     x = probe.grid(torch.float32).requires_grad_()
     values = parse(formula)(x)  # a formula always depends on x, so it is a tensor like x
     (gradient,) = torch.autograd.grad(values.sum(), x)
