@@ -32,6 +32,9 @@ if config["search"]:
     include: "workflow/rules/search.smk"
 
 
+# Every run's metrics beside the stages' outputs: a run whose files are gone (a failed training
+# job's outputs are deleted) is trained again, and what reads it remade, instead of "Nothing to
+# be done" (Snakemake ignores a deleted intermediate file while what it feeds is present).
 rule all:
     default_target: True
     input:
@@ -39,3 +42,4 @@ rule all:
         rules.evaluate_all.input,
         rules.search_all.input if config["search"] else [],
         rules.report_all.input,
+        rules.train_all.input,  # last: its searched runs wait for the search (slice_files)

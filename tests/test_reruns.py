@@ -8,6 +8,7 @@ file back (the digests are of contents, so putting it back makes the runs curren
 from __future__ import annotations
 
 import copy
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -97,15 +98,33 @@ def test_editing_code_a_run_does_not_execute_reruns_no_training(study, relative)
 
 def test_adding_an_activation_module_reruns_nothing(study):
     repo, workdir = study
-    new = repo / "src/actstudy/activations/brand_new.py"
+    new = repo / "src/actstudy/activations/builtin/brand_new.py"
     new.write_text(
-        "from torch import nn\n\nfrom actstudy.activations.registry import register\n\n"
-        'register("brand_new")(nn.Hardswish)\n'
+        "from actstudy.activations.registry import register\n\n\n"
+        '@register("brand_new")\ndef brand_new():\n    from torch import nn\n\n'
+        "    return nn.Hardswish()\n"
     )
     try:
         assert planned_jobs(workdir, repo=repo) == {}
     finally:
         new.unlink()
+
+
+def test_a_run_whose_files_are_gone_is_trained_again_with_what_reads_it(study):
+    """A failed training job's outputs are deleted by Snakemake; the next run retrains it and
+    remakes the tables from it, not "Nothing to be done" over tables of the old run."""
+    repo, workdir = study
+    metrics = next((workdir / "results/tiny/runs").glob("*/*/relu/fold0/metrics.json"))
+    kept = workdir / "metrics.json.kept"
+    shutil.copy2(metrics, kept)
+    metrics.unlink()
+    try:
+        planned = planned_jobs(workdir, repo=repo)
+    finally:
+        shutil.move(kept, metrics)
+    assert planned.get("train") == 1
+    assert planned.get("aggregate") == 1
+    assert planned_jobs(workdir, repo=repo) == {}
 
 
 @pytest.mark.parametrize(
