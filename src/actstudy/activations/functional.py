@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch.autograd.function import FunctionCtx
 from torch.nn import functional as F
@@ -42,19 +44,26 @@ class ScaledLeakyReLU(torch.autograd.Function):
         return grad_x.mul_(ctx.scale), None, None
 
 
-def minimum(a: torch.Tensor | float, b: torch.Tensor | float) -> torch.Tensor | float:
-    """min(a, b) of a tensor and a tensor or a number (a clamp where one is a number)."""
+def _bounded(
+    a: torch.Tensor | float,
+    b: torch.Tensor | float,
+    side: str,
+    pairwise: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+) -> torch.Tensor | float:
+    """``pairwise(a, b)`` of two tensors, or a clamp (``side``: ``max`` or ``min``) of the
+    tensor by the number where one of them is a number."""
     if isinstance(b, float):
-        return torch.clamp(a, max=b)
+        return torch.clamp(a, **{side: b})
     if isinstance(a, float):
-        return torch.clamp(b, max=a)
-    return torch.minimum(a, b)
+        return torch.clamp(b, **{side: a})
+    return pairwise(a, b)
+
+
+def minimum(a: torch.Tensor | float, b: torch.Tensor | float) -> torch.Tensor | float:
+    """min(a, b) of a tensor and a tensor or a number."""
+    return _bounded(a, b, "max", torch.minimum)
 
 
 def maximum(a: torch.Tensor | float, b: torch.Tensor | float) -> torch.Tensor | float:
-    """max(a, b) of a tensor and a tensor or a number (a clamp where one is a number)."""
-    if isinstance(b, float):
-        return torch.clamp(a, min=b)
-    if isinstance(a, float):
-        return torch.clamp(b, min=a)
-    return torch.maximum(a, b)
+    """max(a, b) of a tensor and a tensor or a number."""
+    return _bounded(a, b, "min", torch.maximum)
