@@ -8,7 +8,13 @@ import pytest
 import torch
 
 from actstudy.activations import Expression, create
-from actstudy.activations.expression import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH
+from actstudy.activations.expression import (
+    FUNCTIONS,
+    MAX_DEPTH,
+    MAX_EXPONENT,
+    MAX_LENGTH,
+    _torch_functions,
+)
 
 POINTS = [-1.7, -0.6, 0.3, 0.9, 2.2]
 INSIDE_UNIT = [-0.8, -0.3, 0.1, 0.6]  # for artanh
@@ -42,6 +48,11 @@ AFOS_UNARY = [
     ("sinh(x)", math.sinh),
     ("arsinh(x)", math.asinh),
 ]
+
+
+def test_every_function_the_grammar_allows_has_its_torch_operation() -> None:
+    """The names a formula is checked against (without torch) are the ones it is built with."""
+    assert list(_torch_functions()) == list(FUNCTIONS)
 
 
 @pytest.mark.parametrize(("formula", "expected"), AFOS_UNARY)

@@ -54,13 +54,12 @@ def _fits(value: Any, kinds: list[Any]) -> bool:
     return any(isinstance(value, _ACCEPTS[kind]) for kind in kinds)
 
 
-def _annotation(builder: Callable[..., Any], name: str) -> Any:
-    """The annotation of one parameter, evaluated in the builder's module; None where it cannot
-    be (a name imported for type checkers only, such as torch's, is not needed for an option)."""
-    annotation = inspect.signature(builder).parameters.get(name)
-    if annotation is None or annotation.annotation is inspect.Parameter.empty:
+def _annotation(builder: Callable[..., Any], parameter: inspect.Parameter | None) -> Any:
+    """A parameter's annotation, evaluated in the builder's module; None where it cannot be (a
+    name imported for type checkers only, such as torch's, is not needed for an option)."""
+    if parameter is None or parameter.annotation is inspect.Parameter.empty:
         return None
-    written = annotation.annotation
+    written = parameter.annotation
     if not isinstance(written, str):
         return written
     code = builder.__init__ if isinstance(builder, type) else inspect.unwrap(builder)
@@ -72,8 +71,9 @@ def _annotation(builder: Callable[..., Any], name: str) -> Any:
 
 def check_types(builder: Callable[..., Any], options: Mapping[str, Any], what: str) -> None:
     """Raise ValueError with one sentence when an option's value does not fit its annotation."""
+    parameters = inspect.signature(builder).parameters
     for name, value in options.items():
-        kinds = _alternatives(_annotation(builder, name))
+        kinds = _alternatives(_annotation(builder, parameters.get(name)))
         if kinds is not None and not _fits(value, kinds):
             expected = " or ".join(_NAMES[kind] for kind in kinds)
             raise ValueError(f"option {name} of {what} must be {expected}, not {value!r}")

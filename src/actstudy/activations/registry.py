@@ -81,14 +81,18 @@ def register(
     )
 
 
+def _role_parts(spec: Mapping[str, Any]) -> list[Spec]:
+    """The specs a role combination uses: one per role, then its ``default``."""
+    return [*dict(spec["roles"]).values(), *([spec["default"]] if "default" in spec else [])]
+
+
 def source_files(spec: Spec) -> list[str]:
     """The files that register the activations a spec uses (the code a run of it executes,
     beside what every run executes); an expression's module for ``{expr: ...}``."""
     if isinstance(spec, str):
         return [_ACTIVATIONS.source_file(spec)]
     if "roles" in spec:
-        parts = [*dict(spec["roles"]).values(), *([spec["default"]] if "default" in spec else [])]
-        return sorted({file for part in parts for file in source_files(part)})
+        return sorted({file for part in _role_parts(spec) for file in source_files(part)})
     if "expr" in spec:
         return [str(Path(__file__).with_name("expression_module.py"))]
     return source_files(spec["name"])
@@ -175,10 +179,7 @@ def check(spec: Spec) -> None:
         return
     _check_mapping(spec)
     if "roles" in spec:
-        for part in [
-            *dict(spec["roles"]).values(),
-            *([spec["default"]] if "default" in spec else []),
-        ]:
+        for part in _role_parts(spec):
             check(part)
     elif "expr" in spec:
         from actstudy.activations.expression import check_formula
@@ -261,10 +262,7 @@ def recommended_compile(spec: Spec) -> bool:
     """
     if isinstance(spec, Mapping):
         if "roles" in spec:
-            parts = [*dict(spec["roles"]).values()]
-            if "default" in spec:
-                parts.append(spec["default"])
-            return any(recommended_compile(part) for part in parts)
+            return any(recommended_compile(part) for part in _role_parts(spec))
         if "expr" in spec:
             from actstudy.activations.expression import EXPRESSION_COMPILE
 

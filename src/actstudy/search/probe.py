@@ -5,9 +5,8 @@ pre-screen, all from one probe grid of x (``search.probe``: ``points`` values fr
 Two levels of sameness, both through the expression activation's own parser:
 
 - :func:`~actstudy.search.canonical.canonical` is structural: the parsed formula with the
-  operands of every chain of ``+``,
-  ``*``, ``max`` or ``min`` flattened and sorted, so B(U1, U2) and B(U2, U1) of a commutative B
-  read the same. It is the formula a key's candidate trains with.
+  operands of every chain of ``+``, ``*``, ``max`` or ``min`` flattened and sorted, so B(U1, U2)
+  and B(U2, U1) of a commutative B read the same. It is the formula a key's candidate trains with.
 - :func:`function_key` is the fitness cache's key: a digest of the function's values on the grid
   (float64, rounded to :data:`DIGITS` significant digits, magnitudes below :data:`FLUSH` as 0),
   so algebraically identical chromosomes share it even where no reordering relates them
